@@ -1,0 +1,1 @@
+"""The writer side: files -> extracted text -> structure -> chunks -> embeddings -> index."""

@@ -1,0 +1,101 @@
+"""Typed records passed between stages: what a loader extracts, documents, chunks and search hits.
+
+Offsets (`start`/`end`) always index `Extracted.text`, the document's text as extracted and before any
+normalisation, so that a citation can quote and highlight the exact span.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+SpeakerRole = Literal["chair", "member", "executive", "other"]
+DocType = Literal["minutes", "ordinance", "guideline", "speech", "report", "faq", "document"]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One PDF page: its 1-based number and where its text sits in `Extracted.text`."""
+
+    number: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What a loader read from one file.
+
+    `pages` is empty for formats without pages. `needs_ocr` lists pages that had no text layer and could
+    not be read because OCR is not installed; `ocr_pages` lists pages whose text came from OCR.
+    `headings` are (start, end) spans of headings in `text` (HTML h1-h6, Word heading styles).
+    """
+
+    text: str
+    pages: tuple[Page, ...] = ()
+    title: str | None = None
+    headings: tuple[tuple[int, int], ...] = ()
+    needs_ocr: tuple[int, ...] = ()
+    ocr_pages: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A unit that chunks never cross: a speaker turn of minutes, a page, or the whole text.
+
+    For a minutes turn, `start` is where the turn's speech begins (after the `○役職（氏名君）` header),
+    and `speaker`/`speaker_role` name who speaks.
+    """
+
+    start: int
+    end: int
+    page: int | None = None
+    speaker: str | None = None
+    speaker_role: SpeakerRole | None = None
+    turn: int | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A file ready for chunking: its extracted text, structure and catalogue fields."""
+
+    source: str
+    text: str
+    content_hash: str
+    doc_type: str
+    title: str
+    date: str | None
+    segments: tuple[Segment, ...]
+    access_groups: tuple[str, ...] = ("everyone",)
+    pages: tuple[Page, ...] = ()
+    needs_ocr: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable passage; `text == document.text[start:end]`."""
+
+    chunk_id: str
+    source: str
+    start: int
+    end: int
+    text: str
+    ordinal: int
+    doc_type: str
+    title: str
+    date: str | None
+    page: int | None = None
+    speaker: str | None = None
+    speaker_role: str | None = None
+    turn: int | None = None
+    access_groups: tuple[str, ...] = ("everyone",)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A chunk returned by a search with its rank (1-based) and fused score."""
+
+    chunk: Chunk
+    rank: int
+    score: float
+    scores: dict[str, float] = field(default_factory=dict)
