@@ -44,7 +44,8 @@ class Segment:
     """A unit that chunks never cross: a speaker turn of minutes, a page, or the whole text.
 
     For a minutes turn, `start` is where the turn's speech begins (after the `○役職（氏名君）` header),
-    and `speaker`/`speaker_role` name who speaks.
+    `speaker` is the name, `speaker_title` the title as written (知事, 福祉保健局長) and `speaker_role` one of
+    chair / member / executive / other. `turn` numbers the turns of the document from 1.
     """
 
     start: int
@@ -53,15 +54,21 @@ class Segment:
     speaker: str | None = None
     speaker_role: SpeakerRole | None = None
     turn: int | None = None
+    speaker_title: str | None = None
 
 
 @dataclass(frozen=True)
 class Document:
-    """A file ready for chunking: its extracted text, structure and catalogue fields."""
+    """A file ready for chunking: its extracted text, structure and catalogue fields.
+
+    `content_hash` is the SHA-256 of the file's bytes (finds identical files); `version` also covers the
+    metadata overrides and chunking settings, so any change to what gets stored changes it.
+    """
 
     source: str
     text: str
     content_hash: str
+    version: str
     doc_type: str
     title: str
     date: str | None
@@ -87,6 +94,7 @@ class Chunk:
     page: int | None = None
     speaker: str | None = None
     speaker_role: str | None = None
+    speaker_title: str | None = None
     turn: int | None = None
     access_groups: tuple[str, ...] = ("everyone",)
 

@@ -1,0 +1,136 @@
+"""The `kotae` command: `ingest` and `search` (more subcommands arrive with the service).
+
+Exit status: 0 success, 1 when an ingestion had failed files, 2 for bad arguments, settings or store errors.
+Machine output (`--json`) goes to stdout; progress and errors go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from kotae.errors import KotaeError
+from kotae.settings import load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and run one subcommand; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.run(args)
+    except KotaeError as exc:
+        print(f"kotae: error: {exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"kotae: error: {exc}", file=sys.stderr)
+        return 2
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kotae", description="Kotae (答え): cited answers from municipal documents")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="index files and folders (only what changed is redone)")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    _store_and_json(ingest)
+    ingest.set_defaults(run=_ingest)
+
+    search = sub.add_parser("search", help="find passages for a query")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
+    search.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE",
+                        help="doc_type, speaker_role, speaker, source_prefix, date_from, date_to (repeatable)")
+    _store_and_json(search)
+    search.set_defaults(run=_search)
+    return parser
+
+
+def _store_and_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", type=Path, default=None, help="index folder (default: KOTAE_STORE_DIR or ./store)")
+    parser.add_argument("--json", action="store_true", help="print JSON on stdout")
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from ingest.pipeline import run_ingest
+    from ingest.progress import ConsoleProgress
+
+    settings = load_settings(args.store)
+    for path in args.paths:
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such file or folder")
+    summary = run_ingest(args.paths, settings, ConsoleProgress())
+    if args.json:
+        print(json.dumps(summary.as_dict(), ensure_ascii=False))
+    else:
+        print(
+            f"documents {summary.documents}, chunks {summary.chunks}: added {summary.added}, updated "
+            f"{summary.updated}, removed {summary.removed}, unchanged {summary.unchanged}; embedded "
+            f"{summary.embedded_chunks} chunks in {summary.seconds:.1f} s"
+        )
+        for dup in summary.duplicates:
+            print(f"  duplicate: {dup['source']} has the same content as {dup['same_as']} (not stored twice)")
+        for item in summary.needs_ocr:
+            print(f"  needs OCR: {item['source']} pages {item['pages']}")
+        for failure in summary.failed:
+            print(f"  FAILED {failure['source']}: {failure['reason']}")
+    return 1 if summary.failed else 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    from service.search import Searcher
+
+    settings = load_settings(args.store)
+    filters = _filters(args.filter)
+    hits = Searcher(settings).search(args.query, k=args.k, filters=filters)
+    if args.json:
+        payload = {"query": args.query, "hits": [hit_dict(h) for h in hits]}
+        print(json.dumps(payload, ensure_ascii=False))
+        return 0
+    for h in hits:
+        c = h.chunk
+        where = " ".join(
+            x for x in (c.source, f"p.{c.page}" if c.page else "", c.date or "",
+                        f"{c.speaker_title or ''}（{c.speaker}）" if c.speaker else "") if x
+        )
+        print(f"{h.rank:>2}. [{h.score:.4f}] {where}\n    {c.text[:160].replace(chr(10), ' ')}")
+    if not hits:
+        print("no hits")
+    return 0
+
+
+def _filters(items: list[str]) -> Any:
+    from service.search import Filters
+
+    lists: dict[str, list[str]] = {"doc_type": [], "speaker_role": [], "speaker": []}
+    single: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not value:
+            raise KotaeError(f"--filter {item!r}: expected KEY=VALUE")
+        if key in lists:
+            lists[key].extend(v for v in value.split(",") if v)
+        elif key in ("source_prefix", "date_from", "date_to"):
+            single[key] = value
+        else:
+            raise KotaeError(f"--filter {item!r}: unknown key {key!r}")
+    return Filters(**lists, **single)  # type: ignore[arg-type]
+
+
+def hit_dict(hit: Any) -> dict[str, Any]:
+    """A search hit as JSON: the chunk contract fields plus chunk_id, rank and score."""
+    c = hit.chunk
+    return {
+        "chunk_id": c.chunk_id, "rank": hit.rank, "score": round(hit.score, 6), "source": c.source,
+        "start": c.start, "end": c.end, "text": c.text, "page": c.page, "doc_type": c.doc_type,
+        "title": c.title, "date": c.date, "speaker": c.speaker, "speaker_role": c.speaker_role,
+        "speaker_title": c.speaker_title, "access_groups": list(c.access_groups),
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

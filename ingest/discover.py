@@ -1,0 +1,94 @@
+"""Discovery: which files under the given paths are documents, and which must be refused and why."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.loaders import supported
+from ingest.meta import is_meta_file
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A file found under `root`; `source` is its path relative to `root`, with forward slashes."""
+
+    path: Path
+    root: Path
+    source: str
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A file that is not read at all, with the reason."""
+
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What one root holds: readable candidates and refused files."""
+
+    root: Path
+    candidates: list[Candidate]
+    refused: list[Refused]
+
+
+def scan(path: Path, max_bytes: int) -> Scan:
+    """Walk `path` (a folder, or a single file whose folder becomes the root), in sorted order.
+
+    Hidden files and metadata files are skipped silently; unknown types, oversized files and links that lead
+    outside the root are refused with a reason.
+    """
+    path = path.absolute()
+    if path.is_file():
+        root = path.parent
+        files = [path]
+    elif path.is_dir():
+        root = path
+        files = sorted(_walk(root))
+    else:
+        raise FileNotFoundError(f"{path}: no such file or folder")
+    real_root = root.resolve()
+    candidates: list[Candidate] = []
+    refused: list[Refused] = []
+    for file in files:
+        source = file.relative_to(root).as_posix()
+        if file.name.startswith(".") or is_meta_file(file):
+            continue
+        reason = _refusal(file, real_root, max_bytes)
+        if reason:
+            refused.append(Refused(source, reason))
+        else:
+            candidates.append(Candidate(file, root, source))
+    return Scan(root, candidates, refused)
+
+
+def _walk(root: Path) -> list[Path]:
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        base = Path(dirpath)
+        found.extend(base / name for name in filenames)
+        # A linked folder is not walked into; it is reported like a linked file.
+        found.extend(base / d for d in dirnames if (base / d).is_symlink())
+    return found
+
+
+def _refusal(file: Path, real_root: Path, max_bytes: int) -> str | None:
+    if file.is_symlink():
+        target = file.resolve()
+        if not target.is_relative_to(real_root):
+            return f"link leads outside the folder (to {target})"
+        if target.is_dir():
+            return "link to a folder (not followed)"
+    if not file.exists():
+        return "broken link"
+    if not supported(file):
+        return f"unsupported file type '{file.suffix or '(none)'}' (supported: .txt .md .html .htm .pdf .docx)"
+    size = file.stat().st_size
+    if size > max_bytes:
+        return f"file too large ({size / 1e6:.1f} MB > limit {max_bytes / 1e6:.1f} MB, KOTAE_INGEST_MAX_FILE_MB)"
+    return None

@@ -1,0 +1,258 @@
+"""One ingestion run: scan the given paths, redo only what changed, and report per file.
+
+Order of work, chosen for crash safety (see `kotae/index/catalog.py`):
+1. delete from Chroma whatever a killed run left pending;
+2. remove documents whose files are gone from the scanned folders;
+3. for each new or changed file: load, structure, chunk, tokenize, embed (reusing stored vectors of identical
+   text), write vectors under pending ids, then commit the document in one catalogue transaction;
+4. rebuild the lexical index when the catalogue generation moved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ingest.chunking import chunk_document
+from ingest.discover import Candidate, scan
+from ingest.documents import build_document, content_hash, document_version
+from ingest.meta import Overrides, overrides_for
+from ingest.progress import Progress, SilentProgress
+from kotae.embedders import Embedder, Vectors, load_embedder
+from kotae.errors import KotaeError, LoadError
+from kotae.index import lexical
+from kotae.index.catalog import Catalog, DocumentRecord
+from kotae.index.store import IngestLock, StorePaths, check_embedder, open_catalog
+from kotae.index.vectors import VectorStore
+from kotae.jtext import SudachiTokenizer
+from kotae.settings import Settings
+from kotae.types import Chunk, Document
+
+
+@dataclass
+class Summary:
+    """The outcome of a run; `--json` prints exactly this (documents/chunks count the whole store)."""
+
+    documents: int = 0
+    chunks: int = 0
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    embedded_chunks: int = 0
+    seconds: float = 0.0
+    failed: list[dict[str, str]] = field(default_factory=list)
+    duplicates: list[dict[str, str]] = field(default_factory=list)
+    needs_ocr: list[dict[str, object]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain data for JSON."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    candidate: Candidate
+    content: str
+    version: str
+    overrides: Overrides
+
+
+class _Writer:
+    """The store opened for writing, with the embedder loaded only when something needs embedding."""
+
+    def __init__(self, settings: Settings, paths: StorePaths, catalog: Catalog) -> None:
+        self.settings = settings
+        self.paths = paths
+        self.catalog = catalog
+        self.tokenizer = SudachiTokenizer(settings.lexical.sudachi_mode)
+        self._embedder: Embedder | None = None
+        self._vectors: VectorStore | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.settings.embedder.name, self.settings.embedder.model_path)
+            check_embedder(self.catalog, self._embedder.name, self.paths)
+        return self._embedder
+
+    @property
+    def vectors(self) -> VectorStore:
+        if self._vectors is None:
+            self._vectors = VectorStore(self.paths.chroma, self.embedder.name, self.embedder.dim)
+        return self._vectors
+
+    def recover(self) -> None:
+        """Delete from Chroma every id a killed run left pending (uncommitted writes, committed removals)."""
+        pending = self.catalog.pending()
+        if pending:
+            self.vectors.delete(pending)
+            self.catalog.clear_pending(pending)
+
+    def remove(self, source: str) -> None:
+        """Remove a document whose file is gone."""
+        stale = self.catalog.remove_document(source)
+        self.vectors.delete(stale)
+        self.catalog.clear_pending(stale)
+
+    def store(self, doc: Document, chunks: list[Chunk], root: Path) -> int:
+        """Embed and commit one document; returns how many chunks were embedded (not reused)."""
+        tokens = [self.tokenizer.tokenize(c.text) for c in chunks]
+        text_hashes = [hashlib.sha256(c.text.encode()).hexdigest() for c in chunks]
+        vectors, embedded = self._vectors_for(chunks, text_hashes)
+        self.catalog.add_pending(c.chunk_id for c in chunks)
+        self.vectors.upsert(chunks, vectors)
+        record = DocumentRecord(
+            source=doc.source, root=str(root), content_hash=doc.content_hash, version=doc.version,
+            doc_type=doc.doc_type, title=doc.title, date=doc.date, access_groups=doc.access_groups,
+            pages=len(doc.pages), needs_ocr=doc.needs_ocr, n_chunks=len(chunks), indexed_at="",
+        )
+        stale = self.catalog.commit_document(record, chunks, tokens, text_hashes)
+        self.vectors.delete(stale)
+        self.catalog.clear_pending(stale)
+        return embedded
+
+    def _vectors_for(self, chunks: list[Chunk], text_hashes: list[str]) -> tuple[Vectors, int]:
+        """Vectors for `chunks`: stored ones for text already embedded, new ones for the rest."""
+        known = self.catalog.chunk_ids_by_text_hash(text_hashes)
+        stored = self.vectors.embeddings(list(set(known.values()))) if known else {}
+        out = np.zeros((len(chunks), self.embedder.dim), dtype=np.float32)
+        todo: list[int] = []
+        for i, text_hash in enumerate(text_hashes):
+            vector = stored.get(known.get(text_hash, ""))
+            if vector is not None and vector.shape == (self.embedder.dim,):
+                out[i] = vector
+            else:
+                todo.append(i)
+        batch = self.settings.embedder.batch_size
+        for b in range(0, len(todo), batch):
+            rows = todo[b : b + batch]
+            out[rows] = self.embedder.embed_passages([chunks[i].text for i in rows])
+        return out, len(todo)
+
+    def refresh_lexical(self) -> None:
+        """Rebuild the BM25 index when it does not reflect the catalogue's generation."""
+        generation = self.catalog.generation()
+        if lexical.saved_generation(self.paths.lexical) != generation:
+            lexical.save(lexical.build(self.catalog), self.paths.lexical)
+
+
+def run_ingest(paths: list[Path], settings: Settings, progress: Progress | None = None) -> Summary:
+    """Ingest files and folders into the store named by `settings`; see the module docstring."""
+    started = time.monotonic()
+    progress = progress or SilentProgress()
+    store_paths = StorePaths(settings.store.dir)
+    summary = Summary()
+    with IngestLock(store_paths):
+        catalog = open_catalog(store_paths, create=True)
+        try:
+            writer = _Writer(settings, store_paths, catalog)
+            writer.recover()
+            _ingest(paths, settings, writer, summary, progress)
+            writer.refresh_lexical()
+            summary.documents = len(catalog.documents())
+            summary.chunks = catalog.chunk_count()
+        finally:
+            progress.close()
+            catalog.close()
+    summary.seconds = round(time.monotonic() - started, 3)
+    return summary
+
+
+def _ingest(paths: list[Path], settings: Settings, writer: _Writer, summary: Summary,
+            progress: Progress) -> None:
+    catalog = writer.catalog
+    chunking = {"target": settings.ingest.chunk_chars, "max": settings.ingest.max_chunk_chars,
+                "sudachi": settings.lexical.sudachi_mode}
+    max_bytes = int(settings.ingest.max_file_mb * 1_000_000)
+    stored = catalog.documents()
+    planned: list[_Planned] = []
+    for path in paths:
+        result = scan(path, max_bytes)
+        root = str(result.root)
+        seen_sources: set[str] = set()
+        for refused in result.refused:
+            _fail(summary, catalog, refused.source, root, refused.reason)
+            seen_sources.add(refused.source)
+        for candidate in result.candidates:
+            seen_sources.add(candidate.source)
+            try:
+                planned.append(_plan(candidate, chunking))
+            except (OSError, LoadError) as exc:
+                _fail(summary, catalog, candidate.source, root, _reason(exc))
+        if path.is_dir():  # deletion is scoped to the folders given
+            for source, record in stored.items():
+                if record.root == root and source not in seen_sources:
+                    writer.remove(source)
+                    summary.removed += 1
+            catalog.forget_failures(s for s in catalog.failure_sources_under(root) if s not in seen_sources)
+
+    stored = catalog.documents()
+    owner_of_content = {r.content_hash: s for s, r in stored.items()}
+    changed: list[_Planned] = []
+    for plan in planned:
+        previous = stored.get(plan.candidate.source)
+        if previous is not None and previous.root != str(plan.candidate.root):
+            _fail(summary, catalog, plan.candidate.source, str(plan.candidate.root),
+                  f"a document with this path is already indexed from {previous.root}")
+        elif previous is not None and previous.version == plan.version:
+            summary.unchanged += 1
+        else:
+            changed.append(plan)
+
+    progress.start(len(changed))
+    for plan in changed:
+        source = plan.candidate.source
+        owner = owner_of_content.get(plan.content)
+        if owner is not None and owner != source:
+            summary.duplicates.append({"source": source, "same_as": owner})
+            if source in stored:  # it used to differ; now it only repeats another file
+                writer.remove(source)
+                summary.removed += 1
+            progress.file_done(source, 0, "duplicate")
+            continue
+        try:
+            doc = build_document(plan.candidate.path, source, plan.content, plan.version, plan.overrides)
+            chunks = chunk_document(doc, settings.ingest.chunk_chars, settings.ingest.max_chunk_chars)
+            if not chunks:
+                raise LoadError(_no_text_reason(doc))
+            summary.embedded_chunks += writer.store(doc, chunks, plan.candidate.root)
+        except (OSError, KotaeError) as exc:
+            _fail(summary, catalog, source, str(plan.candidate.root), _reason(exc))
+            progress.file_done(source, 0, "failed")
+            continue
+        owner_of_content[plan.content] = source
+        if doc.needs_ocr:
+            summary.needs_ocr.append({"source": source, "pages": list(doc.needs_ocr)})
+        if source in stored:
+            summary.updated += 1
+        else:
+            summary.added += 1
+        progress.file_done(source, len(chunks), "updated" if source in stored else "added")
+
+
+def _plan(candidate: Candidate, chunking: dict[str, object]) -> _Planned:
+    content = content_hash(candidate.path.read_bytes())
+    overrides = overrides_for(candidate.path, candidate.root)
+    return _Planned(candidate, content, document_version(content, overrides, chunking), overrides)
+
+
+def _no_text_reason(doc: Document) -> str:
+    if doc.needs_ocr:
+        pages = ", ".join(str(p) for p in doc.needs_ocr)
+        return f"needs OCR: no text layer on page(s) {pages} and tesseract with Japanese (jpn) is not installed"
+    return "no text found in the document"
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _fail(summary: Summary, catalog: Catalog, source: str, root: str, reason: str) -> None:
+    summary.failed.append({"source": source, "reason": reason})
+    catalog.record_failure(source, root, reason)

@@ -1,0 +1,145 @@
+"""Structure: find the units chunks never cross (会議録 speaker turns, PDF pages) and a document's type,
+title and date.
+
+A 会議録 turn begins at a line `○役職（氏名君）　発言` and runs to the next such line. Stage notes 〔…〕
+stay in the text but never become speakers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kotae.jdates import find_date
+from kotae.types import Extracted, Page, Segment, SpeakerRole
+
+# ○ + title + （name[君]） + a blank. The title has no brackets or blanks; names may hold a full-width space.
+TURN_HEADER = re.compile(
+    r"^[○◯〇](?P<title>[^（(\s〔]{1,40})[（(](?P<name>[^）)\n]{1,30}?)(?:君)?[）)][ \u3000\t]*",
+    re.MULTILINE,
+)
+
+_CHAIR_TITLES = {"議長", "副議長", "仮議長", "委員長", "副委員長", "座長", "臨時議長", "年長議員"}
+# Clerks of the assembly read out business; they answer no policy question.
+_CLERK = re.compile(r"(議会局長|議会事務局長|事務局長|事務局次長|議事部長|書記)$")
+_MEMBER = re.compile(r"([0-9０-９〇一二三四五六七八九十百]+番|議員)$")
+_EXECUTIVE = re.compile(
+    r"(知事|市長|町長|村長|区長|教育長|総監|技監|管理者|局長|部長|本部長|室長|所長|課長|理事|監|委員長|委員|会長|長)$"
+)
+
+MIN_TURNS_FOR_MINUTES = 3
+
+
+def speaker_role(title: str) -> SpeakerRole:
+    """Role of a speaker from the title before the brackets: chair, member, executive or other."""
+    title = title.strip()
+    if title in _CHAIR_TITLES:
+        return "chair"
+    if _MEMBER.search(title):
+        return "member"
+    if _CLERK.search(title):
+        return "other"
+    if _EXECUTIVE.search(title):
+        return "executive"
+    return "other"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One speaker turn: `header_start` is where `○` stands, `start` where the speech begins."""
+
+    header_start: int
+    start: int
+    end: int
+    title: str
+    speaker: str
+    role: SpeakerRole
+
+
+def find_turns(text: str) -> list[Turn]:
+    """Every speaker turn in `text`, in order; each runs to the next turn or the end of the text."""
+    headers = list(TURN_HEADER.finditer(text))
+    turns: list[Turn] = []
+    for i, m in enumerate(headers):
+        end = headers[i + 1].start() if i + 1 < len(headers) else len(text)
+        name = re.sub(r"[\s\u3000]+", "", m.group("name"))
+        title = m.group("title")
+        turns.append(Turn(m.start(), m.end(), _trim_end(text, m.end(), end), title, name, speaker_role(title)))
+    return turns
+
+
+def _trim_end(text: str, start: int, end: int) -> int:
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def segments_for(extracted: Extracted, turns: list[Turn]) -> tuple[Segment, ...]:
+    """Units for chunking: turns for minutes (plus the preamble), pages for PDFs, else the whole text.
+
+    Minutes text in a PDF keeps page numbers: a turn that spans pages is cut at the page break.
+    """
+    text = extracted.text
+    if turns:
+        segments: list[Segment] = []
+        if text[: turns[0].header_start].strip():
+            segments.append(Segment(0, _trim_end(text, 0, turns[0].header_start)))
+        for number, turn in enumerate(turns, start=1):
+            segments.append(
+                Segment(turn.start, turn.end, speaker=turn.speaker, speaker_role=turn.role, turn=number,
+                        speaker_title=turn.title)
+            )
+        return _split_at_pages(tuple(segments), extracted.pages)
+    if extracted.pages:
+        return tuple(Segment(p.start, p.end, page=p.number) for p in extracted.pages if p.end > p.start)
+    return (Segment(0, len(text)),)
+
+
+def _split_at_pages(segments: tuple[Segment, ...], pages: tuple[Page, ...]) -> tuple[Segment, ...]:
+    if not pages:
+        return segments
+    out: list[Segment] = []
+    for seg in segments:
+        for page in pages:
+            s, e = max(seg.start, page.start), min(seg.end, page.end)
+            if e > s:
+                out.append(Segment(s, e, page.number, seg.speaker, seg.speaker_role, seg.turn, seg.speaker_title))
+    return tuple(out)
+
+
+_ORDINANCE_TITLE = re.compile(r"(条例|規則|規程|要綱|要領|訓令|告示)(の一部を改正する.*)?$")
+_GUIDELINE_TITLE = re.compile(r"(ガイドライン|指針|方針|基準|手引|マニュアル|計画)")
+_FAQ_TITLE = re.compile(r"(FAQ|ＦＡＱ|よくある(ご)?質問|Q&A|Ｑ＆Ａ)", re.IGNORECASE)
+_SPEECH_TITLE = re.compile(r"(施政方針|所信|市政報告|提案理由|冒頭発言|市長.*発言)")
+_ARTICLE = re.compile(r"第[0-9０-９一二三四五六七八九十]+条")
+
+
+def guess_doc_type(title: str, text: str, turns: list[Turn]) -> str:
+    """A document type from its structure and title; `_meta.json` can override it."""
+    if len(turns) >= MIN_TURNS_FOR_MINUTES:
+        return "minutes"
+    if _FAQ_TITLE.search(title):
+        return "faq"
+    if _SPEECH_TITLE.search(title) or (turns and all(t.role == "executive" for t in turns)):
+        return "speech"
+    if _ORDINANCE_TITLE.search(title.strip()) and _ARTICLE.search(text):
+        return "ordinance"
+    if _GUIDELINE_TITLE.search(title):
+        return "guideline"
+    return "document"
+
+
+def guess_title(extracted: Extracted, fallback: str) -> str:
+    """The loader's title, else the first non-empty line, else `fallback` (the file name)."""
+    if extracted.title and extracted.title.strip():
+        return extracted.title.strip()[:200]
+    for line in extracted.text.splitlines():
+        line = line.strip().lstrip("#○ ").strip()
+        if line:
+            return line[:200]
+    return fallback
+
+
+def guess_date(extracted: Extracted, file_name: str) -> str | None:
+    """The first date near the top of the text (minutes and ordinances put it there), else one in the name."""
+    return find_date(extracted.text[:1500]) or find_date(file_name)

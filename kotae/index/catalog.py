@@ -1,0 +1,267 @@
+"""The catalogue: a SQLite file that says which documents and chunks are committed.
+
+It is the commit point of ingestion. Chunks are written to Chroma first, under ids recorded in `pending`;
+one SQLite transaction then makes the document's new chunks visible and its old ones pending deletion.
+A run killed at any moment leaves only pending ids behind, which the next run deletes from Chroma.
+Readers only ever show chunks the catalogue lists, so a half-written document is never visible.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kotae.types import Chunk
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents(
+    source TEXT PRIMARY KEY,
+    root TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    version TEXT NOT NULL,
+    doc_type TEXT NOT NULL,
+    title TEXT NOT NULL,
+    date TEXT,
+    access_groups TEXT NOT NULL,
+    pages INTEGER NOT NULL,
+    needs_ocr TEXT NOT NULL,
+    n_chunks INTEGER NOT NULL,
+    indexed_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_hash ON documents(content_hash);
+CREATE TABLE IF NOT EXISTS chunks(
+    chunk_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL REFERENCES documents(source),
+    ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    page INTEGER,
+    speaker TEXT,
+    speaker_role TEXT,
+    speaker_title TEXT,
+    turn INTEGER,
+    tokens TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+CREATE INDEX IF NOT EXISTS chunks_text_hash ON chunks(text_hash);
+CREATE TABLE IF NOT EXISTS pending(chunk_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS failures(source TEXT PRIMARY KEY, root TEXT NOT NULL, reason TEXT NOT NULL,
+                                    at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A committed document as the catalogue holds it."""
+
+    source: str
+    root: str
+    content_hash: str
+    version: str
+    doc_type: str
+    title: str
+    date: str | None
+    access_groups: tuple[str, ...]
+    pages: int
+    needs_ocr: tuple[int, ...]
+    n_chunks: int
+    indexed_at: str
+
+
+class Catalog:
+    """Typed access to the catalogue file; every write method is one transaction."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # a commit survives a kill -9 and a power cut
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- meta -------------------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        """A value from the key/value table, or None."""
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a key/value pair."""
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", (key, value))
+
+    def generation(self) -> int:
+        """A counter bumped by every commit that changes what is visible; readers reload when it moves."""
+        return int(self.get_meta("generation") or 0)
+
+    # --- documents ---------------------------------------------------------------------------------------
+    def documents(self) -> dict[str, DocumentRecord]:
+        """Every committed document by source."""
+        rows = self._db.execute("SELECT * FROM documents").fetchall()
+        return {row[0]: _document(row) for row in rows}
+
+    def chunk_ids_of(self, source: str) -> list[str]:
+        """The committed chunk ids of one document."""
+        return [r[0] for r in self._db.execute("SELECT chunk_id FROM chunks WHERE source=?", (source,))]
+
+    def chunk_ids_by_text_hash(self, text_hashes: Iterable[str]) -> dict[str, str]:
+        """For each text hash already stored, one committed chunk id holding that exact text."""
+        found: dict[str, str] = {}
+        hashes = list(set(text_hashes))
+        for i in range(0, len(hashes), 500):
+            part = hashes[i : i + 500]
+            marks = ",".join("?" * len(part))
+            for text_hash, chunk_id in self._db.execute(
+                f"SELECT text_hash, chunk_id FROM chunks WHERE text_hash IN ({marks})", part
+            ):
+                found[text_hash] = chunk_id
+        return found
+
+    # --- the two-phase write ---------------------------------------------------------------------------------
+    def add_pending(self, chunk_ids: Iterable[str]) -> None:
+        """Record ids about to be written to Chroma, before writing them."""
+        with self._transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO pending(chunk_id) VALUES(?)", ((c,) for c in chunk_ids))
+
+    def pending(self) -> list[str]:
+        """Ids written to Chroma but not committed, or committed as removed but not yet deleted there."""
+        return [r[0] for r in self._db.execute("SELECT chunk_id FROM pending")]
+
+    def clear_pending(self, chunk_ids: Iterable[str]) -> None:
+        """Forget pending ids once Chroma no longer holds them."""
+        with self._transaction() as db:
+            db.executemany("DELETE FROM pending WHERE chunk_id=?", ((c,) for c in chunk_ids))
+
+    def commit_document(self, record: DocumentRecord, chunks: list[Chunk], tokens: list[list[str]],
+                        text_hashes: list[str]) -> list[str]:
+        """Make `chunks` the document's visible chunks, in one transaction.
+
+        Returns the ids of its previous chunks that are no longer used; they are left pending deletion.
+        """
+        new_ids = {c.chunk_id for c in chunks}
+        with self._transaction() as db:
+            old_ids = [r[0] for r in db.execute("SELECT chunk_id FROM chunks WHERE source=?", (record.source,))]
+            stale = [c for c in old_ids if c not in new_ids]
+            db.execute("DELETE FROM chunks WHERE source=?", (record.source,))
+            db.execute("INSERT OR REPLACE INTO documents VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", _document_row(record))
+            db.executemany(
+                "INSERT INTO chunks VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    (c.chunk_id, c.source, c.ordinal, c.start, c.end, c.text, h, c.page, c.speaker,
+                     c.speaker_role, c.speaker_title, c.turn, " ".join(t))
+                    for c, t, h in zip(chunks, tokens, text_hashes, strict=True)
+                ),
+            )
+            db.executemany("DELETE FROM pending WHERE chunk_id=?", ((c,) for c in new_ids))
+            db.executemany("INSERT OR IGNORE INTO pending(chunk_id) VALUES(?)", ((c,) for c in stale))
+            db.execute("DELETE FROM failures WHERE source=?", (record.source,))
+            _bump_generation(db)
+        return stale
+
+    def remove_document(self, source: str) -> list[str]:
+        """Remove a document from view in one transaction; its chunk ids are left pending deletion."""
+        with self._transaction() as db:
+            ids = [r[0] for r in db.execute("SELECT chunk_id FROM chunks WHERE source=?", (source,))]
+            db.execute("DELETE FROM chunks WHERE source=?", (source,))
+            db.execute("DELETE FROM documents WHERE source=?", (source,))
+            db.execute("DELETE FROM failures WHERE source=?", (source,))
+            db.executemany("INSERT OR IGNORE INTO pending(chunk_id) VALUES(?)", ((c,) for c in ids))
+            _bump_generation(db)
+        return ids
+
+    # --- failures ---------------------------------------------------------------------------------------------
+    def record_failure(self, source: str, root: str, reason: str) -> None:
+        """Remember why a file failed, for the admin's document list."""
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO failures VALUES(?,?,?,?)", (source, root, reason, _now()))
+
+    def forget_failures(self, sources: Iterable[str]) -> None:
+        """Drop failure records (the file is gone or now indexed)."""
+        with self._transaction() as db:
+            db.executemany("DELETE FROM failures WHERE source=?", ((s,) for s in sources))
+
+    def failures(self) -> dict[str, str]:
+        """Reason of the last failure by source."""
+        return {r[0]: r[1] for r in self._db.execute("SELECT source, reason FROM failures")}
+
+    def failure_sources_under(self, root: str) -> list[str]:
+        """Sources that failed when ingested from `root`."""
+        return [r[0] for r in self._db.execute("SELECT source FROM failures WHERE root=?", (root,))]
+
+    # --- reading chunks ---------------------------------------------------------------------------------------
+    def chunk_count(self) -> int:
+        """Number of committed chunks."""
+        return int(self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
+    def iter_chunk_rows(self) -> Iterator[tuple[str, str]]:
+        """(chunk_id, tokens) of every committed chunk, in a stable order."""
+        yield from self._db.execute("SELECT chunk_id, tokens FROM chunks ORDER BY rowid")
+
+    def chunks(self, chunk_ids: list[str]) -> dict[str, Chunk]:
+        """Committed chunks by id, with their document's fields; ids not committed are absent."""
+        found: dict[str, Chunk] = {}
+        for i in range(0, len(chunk_ids), 500):
+            part = chunk_ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            rows = self._db.execute(
+                "SELECT c.chunk_id, c.source, c.start, c.end, c.text, c.ordinal, d.doc_type, d.title, d.date,"
+                " c.page, c.speaker, c.speaker_role, c.speaker_title, c.turn, d.access_groups"
+                f" FROM chunks c JOIN documents d ON c.source = d.source WHERE c.chunk_id IN ({marks})",
+                part,
+            )
+            for (cid, source, start, end, text, ordinal, doc_type, title, date, page, speaker, role,
+                 speaker_title, turn, groups) in rows:
+                found[cid] = Chunk(
+                    chunk_id=cid, source=source, start=start, end=end, text=text, ordinal=ordinal,
+                    doc_type=doc_type, title=title, date=date, page=page, speaker=speaker, speaker_role=role,
+                    speaker_title=speaker_title, turn=turn, access_groups=tuple(json.loads(groups)),
+                )
+        return found
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _bump_generation(db: sqlite3.Connection) -> None:
+    db.execute(
+        "INSERT INTO meta(key, value) VALUES('generation', '1') "
+        "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+    )
+
+
+def _document(row: tuple[object, ...]) -> DocumentRecord:
+    (source, root, content_hash, version, doc_type, title, date, groups, pages, needs_ocr, n_chunks, at) = row
+    return DocumentRecord(
+        str(source), str(root), str(content_hash), str(version), str(doc_type), str(title),
+        None if date is None else str(date), tuple(json.loads(str(groups))), int(str(pages)),
+        tuple(json.loads(str(needs_ocr))), int(str(n_chunks)), str(at),
+    )
+
+
+def _document_row(r: DocumentRecord) -> tuple[object, ...]:
+    return (r.source, r.root, r.content_hash, r.version, r.doc_type, r.title, r.date,
+            json.dumps(list(r.access_groups), ensure_ascii=False), r.pages, json.dumps(list(r.needs_ocr)),
+            r.n_chunks, r.indexed_at or _now())

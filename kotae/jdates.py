@@ -1,0 +1,106 @@
+"""Japanese numerals and dates: kanji numerals, 和暦 (令和/平成/昭和, 元年) and 西暦 forms to ISO dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+# First year (西暦) of each era; year N of the era is start + N - 1.
+ERAS = {"令和": 2019, "平成": 1989, "昭和": 1926, "大正": 1912, "明治": 1868}
+
+_NUM = r"[0-9０-９〇零一二三四五六七八九十百千]+|元"
+_ERA_DATE = re.compile(rf"(令和|平成|昭和|大正|明治)\s*({_NUM})\s*年\s*({_NUM})\s*月\s*({_NUM})\s*日")
+_ERA_MONTH = re.compile(rf"(令和|平成|昭和|大正|明治)\s*({_NUM})\s*年\s*({_NUM})\s*月")
+_WESTERN_DATE = re.compile(r"((?:19|20)\d{2})\s*(?:年|[-/.])\s*(\d{1,2})\s*(?:月|[-/.])\s*(\d{1,2})\s*日?")
+
+
+def kanji_to_int(text: str) -> int:
+    """Parse a number written in digits or kanji numerals (「二十三」「百二」「二〇二〇」「元」).
+
+    Raises `ValueError` for anything else.
+    """
+    text = unicodedata.normalize("NFKC", text).strip()
+    if not text:
+        raise ValueError("empty numeral")
+    if text.isdigit():
+        return int(text)
+    if text == "元":
+        return 1
+    if all(ch in _DIGITS for ch in text):  # positional form: 二〇二〇
+        return int("".join(str(_DIGITS[ch]) for ch in text))
+    total, current = 0, 0
+    for ch in text:
+        if ch in _DIGITS:
+            current = _DIGITS[ch]
+        elif ch in _UNITS:
+            total += (current or 1) * _UNITS[ch]
+            current = 0
+        else:
+            raise ValueError(f"not a numeral: {text!r}")
+    return total + current
+
+
+def _iso(year: int, month: int, day: int) -> str | None:
+    try:
+        return dt.date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def era_year(era: str, year_text: str) -> int:
+    """西暦 year of 和暦 year `year_text` in `era` (「令和」「二」 -> 2020)."""
+    return ERAS[era] + kanji_to_int(year_text) - 1
+
+
+def find_date(text: str) -> str | None:
+    """The first full date in `text` (和暦 or 西暦) as an ISO string, or None.
+
+    「令和二年二月十九日」-> "2020-02-19", 「令和元年5月1日」-> "2019-05-01", 「2020年2月19日」-> "2020-02-19".
+    """
+    for match in _iter_dates(text):
+        return match[1]
+    return None
+
+
+def _iter_dates(text: str) -> list[tuple[int, str]]:
+    """All (position, iso) dates in `text`, in order of position."""
+    found: list[tuple[int, str]] = []
+    for m in _ERA_DATE.finditer(text):
+        try:
+            iso = _iso(era_year(m.group(1), m.group(2)), kanji_to_int(m.group(3)), kanji_to_int(m.group(4)))
+        except ValueError:
+            iso = None
+        if iso:
+            found.append((m.start(), iso))
+    normalised = unicodedata.normalize("NFKC", text)
+    if len(normalised) == len(text):  # positions stay comparable only when NFKC kept the length
+        for m in _WESTERN_DATE.finditer(normalised):
+            iso = _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            if iso:
+                found.append((m.start(), iso))
+    return sorted(found)
+
+
+def to_iso_date(text: str) -> str | None:
+    """Parse a date given on its own (an override, a query filter): ISO, 西暦 or 和暦; None if unparseable.
+
+    A month without a day (「令和二年二月」) gives the first of the month.
+    """
+    text = text.strip()
+    found = find_date(text)
+    if found:
+        return found
+    m = _ERA_MONTH.search(text)
+    if m:
+        try:
+            return _iso(era_year(m.group(1), m.group(2)), kanji_to_int(m.group(3)), 1)
+        except ValueError:
+            return None
+    m = re.fullmatch(r"((?:19|20)\d{2})-(\d{2})-(\d{2})", unicodedata.normalize("NFKC", text))
+    if m:
+        return _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    return None

@@ -1,0 +1,107 @@
+"""Japanese text helpers: sentence boundaries and the Sudachi tokenizer the lexical index uses."""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+from typing import Any
+
+# A sentence ends at 。！？ (or ASCII !?), plus any closing brackets/quotes right after it, or at a line break.
+_SENTENCE_END = re.compile(r"[。！？!?][」』）)】〕”’]*|\n+")
+
+# Parts of speech that carry no topic: particles, auxiliaries, symbols, blanks.
+_STOP_POS = {"助詞", "助動詞", "補助記号", "空白", "記号"}
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Split `text[start:end]` into sentence spans (absolute offsets), without leading/trailing blanks.
+
+    Line breaks end a sentence too: minutes, ordinances and PDFs put items and headings on their own lines.
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for m in _SENTENCE_END.finditer(text, start, end):
+        _add_trimmed(text, pos, m.end(), spans)
+        pos = m.end()
+    _add_trimmed(text, pos, end, spans)
+    return spans
+
+
+def _add_trimmed(text: str, s: int, e: int, spans: list[tuple[int, int]]) -> None:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    if e > s:
+        spans.append((s, e))
+
+
+def normalize(text: str) -> str:
+    """NFKC (full/half width), lower case, and folded blanks: for matching, never for stored text."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class SudachiTokenizer:
+    """Sudachi tokens for BM25: normalized forms (表記ゆれ folded), particles and symbols dropped.
+
+    Mode A (short units) measured best for BM25 on the real minutes (see DESIGN.md). The Sudachi
+    tokenizer object is not thread-safe, so each thread gets its own.
+    """
+
+    def __init__(self, mode: str = "A") -> None:
+        self.mode = mode
+        self._local = threading.local()
+
+    def _tokenizer(self) -> Any:
+        tok = getattr(self._local, "tok", None)
+        if tok is None:
+            tok = _dictionary().create(mode=_split_mode(self.mode))
+            self._local.tok = tok
+        return tok
+
+    def tokenize(self, text: str) -> list[str]:
+        """Tokens of `text` (NFKC-normalised first; Sudachi rejects inputs over ~49 KB, so long text is cut)."""
+        text = unicodedata.normalize("NFKC", text)
+        tokens: list[str] = []
+        tok = self._tokenizer()
+        for piece in _pieces(text):
+            for m in tok.tokenize(piece):
+                if m.part_of_speech()[0] in _STOP_POS:
+                    continue
+                form = m.normalized_form().lower()
+                if form.strip():
+                    tokens.append(form)
+        return tokens
+
+
+def _pieces(text: str, limit: int = 4000) -> list[str]:
+    """Cut text into pieces below Sudachi's input limit, at line breaks where possible."""
+    if len(text) <= limit:
+        return [text]
+    pieces: list[str] = []
+    while text:
+        cut = text.rfind("\n", 0, limit)
+        cut = cut + 1 if cut > 0 else limit
+        pieces.append(text[:cut])
+        text = text[cut:]
+    return pieces
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> Any:
+    from sudachipy import Dictionary
+
+    return Dictionary(dict="core")
+
+
+def _split_mode(mode: str) -> Any:
+    from sudachipy import SplitMode
+
+    modes = {"A": SplitMode.A, "B": SplitMode.B, "C": SplitMode.C}
+    if mode not in modes:
+        raise ValueError(f"Sudachi split mode must be A, B or C, not {mode!r}")
+    return modes[mode]
