@@ -1,11 +1,269 @@
-"""Placeholder: the pdf loader is being written."""
+"""PDF: the text layer of each page via pypdf, repaired where pypdf spaced out Japanese characters.
 
+Many Japanese PDFs (the Nankoku council's, written by 一太郎) come out of pypdf's plain extraction with a
+space between every character. For such a page pypdf's layout mode is used instead (same characters, real
+gaps kept); `repair_spaced_text` removes the spaces when layout mode does not help, and cleans OCR output.
+Pages are joined with a blank line ("\\n\\n"); `Extracted.pages` gives each page's span in the text.
+A page without a text layer is read by OCR when tesseract (jpn) and pdftoppm are installed and
+`KOTAE_OCR` is not `off` (see `ocr.py`); otherwise its text is empty and its number goes to `needs_ocr`.
+A PDF without any text is therefore not an error: the pipeline reports it as needing OCR.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import unicodedata
+from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
+from pypdf import PageObject, PasswordType, PdfReader
+from pypdf.errors import DependencyError
+
 from kotae.errors import LoadError
-from kotae.types import Extracted
+from kotae.types import Extracted, Page
+
+from . import ocr
+
+log = logging.getLogger(__name__)
+
+# pypdf logs a warning for every repairable defect (bad startxref, odd fonts); real council PDFs trigger
+# many. They are noise for an admin: failures that matter surface as LoadError instead.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+PAGE_SEPARATOR = "\n\n"
+TITLE_MAX = 120
+
+# A line that is only a page number: "- 1 -", "－２－", "3".
+_PAGE_NUMBER_LINE = re.compile(r"^[\s\-－‐―]*[0-9０-９]+[\s\-－‐―]*$")
+# Titles that authoring tools write instead of a real one ("Microsoft Word - 0228_x.docx", "無題").
+_TOOL_TITLE = re.compile(
+    r"^(microsoft\s+\w+\s+-|untitled|無題|タイトルなし)|\.(docx?|xlsx?|pptx?|jtd|pdf|txt)$", re.I
+)
+# A bill's first line is only its number; the bill's name follows on the next line.
+_BILL_NUMBER_LINE = re.compile(r"^(議案|報告|諮問|発議|請願|陳情|認定)第\s*[0-9０-９]+\s*号$")
+_BLANK_RUN = re.compile(r"\n{3,}")
+_SPACE_RUN = re.compile(r"[ \t\r]+")
+_BLANKS = re.compile(r"\s+")
 
 
 def load_pdf(path: Path) -> Extracted:
-    """Not implemented yet."""
-    raise LoadError("pdf loader not implemented yet")
+    """Load a PDF: per-page text (OCR for pages without a text layer when available), spans and title.
+
+    Raises `LoadError` for an empty file, a file that is not a PDF or is corrupt or truncated, and an
+    encrypted PDF that does not open with an empty password.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
+    reader = _open(data)
+    use_ocr: bool | None = None  # decided at the first page without text: most PDFs never need it
+
+    texts: list[str] = []
+    needs_ocr: list[int] = []
+    ocr_pages: list[int] = []
+    for number, page in enumerate(_pages(reader, data), start=1):
+        try:
+            raw = page.extract_text()
+        except Exception as exc:  # pypdf raises many types on damaged content streams
+            raise LoadError(f"corrupt PDF: page {number}: {_short(exc)}") from exc
+        if raw.strip():
+            texts.append(_page_text(page, raw))
+            continue
+        text = ""
+        if use_ocr is None:
+            use_ocr = ocr.ocr_enabled() and ocr.ocr_available()
+        if use_ocr:
+            try:
+                text = _tidy(repair_spaced_text(ocr.ocr_pdf_page(path, number), force=True))
+            except LoadError as exc:
+                log.warning("%s: OCR of page %d failed: %s", path, number, exc)
+                needs_ocr.append(number)
+            else:
+                if text:
+                    ocr_pages.append(number)
+        else:
+            needs_ocr.append(number)
+        texts.append(text)
+
+    pages: list[Page] = []
+    pos = 0
+    for number, text in enumerate(texts, start=1):
+        if number > 1:
+            pos += len(PAGE_SEPARATOR)
+        pages.append(Page(number=number, start=pos, end=pos + len(text)))
+        pos += len(text)
+    full = PAGE_SEPARATOR.join(texts)
+    return Extracted(
+        text=full,
+        pages=tuple(pages),
+        title=_metadata_title(reader) or _first_line(full),
+        needs_ocr=tuple(needs_ocr),
+        ocr_pages=tuple(ocr_pages),
+    )
+
+
+def _page_text(page: PageObject, plain: str) -> str:
+    """The page's text, taking pypdf's layout mode for pages whose plain text is spaced out.
+
+    On the spaced Nankoku pages (一太郎 output, one positioned glyph at a time) layout mode yields the same
+    characters unspaced and keeps the real gaps ("第１条 この条例", "南国市長 平山 耕三") that repairing
+    the plain text cannot tell from the spurious ones. It is used only when it has exactly the plain
+    text's characters; otherwise the plain text is repaired.
+    """
+    if _looks_spaced(plain):
+        try:
+            layout = _tidy_layout(page.extract_text(extraction_mode="layout"))
+        except Exception:  # layout mode is a refinement: any failure falls back to the plain text
+            layout = ""
+        if layout and Counter(_BLANKS.sub("", layout)) == Counter(_BLANKS.sub("", plain)):
+            return repair_spaced_text(layout)
+    return _tidy(repair_spaced_text(plain))
+
+
+def repair_spaced_text(text: str, *, force: bool = False) -> str:
+    """Remove the spaces pypdf (or tesseract) put between Japanese characters: "南 国 市" -> "南国市".
+
+    Acts only when the text shows the pattern (more spaced than adjacent pairs of wide characters), unless
+    `force` is true (OCR output, where such spaces are never meant). Then every single space between two
+    non-blank characters is removed, except between two Latin words of two letters or more
+    ("Microsoft Word" stays). Digits are joined too ("1 0 4 , 68 4 千 円" -> "104,684千円"), since spaced
+    pages space digits the same way. Runs of two or more spaces are left alone.
+    """
+    if not force and not _looks_spaced(text):
+        return text
+    return "\n".join(_join_line(line) for line in text.split("\n"))
+
+
+def _looks_spaced(text: str) -> bool:
+    """True when single spaces next to wide characters outnumber wide characters written side by side."""
+    spaced = tight = 0
+    for i in range(1, len(text) - 1):
+        ch = text[i]
+        if ch == " ":
+            a, b = text[i - 1], text[i + 1]
+            if not a.isspace() and not b.isspace() and (_is_wide(a) or _is_wide(b)):
+                spaced += 1
+        elif _is_wide(ch) and _is_wide(text[i + 1]):
+            tight += 1
+    return spaced >= 2 and spaced > tight
+
+
+def _join_line(line: str) -> str:
+    tokens = line.split(" ")
+    out = [tokens[0]]
+    # An empty token means two spaces in a row: such gaps are kept as they are.
+    for prev, tok in pairwise(tokens):
+        out.append(tok if prev and tok and not _keeps_space(prev, tok) else " " + tok)
+    return "".join(out)
+
+
+def _keeps_space(prev: str, tok: str) -> bool:
+    """A space that separates two Latin words is real; single letters are a spaced-out word."""
+    a, b = prev[-1], tok[0]
+    return (
+        len(prev) >= 2
+        and len(tok) >= 2
+        and a.isascii()
+        and (a.isalpha() or a in ".,;:!?)")
+        and b.isascii()
+        and (b.isalpha() or b == "(")
+    )
+
+
+def _is_wide(ch: str) -> bool:
+    """Kanji, kana, full-width forms and CJK punctuation; also symbols like ○ ※ ① (not Greek letters)."""
+    width = unicodedata.east_asian_width(ch)
+    return width in ("W", "F", "H") or (width == "A" and not ch.isalpha())
+
+
+def _tidy(text: str) -> str:
+    """Drop pypdf's trailing blanks and blank-line padding; keep full-width indentation (it is text)."""
+    lines = [line.strip(" \t\r") for line in text.split("\n")]
+    return _BLANK_RUN.sub("\n\n", "\n".join(lines)).strip("\n")
+
+
+def _tidy_layout(text: str) -> str:
+    """Layout mode pads with blank lines (line spacing) and runs of spaces (indents, columns): fold them."""
+    lines = (_SPACE_RUN.sub(" ", line).strip(" ") for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _open(data: bytes) -> PdfReader:
+    """Open the bytes with pypdf, turning each way it can fail into a one-line `LoadError`."""
+    if not data:
+        raise LoadError("empty file (0 bytes)")
+    # The spec lets the header start within the first 1024 bytes (some tools prepend junk).
+    if b"%PDF-" not in data[:1024]:
+        raise LoadError("corrupt PDF: no %PDF header (not a PDF file)")
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+    except Exception as exc:
+        raise LoadError(_damage(data, exc)) from exc
+    if reader.is_encrypted:
+        try:
+            result = reader.decrypt("")
+        except DependencyError as exc:
+            raise LoadError("encrypted PDF (decrypting it needs the 'cryptography' package)") from exc
+        except Exception as exc:
+            raise LoadError(f"encrypted PDF (cannot decrypt: {_short(exc)})") from exc
+        if result == PasswordType.NOT_DECRYPTED:
+            raise LoadError("encrypted PDF (password required)")
+    return reader
+
+
+def _pages(reader: PdfReader, data: bytes) -> list[PageObject]:
+    """The page objects; a broken page tree (typical of a truncated file) is a `LoadError`."""
+    try:
+        return list(reader.pages)
+    except Exception as exc:
+        raise LoadError(_damage(data, exc)) from exc
+
+
+def _damage(data: bytes, exc: Exception) -> str:
+    """Name the likely cause: a file cut short has no %%EOF near its end."""
+    if b"%%EOF" not in data[-2048:]:
+        return f"truncated PDF (no %%EOF at end): {_short(exc)}"
+    return f"corrupt PDF: {_short(exc)}"
+
+
+def _short(exc: Exception) -> str:
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    return message[:200]
+
+
+def _metadata_title(reader: PdfReader) -> str | None:
+    """/Title from the document info, unless it is empty, a file name, tool boilerplate or mojibake."""
+    try:
+        meta = reader.metadata
+        title = meta.title if meta is not None else None
+    except Exception:  # a damaged info dictionary should not cost the document
+        return None
+    if not isinstance(title, str):
+        return None
+    title = " ".join(title.split())
+    if len(title) < 2 or _TOOL_TITLE.search(title):
+        return None
+    # Control characters, private-use glyphs or Latin-1 soup mean the title was decoded wrongly.
+    if any(unicodedata.category(ch) in ("Cc", "Co", "Cs") or ch == "\ufffd" for ch in title):
+        return None
+    if sum(1 for ch in title if "\u0080" <= ch <= "\u00ff") > len(title) / 5:
+        return None
+    return title[:TITLE_MAX]
+
+
+def _first_line(text: str) -> str | None:
+    """The first non-empty line that is not a bare page number ("- 1 -"), cut to 120 characters.
+
+    A bill number alone ("議案第１８号") gets the next line, the bill's name, added after a space.
+    """
+    lines = [line.strip() for line in text.splitlines()]
+    lines = [line for line in lines if line and not _PAGE_NUMBER_LINE.match(line)]
+    if not lines:
+        return None
+    if _BILL_NUMBER_LINE.match(lines[0]) and len(lines) > 1:
+        return f"{lines[0]} {lines[1]}"[:TITLE_MAX]
+    return lines[0][:TITLE_MAX]
