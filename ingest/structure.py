@@ -14,14 +14,15 @@ from kotae.jdates import find_date
 from kotae.types import Extracted, Page, Segment, SpeakerRole
 
 # ○ + title + （name[君]） + a blank. The title has no brackets or blanks; names may hold a full-width space.
+# A blank may stand between title and bracket: the real Tokyo minutes have 「○議長 (石川良一君）」.
 TURN_HEADER = re.compile(
-    r"^[○◯〇](?P<title>[^（(\s〔]{1,40})[（(](?P<name>[^）)\n]{1,30}?)(?:君)?[）)][ \u3000\t]*",
+    r"^[○◯〇](?P<title>[^（(\s〔]{1,40})[ \u3000]*[（(](?P<name>[^）)\n]{1,30}?)(?:君)?[）)][ \u3000\t]*",
     re.MULTILINE,
 )
 
 _CHAIR_TITLES = {"議長", "副議長", "仮議長", "委員長", "副委員長", "座長", "臨時議長", "年長議員"}
 # Clerks of the assembly read out business; they answer no policy question.
-_CLERK = re.compile(r"(議会局長|議会事務局長|事務局長|事務局次長|議事部長|書記)$")
+_CLERK = re.compile(r"(議会局長|議会事務局長|事務局長|事務局次長|議事部長|書記)$|^議会(事務)?局")
 _MEMBER = re.compile(r"([0-9０-９〇一二三四五六七八九十百]+番|議員)$")
 _EXECUTIVE = re.compile(
     r"(知事|市長|町長|村長|区長|教育長|総監|技監|管理者|局長|部長|本部長|室長|所長|課長|理事|監|委員長|委員|会長|長)$"
@@ -130,14 +131,22 @@ def guess_doc_type(title: str, text: str, turns: list[Turn]) -> str:
 
 
 def guess_title(extracted: Extracted, fallback: str) -> str:
-    """The loader's title, else the first non-empty line, else `fallback` (the file name)."""
-    if extracted.title and extracted.title.strip():
-        return extracted.title.strip()[:200]
-    for line in extracted.text.splitlines():
-        line = line.strip().lstrip("#○ ").strip()
-        if line:
-            return line[:200]
+    """The loader's title, else the first non-empty line, else `fallback` (the file name).
+
+    A first line that reads as a sentence (「おはようございます。」 opening a speech) or a long paragraph is no
+    title: the file name says more.
+    """
+    lines = [ln.strip().lstrip("#○ ").strip() for ln in extracted.text.splitlines()[:20]]
+    for candidate in [(extracted.title or "").strip(), *lines]:
+        # Skip a dateline (「令和４年２月24日 企画課作成」) standing above the title.
+        if not candidate or (find_date(candidate) and len(candidate) < 40):
+            continue
+        return fallback if _reads_as_sentence(candidate) else candidate[:200]
     return fallback
+
+
+def _reads_as_sentence(line: str) -> bool:
+    return line.endswith(("。", "！", "？")) or len(line) > 80
 
 
 def guess_date(extracted: Extracted, file_name: str) -> str | None:

@@ -1,0 +1,53 @@
+"""Evaluation datasets in the format of ../shared/data/eval: questions with gold character spans."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Span:
+    """A gold span: `path` relative to the data folder, character offsets [start, end)."""
+
+    path: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Question:
+    """One evaluation question with its relevant spans (and the tighter answer passage, when known)."""
+
+    qid: str
+    query: str
+    subtopic: str
+    relevant: tuple[Span, ...]
+    answer_passage: Span | None
+
+
+def load_questions(path: Path) -> list[Question]:
+    """Read a JSONL dataset; raises ValueError naming the line and field when a record is malformed."""
+    questions: list[Question] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            relevant = tuple(Span(r["path"], int(r["start"]), int(r["end"])) for r in record["relevant"])
+            passage = record.get("answer_passage")
+            questions.append(
+                Question(
+                    qid=str(record.get("qid", number)),
+                    query=str(record["query"]),
+                    subtopic=str(record.get("subtopic", "")),
+                    relevant=relevant,
+                    answer_passage=Span(passage["path"], int(passage["start"]), int(passage["end"]))
+                    if passage
+                    else None,
+                )
+            )
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{path}:{number}: malformed question ({exc!r})") from exc
+    return questions
