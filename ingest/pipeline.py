@@ -3,24 +3,24 @@
 Order of work, chosen for crash safety (see `kotae/index/catalog.py`):
 1. delete from Chroma whatever a killed run left pending;
 2. remove documents whose files are gone from the scanned folders;
-3. for each new or changed file: load, structure, chunk, tokenize, embed (reusing stored vectors of identical
-   text), write vectors under pending ids, then commit the document in one catalogue transaction;
+3. for each new or changed file: load, structure, chunk and tokenize (in a worker process, see `prepare.py`),
+   embed (reusing stored vectors of identical text), write vectors under pending ids, then commit the
+   document in one catalogue transaction;
 4. rebuild the lexical index when the catalogue generation moved.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ingest.chunking import chunk_document
 from ingest.discover import Candidate, scan
-from ingest.documents import build_document, content_hash, document_version
+from ingest.documents import content_hash, document_version
 from ingest.meta import Overrides, overrides_for
+from ingest.prepare import Failed, Job, Prepared, one_line, prepare_all
 from ingest.progress import Progress, SilentProgress
 from kotae.embedders import Embedder, Vectors, load_embedder
 from kotae.errors import KotaeError, LoadError
@@ -28,9 +28,8 @@ from kotae.index import lexical
 from kotae.index.catalog import Catalog, DocumentRecord
 from kotae.index.store import IngestLock, StorePaths, check_embedder, open_catalog
 from kotae.index.vectors import VectorStore
-from kotae.jtext import SudachiTokenizer
 from kotae.settings import Settings
-from kotae.types import Chunk, Document
+from kotae.types import Chunk
 
 
 @dataclass
@@ -70,7 +69,6 @@ class _Writer:
         self.settings = settings
         self.paths = paths
         self.catalog = catalog
-        self.tokenizer = SudachiTokenizer(settings.lexical.sudachi_mode)
         self._embedder: Embedder | None = None
         self._vectors: VectorStore | None = None
         self.embed_seconds = 0.0  # time inside the embedder, for the benchmark's share of time
@@ -101,11 +99,10 @@ class _Writer:
         self.vectors.delete(stale)
         self.catalog.clear_pending(stale)
 
-    def store(self, doc: Document, chunks: list[Chunk], root: Path) -> int:
+    def store(self, prepared: Prepared, root: Path) -> int:
         """Embed and commit one document; returns how many chunks were embedded (not reused)."""
-        tokens = [self.tokenizer.tokenize(c.text) for c in chunks]
-        text_hashes = [hashlib.sha256(c.text.encode()).hexdigest() for c in chunks]
-        vectors, embedded = self._vectors_for(chunks, text_hashes)
+        doc, chunks = prepared.doc, prepared.chunks
+        vectors, embedded = self._vectors_for(chunks, prepared.text_hashes)
         self.catalog.add_pending(c.chunk_id for c in chunks)
         self.vectors.upsert(chunks, vectors)
         record = DocumentRecord(
@@ -113,7 +110,7 @@ class _Writer:
             doc_type=doc.doc_type, title=doc.title, date=doc.date, access_groups=doc.access_groups,
             pages=len(doc.pages), needs_ocr=doc.needs_ocr, n_chunks=len(chunks), indexed_at="",
         )
-        stale = self.catalog.commit_document(record, chunks, tokens, text_hashes)
+        stale = self.catalog.commit_document(record, chunks, prepared.tokens, prepared.text_hashes)
         self.vectors.delete(stale)
         self.catalog.clear_pending(stale)
         return embedded
@@ -190,7 +187,7 @@ def _ingest(paths: list[Path], settings: Settings, writer: _Writer, summary: Sum
             try:
                 planned.append(_plan(candidate, chunking))
             except (OSError, LoadError) as exc:
-                _fail(summary, catalog, candidate.source, root, _reason(exc))
+                _fail(summary, catalog, candidate.source, root, one_line(exc))
         if path.is_dir():  # deletion is scoped to the folders given
             for source, record in stored.items():
                 if record.root == root and source not in seen_sources:
@@ -212,6 +209,7 @@ def _ingest(paths: list[Path], settings: Settings, writer: _Writer, summary: Sum
             changed.append(plan)
 
     progress.start(len(changed))
+    unique: list[_Planned] = []
     for plan in changed:
         source = plan.candidate.source
         owner = owner_of_content.get(plan.content)
@@ -221,43 +219,37 @@ def _ingest(paths: list[Path], settings: Settings, writer: _Writer, summary: Sum
                 writer.remove(source)
                 summary.removed += 1
             progress.file_done(source, 0, "duplicate")
-            continue
+        else:
+            owner_of_content[plan.content] = source
+            unique.append(plan)
+
+    jobs = [
+        Job(p.candidate.path, p.candidate.source, p.content, p.version, p.overrides, settings.ingest.chunk_chars,
+            settings.ingest.max_chunk_chars, settings.lexical.sudachi_mode)
+        for p in unique
+    ]
+    for plan, outcome in zip(unique, prepare_all(jobs), strict=True):
+        source, folder = plan.candidate.source, plan.candidate.root
         try:
-            doc = build_document(plan.candidate.path, source, plan.content, plan.version, plan.overrides)
-            chunks = chunk_document(doc, settings.ingest.chunk_chars, settings.ingest.max_chunk_chars)
-            if not chunks:
-                raise LoadError(_no_text_reason(doc))
-            summary.embedded_chunks += writer.store(doc, chunks, plan.candidate.root)
+            if isinstance(outcome, Failed):
+                raise LoadError(outcome.reason)
+            summary.embedded_chunks += writer.store(outcome, folder)
         except (OSError, KotaeError) as exc:
-            _fail(summary, catalog, source, str(plan.candidate.root), _reason(exc))
+            _fail(summary, catalog, source, str(folder), one_line(exc))
             progress.file_done(source, 0, "failed")
             continue
-        owner_of_content[plan.content] = source
-        if doc.needs_ocr:
-            summary.needs_ocr.append({"source": source, "pages": list(doc.needs_ocr)})
-        if source in stored:
-            summary.updated += 1
-        else:
-            summary.added += 1
-        progress.file_done(source, len(chunks), "updated" if source in stored else "added")
+        if outcome.doc.needs_ocr:
+            summary.needs_ocr.append({"source": source, "pages": list(outcome.doc.needs_ocr)})
+        status = "updated" if source in stored else "added"
+        summary.updated += status == "updated"
+        summary.added += status == "added"
+        progress.file_done(source, len(outcome.chunks), status)
 
 
 def _plan(candidate: Candidate, chunking: dict[str, object]) -> _Planned:
     content = content_hash(candidate.path.read_bytes())
     overrides = overrides_for(candidate.path, candidate.root)
     return _Planned(candidate, content, document_version(content, overrides, chunking), overrides)
-
-
-def _no_text_reason(doc: Document) -> str:
-    if doc.needs_ocr:
-        pages = ", ".join(str(p) for p in doc.needs_ocr)
-        return f"needs OCR: no text layer on page(s) {pages} and tesseract with Japanese (jpn) is not installed"
-    return "no text found in the document"
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def _fail(summary: Summary, catalog: Catalog, source: str, root: str, reason: str) -> None:

@@ -1,0 +1,107 @@
+"""Preparing documents: load, structure, chunk and tokenize, in a worker process beside the embedder.
+
+PDF parsing and Sudachi are CPU-bound Python; running them in one worker process while the main process
+embeds keeps both cores busy. Results come back in input order, at most `AHEAD` documents ahead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.chunking import chunk_document
+from ingest.documents import build_document
+from ingest.meta import Overrides
+from kotae.errors import KotaeError, LoadError
+from kotae.jtext import SudachiTokenizer
+from kotae.types import Chunk, Document
+
+AHEAD = 4
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a worker needs to prepare one file."""
+
+    path: Path
+    source: str
+    content: str
+    version: str
+    overrides: Overrides
+    chunk_chars: int
+    max_chunk_chars: int
+    sudachi_mode: str
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A document ready to embed and store."""
+
+    doc: Document
+    chunks: list[Chunk]
+    tokens: list[list[str]]
+    text_hashes: list[str]
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A file that could not be prepared, with the one-line reason."""
+
+    reason: str
+
+
+_tokenizers: dict[str, SudachiTokenizer] = {}
+
+
+def prepare(job: Job) -> Prepared | Failed:
+    """Load, structure, chunk and tokenize one file; never raises for a bad file."""
+    try:
+        doc = build_document(job.path, job.source, job.content, job.version, job.overrides)
+        chunks = chunk_document(doc, job.chunk_chars, job.max_chunk_chars)
+        if not chunks:
+            raise LoadError(_no_text_reason(doc))
+    except (OSError, KotaeError, ValueError) as exc:
+        return Failed(one_line(exc))
+    tokenizer = _tokenizers.setdefault(job.sudachi_mode, SudachiTokenizer(job.sudachi_mode))
+    tokens = [tokenizer.tokenize(c.text) for c in chunks]
+    text_hashes = [hashlib.sha256(c.text.encode()).hexdigest() for c in chunks]
+    return Prepared(doc, chunks, tokens, text_hashes)
+
+
+def prepare_all(jobs: list[Job]) -> Iterator[Prepared | Failed]:
+    """Prepare `jobs` in order; more than one job runs in a worker process, overlapping the caller's work."""
+    if len(jobs) <= 1:
+        yield from (prepare(job) for job in jobs)
+        return
+    # spawn: a fork of a process holding Chroma's and BLAS's threads is not safe.
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        waiting: deque[Future[Prepared | Failed]] = deque()
+        queue = iter(jobs)
+        for job in queue:
+            waiting.append(pool.submit(prepare, job))
+            if len(waiting) >= AHEAD:
+                break
+        while waiting:
+            result = waiting.popleft().result()
+            next_job = next(queue, None)
+            if next_job is not None:
+                waiting.append(pool.submit(prepare, next_job))
+            yield result
+
+
+def _no_text_reason(doc: Document) -> str:
+    if doc.needs_ocr:
+        pages = ", ".join(str(p) for p in doc.needs_ocr)
+        return f"needs OCR: no text layer on page(s) {pages} and tesseract with Japanese (jpn) is not installed"
+    return "no text found in the document"
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an error message, for the per-file report."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
