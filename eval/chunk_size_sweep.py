@@ -43,7 +43,8 @@ def main() -> int:
             summary = run_ingest([args.data / "minutes"], settings)
             searcher = Searcher(settings)
             only_answers = Filters(speaker_role=["executive"])
-            ranks, ranks_topic = [], []
+            ranks: list[int | None] = []
+            ranks_topic: list[int | None] = []
             for q in questions:
                 for query, out in ((q.query, ranks), (f"{q.subtopic} {q.query}", ranks_topic)):
                     hits = searcher.search(query, k=10, filters=only_answers)

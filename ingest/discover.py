@@ -42,7 +42,9 @@ def scan(path: Path, max_bytes: int) -> Scan:
     Hidden files and metadata files are skipped silently; unknown types, oversized files and links that lead
     outside the root are refused with a reason.
     """
-    path = path.absolute()
+    # The root is stored with every document and scopes deletion, so `docs`, `./docs` and `x/../docs` must
+    # give the same root. Normalised by spelling only: a linked folder ("current") keeps the name it was given.
+    path = Path(os.path.abspath(path))
     if path.is_file():
         root = path.parent
         files = [path]
@@ -88,7 +90,14 @@ def _refusal(file: Path, real_root: Path, max_bytes: int) -> str | None:
         return "broken link"
     if not supported(file):
         return f"unsupported file type '{file.suffix or '(none)'}' (supported: .txt .md .html .htm .pdf .docx)"
+    if not file.is_file():  # a named pipe or device would block the run forever when read
+        return "not a regular file"
     size = file.stat().st_size
     if size > max_bytes:
-        return f"file too large ({size / 1e6:.1f} MB > limit {max_bytes / 1e6:.1f} MB, KOTAE_INGEST_MAX_FILE_MB)"
+        return f"file too large ({_mb(size)} MB > limit {_mb(max_bytes)} MB, KOTAE_INGEST_MAX_FILE_MB)"
     return None
+
+
+def _mb(size: int) -> str:
+    """Megabytes with enough digits to tell a small file from a small limit (0.0015 vs 0.001, not 0.0 vs 0.0)."""
+    return f"{size / 1e6:.3g}" if size < 1e6 else f"{size / 1e6:.1f}"

@@ -14,8 +14,14 @@ ERAS = {"令和": 2019, "平成": 1989, "昭和": 1926, "大正": 1912, "明治"
 
 _NUM = r"[0-9０-９〇零一二三四五六七八九十百千]+|元"
 _ERA_DATE = re.compile(rf"(令和|平成|昭和|大正|明治)\s*({_NUM})\s*年\s*({_NUM})\s*月\s*({_NUM})\s*日")
-_ERA_MONTH = re.compile(rf"(令和|平成|昭和|大正|明治)\s*({_NUM})\s*年\s*({_NUM})\s*月")
-_WESTERN_DATE = re.compile(r"((?:19|20)\d{2})\s*(?:年|[-/.])\s*(\d{1,2})\s*(?:月|[-/.])\s*(\d{1,2})\s*日?")
+# A month not followed by a day: 「令和二年二月三十日」 is an invalid date, not February 2020.
+_ERA_MONTH = re.compile(rf"(令和|平成|昭和|大正|明治)\s*({_NUM})\s*年\s*({_NUM})\s*月(?!\s*(?:{_NUM})\s*日)")
+# Digits only (ASCII after `_HALF_WIDTH`), bounded so 「12020年」 or 「2020/2/193」 are not read as dates.
+_WESTERN_DATE = re.compile(
+    r"(?<![0-9])((?:19|20)[0-9]{2})\s*(?:年|[-/.])\s*([0-9]{1,2})\s*(?:月|[-/.])\s*([0-9]{1,2})(?![0-9])\s*日?"
+)
+# Full-width digits and separators to ASCII, one character for one, so match positions index the input.
+_HALF_WIDTH = str.maketrans("０１２３４５６７８９－／．", "0123456789-/.")
 
 
 def kanji_to_int(text: str) -> int:
@@ -76,12 +82,12 @@ def _iter_dates(text: str) -> list[tuple[int, str]]:
             iso = None
         if iso:
             found.append((m.start(), iso))
-    normalised = unicodedata.normalize("NFKC", text)
-    if len(normalised) == len(text):  # positions stay comparable only when NFKC kept the length
-        for m in _WESTERN_DATE.finditer(normalised):
-            iso = _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            if iso:
-                found.append((m.start(), iso))
+    # Not NFKC: it changes the length (「…」 -> "..."), which made positions incomparable and, before, made one
+    # such character anywhere in the text hide every 西暦 date.
+    for m in _WESTERN_DATE.finditer(text.translate(_HALF_WIDTH)):
+        iso = _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if iso:
+            found.append((m.start(), iso))
     return sorted(found)
 
 

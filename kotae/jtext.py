@@ -59,7 +59,7 @@ class SudachiTokenizer:
     def _tokenizer(self) -> Any:
         tok = getattr(self._local, "tok", None)
         if tok is None:
-            tok = _dictionary().create(mode=_split_mode(self.mode))
+            tok = _dictionary().tokenizer(mode=_split_mode(self.mode))  # create() is deprecated in SudachiPy 0.7
             self._local.tok = tok
         return tok
 

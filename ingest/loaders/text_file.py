@@ -12,9 +12,10 @@ from pathlib import Path
 from kotae.errors import LoadError
 from kotae.types import Extracted
 
-# Tried in order after the BOM check. UTF-8 is strict and rarely decodes other encodings by accident;
-# CP932 is the superset of Shift_JIS that Windows writes; EUC-JP last because it accepts many byte runs.
-_ENCODINGS = ("utf-8", "cp932", "euc_jp")
+# UTF-8 is strict and rarely decodes other encodings by accident, so bytes that are valid UTF-8 are UTF-8.
+# Otherwise CP932 (the superset of Shift_JIS that Windows writes) and EUC-JP are both tried: EUC-JP bytes
+# often decode as CP932 too, so the more plausible text wins.
+_LEGACY_ENCODINGS = ("cp932", "euc_jp")
 
 
 def decode_japanese(data: bytes) -> str:
@@ -29,8 +30,13 @@ def decode_japanese(data: bytes) -> str:
             raise LoadError(f"UTF-8 BOM but invalid UTF-8 at byte {exc.start}") from exc
     if b"\x00" in data:
         raise LoadError("binary content (NUL bytes), not a text file")
+    try:
+        # Never weighed against CP932: 「会長　伊東　克朗」 in UTF-8 also decodes as CP932 and scored higher.
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
     decoded: list[str] = []
-    for encoding in _ENCODINGS:
+    for encoding in _LEGACY_ENCODINGS:
         try:
             decoded.append(data.decode(encoding))
         except UnicodeDecodeError:

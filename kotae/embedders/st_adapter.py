@@ -36,7 +36,9 @@ class SentenceTransformerEmbedder:
             self._model: Any = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         except Exception as exc:
             raise EmbedderUnavailable(f"cannot load sentence-transformers model at {model_path}: {exc}") from exc
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 0)
+        # sentence-transformers 6 renamed the method (the old name warns); older releases have only the old one.
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim() or 0)
         self.name = f"sentence-transformers:{path.name}"
 
     def embed_passages(self, texts: list[str]) -> Vectors:
