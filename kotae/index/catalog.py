@@ -219,6 +219,12 @@ class Catalog:
         """(chunk_id, tokens) of every committed chunk, in a stable order."""
         yield from self._db.execute("SELECT chunk_id, tokens FROM chunks ORDER BY rowid")
 
+    def chunks_of(self, source: str) -> list[Chunk]:
+        """The committed chunks of one document, in reading order."""
+        ids = [r[0] for r in self._db.execute("SELECT chunk_id FROM chunks WHERE source=? ORDER BY ordinal", (source,))]
+        by_id = self.chunks(ids)
+        return [by_id[i] for i in ids]
+
     def chunks(self, chunk_ids: list[str]) -> dict[str, Chunk]:
         """Committed chunks by id, with their document's fields; ids not committed are absent."""
         found: dict[str, Chunk] = {}
