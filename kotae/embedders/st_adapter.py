@@ -8,7 +8,7 @@ from typing import Any
 
 from kotae.errors import EmbedderUnavailable
 
-from . import Vectors, normalise_rows
+from . import Vectors, embedder_key, normalise_rows
 
 
 class SentenceTransformerEmbedder:
@@ -39,7 +39,7 @@ class SentenceTransformerEmbedder:
         # sentence-transformers 6 renamed the method (the old name warns); older releases have only the old one.
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(get_dim() or 0)
-        self.name = f"sentence-transformers:{path.name}"
+        self.name = embedder_key("sentence-transformers", model_path)
 
     def embed_passages(self, texts: list[str]) -> Vectors:
         """Embed passages (batched by the library)."""
