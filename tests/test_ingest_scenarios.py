@@ -26,10 +26,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from pdf_fixtures import make_pdf
 from pypdf import PdfWriter
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfgen import canvas
 
 from ingest.pipeline import Summary, run_ingest
 from kotae.errors import StoreError
@@ -141,20 +139,6 @@ def write_corpus(root: Path) -> Path:
     write(root / GUIDELINE_SOURCE, GUIDELINE)
     write(root / MEMO_SOURCE, MEMO)
     return root
-
-
-def make_pdf(path: Path, pages: list[str]) -> Path:
-    """A small PDF with a real Japanese text layer (reportlab's built-in CID font needs no font file)."""
-    pdfmetrics.registerFont(UnicodeCIDFont("HeiseiMin-W3"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    c = canvas.Canvas(str(path), invariant=1)
-    for text in pages:
-        c.setFont("HeiseiMin-W3", 12)
-        for i, line in enumerate(text.split("\n")):
-            c.drawString(72, 720 - 18 * i, line)
-        c.showPage()
-    c.save()
-    return path
 
 
 SUBJECTS = ["窓口", "保育所", "図書館", "公民館", "防災訓練", "ごみの収集", "国民健康保険", "住民票", "介護保険",

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import docx
 import pytest
+from pdf_fixtures import make_pdf
 from pypdf import PdfReader, PdfWriter
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
 from ingest.loaders import load_file
@@ -41,21 +40,6 @@ def _assert_pages_consistent(ex: Extracted) -> None:
     assert ex.pages[-1].end == len(ex.text)
     for before, after in zip(ex.pages, ex.pages[1:], strict=False):
         assert ex.text[before.end : after.start] == "\n\n"
-
-
-def _japanese_pdf(path: Path, pages: list[str], title: str | None = None) -> Path:
-    """A small PDF with a real Japanese text layer (reportlab's built-in CID font needs no font file)."""
-    pdfmetrics.registerFont(UnicodeCIDFont("HeiseiMin-W3"))
-    c = canvas.Canvas(str(path))
-    if title is not None:
-        c.setTitle(title)
-    for text in pages:
-        c.setFont("HeiseiMin-W3", 12)
-        for i, line in enumerate(text.split("\n")):
-            c.drawString(72, 720 - 18 * i, line)
-        c.showPage()
-    c.save()
-    return path
 
 
 def _blank_pdf(path: Path, pages: int = 1) -> Path:
@@ -174,8 +158,8 @@ def test_ocr_is_unavailable_without_tesseract() -> None:
 # --------------------------------------------------------------------------------------- built PDFs
 
 
-def test_built_japanese_pdf(tmp_path: Path) -> None:
-    path = _japanese_pdf(tmp_path / "a.pdf", ["南国市の施政方針\nDX推進 2024年", "第２頁の本文です。"], "施政方針")
+def test_builtmake_pdf(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "a.pdf", ["南国市の施政方針\nDX推進 2024年", "第２頁の本文です。"], "施政方針")
     ex = load_file(path)
     assert ex.title == "施政方針"
     _assert_pages_consistent(ex)
@@ -184,7 +168,7 @@ def test_built_japanese_pdf(tmp_path: Path) -> None:
 
 
 def test_tool_written_pdf_title_falls_back_to_first_line(tmp_path: Path) -> None:
-    path = _japanese_pdf(tmp_path / "b.pdf", ["- 1 -\n南国市の施政方針"], "Microsoft Word - 施政方針.docx")
+    path = make_pdf(tmp_path / "b.pdf", ["- 1 -\n南国市の施政方針"], "Microsoft Word - 施政方針.docx")
     assert load_pdf(path).title == "南国市の施政方針"
 
 
@@ -225,7 +209,7 @@ def test_truncated_pdf(shared_data: Path, tmp_path: Path) -> None:
 
 
 def test_truncated_built_pdf(tmp_path: Path) -> None:
-    source = _japanese_pdf(tmp_path / "whole.pdf", ["南国市の施政方針"] * 3)
+    source = make_pdf(tmp_path / "whole.pdf", ["南国市の施政方針"] * 3)
     data = source.read_bytes()
     path = tmp_path / "cut.pdf"
     path.write_bytes(data[: len(data) // 2])
@@ -243,7 +227,7 @@ def _encrypted(source: Path, target: Path, user_password: str) -> Path:
 
 
 def test_encrypted_pdf_with_password(tmp_path: Path) -> None:
-    source = _japanese_pdf(tmp_path / "plain.pdf", ["秘密の文書"])
+    source = make_pdf(tmp_path / "plain.pdf", ["秘密の文書"])
     path = _encrypted(source, tmp_path / "locked.pdf", user_password="secret")
     with pytest.raises(LoadError, match=re.escape("encrypted PDF (password required)")):
         load_pdf(path)
@@ -251,7 +235,7 @@ def test_encrypted_pdf_with_password(tmp_path: Path) -> None:
 
 def test_encrypted_pdf_with_empty_user_password_opens(tmp_path: Path) -> None:
     # Restriction-only encryption (an owner password, no user password) is common and readable.
-    source = _japanese_pdf(tmp_path / "plain.pdf", ["公開の文書です。"])
+    source = make_pdf(tmp_path / "plain.pdf", ["公開の文書です。"])
     path = _encrypted(source, tmp_path / "restricted.pdf", user_password="")
     assert load_pdf(path).text == "公開の文書です。"
 
