@@ -37,7 +37,7 @@ def run_cli(data: Path, store: Path, env: dict[str, str]) -> tuple[dict[str, Any
     return json.loads(done.stdout), wall
 
 
-def embedder_alone_seconds(store: Path, embedder_name: str, batch_size: int) -> float:
+def embedder_alone_seconds(store: Path, embedder_name: str, batch_size: int, threads: int) -> float:
     """Time the embedder alone on the distinct chunk texts of `store`, in the batches the pipeline uses."""
     import sqlite3
 
@@ -46,7 +46,7 @@ def embedder_alone_seconds(store: Path, embedder_name: str, batch_size: int) -> 
     db = sqlite3.connect(store / "catalog.sqlite")
     texts = [row[0] for row in db.execute("SELECT text FROM chunks GROUP BY text_hash ORDER BY rowid")]
     db.close()
-    embedder = load_embedder(embedder_name)
+    embedder = load_embedder(embedder_name, threads=threads)
     began = time.perf_counter()
     for i in range(0, len(texts), batch_size):
         embedder.embed_passages(texts[i : i + batch_size])
@@ -68,7 +68,10 @@ def main() -> int:
         first, first_wall = run_cli(args.data, store, env)
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         second, second_wall = run_cli(args.data, store, env)
-        alone = embedder_alone_seconds(store, args.embedder, int(os.environ.get("KOTAE_EMBEDDER_BATCH_SIZE", 64)))
+        batch = int(os.environ.get("KOTAE_EMBEDDER_BATCH_SIZE", 64))
+        threads = int(os.environ.get("KOTAE_EMBEDDER_THREADS", 1))
+        alone = embedder_alone_seconds(store, args.embedder, batch, threads)
+        alone_two = embedder_alone_seconds(store, args.embedder, batch, 2)
     embed = first["embed_seconds"]
     rows = [
         ("embedder", args.embedder),
@@ -80,8 +83,10 @@ def main() -> int:
         ("chunks/s", f"{first['chunks'] / first['seconds']:.1f}"),
         ("time inside the embedder, seconds", f"{embed:.1f}"),
         ("share of time embedding", f"{embed / first['seconds']:.0%}"),
-        ("the embedder alone on the same chunks, seconds", f"{alone:.1f}"),
-        ("pipeline time on top of the embedder alone", f"{(first['seconds'] - alone) / alone:.0%}"),
+        (f"the embedder alone on the same chunks, {threads} thread(s) as configured, seconds", f"{alone:.1f}"),
+        ("pipeline time on top of the embedder alone (same threads)", f"{(first['seconds'] - alone) / alone:.0%}"),
+        ("the embedder alone, 2 threads and the machine to itself, seconds", f"{alone_two:.1f}"),
+        ("pipeline time on top of that", f"{(first['seconds'] - alone_two) / alone_two:.0%}"),
         ("peak RSS, MB", f"{peak_mb:.0f}"),
         ("no-change re-run, seconds (in the pipeline)", f"{second['seconds']:.2f}"),
         ("no-change re-run, wall seconds (process start included)", f"{second_wall:.2f}"),

@@ -20,7 +20,7 @@ import numpy as np
 from ingest.discover import Candidate, scan
 from ingest.documents import content_hash, document_version
 from ingest.meta import Overrides, overrides_for
-from ingest.prepare import Failed, Job, Prepared, one_line, prepare_all
+from ingest.prepare import Failed, Job, Preparation, Prepared, one_line
 from ingest.progress import Progress, SilentProgress
 from kotae.embedders import Embedder, Vectors, embedder_key, load_embedder
 from kotae.errors import KotaeError, LoadError
@@ -76,7 +76,9 @@ class _Writer:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings.embedder.name, self.settings.embedder.model_path)
+            self._embedder = load_embedder(
+                self.settings.embedder.name, self.settings.embedder.model_path, self.settings.embedder.threads
+            )
         return self._embedder
 
     @property
@@ -84,6 +86,10 @@ class _Writer:
         if self._vectors is None:
             self._vectors = VectorStore(self.paths.chroma, self.embedder.name, self.embedder.dim)
         return self._vectors
+
+    def warm_up(self) -> None:
+        """Load the embedder and open Chroma now."""
+        _ = self.vectors
 
     def recover(self) -> None:
         """Delete from Chroma every id a killed run left pending (uncommitted writes, committed removals)."""
@@ -220,31 +226,40 @@ def _ingest(paths: list[Path], settings: Settings, writer: _Writer, summary: Sum
             settings.ingest.max_chunk_chars, settings.lexical.sudachi_mode)
         for p in changed
     ]
-    for plan, outcome in zip(changed, prepare_all(jobs), strict=True):
-        source, folder = plan.candidate.source, plan.candidate.root
-        owner = owner_of_content.get(plan.content)
-        if owner is not None and owner != source:
-            summary.duplicates.append({"source": source, "same_as": owner})
-            if source in stored:  # it used to differ; now it only repeats another file
-                writer.remove(source)
-                summary.removed += 1
-            progress.file_done(source, 0, "duplicate")
-            continue
-        try:
-            if isinstance(outcome, Failed):
-                raise LoadError(outcome.reason)
-            summary.embedded_chunks += writer.store(outcome, folder)
-        except (OSError, KotaeError) as exc:
-            _fail(summary, catalog, source, str(folder), one_line(exc))
-            progress.file_done(source, 0, "failed")
-            continue
-        owner_of_content[plan.content] = source
-        if outcome.doc.needs_ocr:
-            summary.needs_ocr.append({"source": source, "pages": list(outcome.doc.needs_ocr)})
-        status = "updated" if source in stored else "added"
-        summary.updated += status == "updated"
-        summary.added += status == "added"
-        progress.file_done(source, len(outcome.chunks), status)
+    with Preparation(jobs) as prepared:
+        if jobs:
+            writer.warm_up()  # load the model while the worker prepares the first documents
+        for plan, outcome in zip(changed, prepared, strict=True):
+            _store_one(plan, outcome, writer, summary, stored, owner_of_content, progress)
+
+
+def _store_one(plan: _Planned, outcome: Prepared | Failed, writer: _Writer, summary: Summary,
+               stored: dict[str, DocumentRecord], owner_of_content: dict[str, str], progress: Progress) -> None:
+    """Store one prepared document, or report it as a duplicate or a failure."""
+    source, folder = plan.candidate.source, plan.candidate.root
+    owner = owner_of_content.get(plan.content)
+    if owner is not None and owner != source:
+        summary.duplicates.append({"source": source, "same_as": owner})
+        if source in stored:  # it used to differ; now it only repeats another file
+            writer.remove(source)
+            summary.removed += 1
+        progress.file_done(source, 0, "duplicate")
+        return
+    try:
+        if isinstance(outcome, Failed):
+            raise LoadError(outcome.reason)
+        summary.embedded_chunks += writer.store(outcome, folder)
+    except (OSError, KotaeError) as exc:
+        _fail(summary, writer.catalog, source, str(folder), one_line(exc))
+        progress.file_done(source, 0, "failed")
+        return
+    owner_of_content[plan.content] = source
+    if outcome.doc.needs_ocr:
+        summary.needs_ocr.append({"source": source, "pages": list(outcome.doc.needs_ocr)})
+    status = "updated" if source in stored else "added"
+    summary.updated += status == "updated"
+    summary.added += status == "added"
+    progress.file_done(source, len(outcome.chunks), status)
 
 
 def _plan(candidate: Candidate, chunking: dict[str, object]) -> _Planned:

