@@ -1,4 +1,4 @@
-"""The `kotae` command: `ingest` and `search` (more subcommands arrive with the service).
+"""The `kotae` command: `ingest`, `search`, `serve` and `eval`.
 
 Exit status: 0 success, 1 when an ingestion had failed files, 2 for bad arguments, settings or store errors.
 Machine output (`--json`) goes to stdout; progress and errors go to stderr.
@@ -47,6 +47,25 @@ def _parser() -> argparse.ArgumentParser:
                         help="doc_type, speaker_role, speaker, source_prefix, date_from, date_to (repeatable)")
     _store_and_json(search)
     search.set_defaults(run=_search)
+
+    serve = sub.add_parser("serve", help="serve the HTTP API (OpenAPI docs at /docs)")
+    serve.add_argument("--store", type=Path, default=None, help="index folder (default: KOTAE_STORE_DIR or ./store)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=_serve)
+
+    evaluate = sub.add_parser("eval", help="measure retrieval on a dataset with gold spans")
+    evaluate.add_argument("dataset", type=Path, metavar="DATASET.jsonl")
+    evaluate.add_argument("--method", action="append", default=[], metavar="M",
+                          help="lexical|dense|hybrid|default, with +exec for executive turns only; llamaindex, "
+                               "llamaindex-bm25 (repeatable; default: the comparison table)")
+    evaluate.add_argument("--form", action="append", default=[], choices=["query", "subtopic+query"],
+                          help="query form(s) (default: both)")
+    evaluate.add_argument("--data", type=Path, default=None,
+                          help="folder the gold paths are relative to (default: the dataset's parent's parent)")
+    evaluate.add_argument("--report", type=Path, default=None, metavar="DIR", help="write report.md and a chart")
+    _store_and_json(evaluate)
+    evaluate.set_defaults(run=_eval)
     return parser
 
 
@@ -103,22 +122,37 @@ def _search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _filters(items: list[str]) -> Any:
-    from service.search import Filters
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
 
-    lists: dict[str, list[str]] = {"doc_type": [], "speaker_role": [], "speaker": []}
-    single: dict[str, str] = {}
+    from service.app import create_app
+
+    settings = load_settings(args.store)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from eval.cli import run_eval
+
+    settings = load_settings(args.store)
+    return run_eval(args.dataset, settings, args.method, args.form, args.data, args.report, args.json)
+
+
+def _filters(items: list[str]) -> Any:
+    """`--filter KEY=VALUE` pairs (values may be comma-separated lists) as validated `Filters`."""
+    from service.filters import LIST_KEYS, parse_filters
+
+    raw: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not value:
             raise KotaeError(f"--filter {item!r}: expected KEY=VALUE")
-        if key in lists:
-            lists[key].extend(v for v in value.split(",") if v)
-        elif key in ("source_prefix", "date_from", "date_to"):
-            single[key] = value
+        if key in LIST_KEYS:
+            raw.setdefault(key, []).extend(v for v in value.split(",") if v)
         else:
-            raise KotaeError(f"--filter {item!r}: unknown key {key!r}")
-    return Filters(**lists, **single)  # type: ignore[arg-type]
+            raw[key] = value
+    return parse_filters(raw)
 
 
 def hit_dict(hit: Any) -> dict[str, Any]:

@@ -42,7 +42,7 @@ def main() -> int:
             settings = load_settings(Path(tmp))
             summary = run_ingest([args.data / "minutes"], settings)
             searcher = Searcher(settings)
-            only_answers = Filters(speaker_role=["executive"])
+            only_answers = Filters(speaker_role=("executive",))
             ranks: list[int | None] = []
             ranks_topic: list[int | None] = []
             for q in questions:

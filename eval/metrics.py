@@ -43,7 +43,14 @@ def reciprocal_rank(rank: int | None, k: int = 10) -> float:
 
 
 def ndcg_at(hits: Sequence[Retrieved], gold: Sequence[Span], k: int = 10) -> float:
-    """nDCG@k with binary gains; the ideal ranking has one relevant hit per gold span."""
-    dcg = sum(1.0 / math.log2(i + 2) for i, h in enumerate(hits[:k]) if is_relevant(h, gold))
+    """nDCG@k with binary gains, each gold span earning its gain once (several chunks of one answer turn
+    overlap the same span); the ideal ranking finds one span per rank."""
+    found: set[int] = set()
+    dcg = 0.0
+    for i, hit in enumerate(hits[:k]):
+        new = [j for j, g in enumerate(gold) if j not in found and is_relevant(hit, [g])]
+        if new:
+            found.add(new[0])
+            dcg += 1.0 / math.log2(i + 2)
     ideal = sum(1.0 / math.log2(i + 2) for i in range(min(len(gold), k)))
     return dcg / ideal if ideal else 0.0

@@ -110,3 +110,40 @@ def to_iso_date(text: str) -> str | None:
     if m:
         return _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     return None
+
+
+def int_to_kanji(number: int) -> str:
+    """Kanji numeral for 1..9999 in the 十/百/千 form used in minutes (二十三, 百二)."""
+    if not 0 < number < 10000:
+        raise ValueError(f"out of range: {number}")
+    digits = "〇一二三四五六七八九"
+    out = ""
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十")):
+        q, number = divmod(number, value)
+        if q:
+            out += ("" if q == 1 else digits[q]) + unit
+    return out + (digits[number] if number else "")
+
+
+_ERA_YEAR = re.compile(rf"(令和|平成|昭和)\s*({_NUM})\s*年")
+_WESTERN_YEAR = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})\s*年")
+
+
+def year_variants(text: str) -> list[str]:
+    """Other spellings of the years a query mentions: 令和二年 -> 2020年; 2020年 -> 令和二年, 令和2年.
+
+    Minutes write 和暦 in kanji, staff often type 西暦: a query matches either way.
+    """
+    variants: list[str] = []
+    for m in _ERA_YEAR.finditer(text):
+        try:
+            variants.append(f"{era_year(m.group(1), m.group(2))}年")
+        except ValueError:
+            continue
+    for m in _WESTERN_YEAR.finditer(text.translate(_HALF_WIDTH)):
+        year = int(m.group(1))
+        era, start = next(((e, s) for e, s in ERAS.items() if year >= s), ("", 0))
+        if era:
+            n = year - start + 1
+            variants += [f"{era}{'元' if n == 1 else int_to_kanji(n)}年", f"{era}{n}年"]
+    return variants

@@ -1,11 +1,11 @@
-"""Search: dense (Chroma) and lexical (BM25) candidates fused by reciprocal rank, committed chunks only.
-
-A first plain version; filters narrow both candidate lists before fusion.
+"""Search: the reader side's entry point. Holds the models and an in-memory view of one store, reloaded when an
+ingestion commits a new catalogue generation, and ranks chunks with `retrieval.rank`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,100 +15,127 @@ from kotae.index import lexical
 from kotae.index.catalog import Catalog
 from kotae.index.store import StorePaths, check_embedder, open_catalog
 from kotae.index.vectors import VectorStore
+from kotae.jdates import year_variants
 from kotae.jtext import SudachiTokenizer
 from kotae.settings import Settings
-from kotae.types import Chunk, Hit
+from kotae.types import Hit
+from service.filters import Filters, parse_filters
+from service.index_view import IndexView, build_view
+from service.retrieval import METHODS, RetrievalParams, rank, top_positions
 
-RRF_K = 60
-CANDIDATES = 100
+__all__ = ["Filters", "Searcher", "parse_filters"]
 
 
-@dataclass(frozen=True)
-class Filters:
-    """Restrictions on hits; empty lists mean "any"."""
+@dataclass
+class _Snapshot:
+    """Everything that describes one catalogue generation; replaced whole, never changed in place."""
 
-    doc_type: list[str] = field(default_factory=list)
-    speaker_role: list[str] = field(default_factory=list)
-    speaker: list[str] = field(default_factory=list)
-    source_prefix: str | None = None
-    date_from: str | None = None
-    date_to: str | None = None
-
-    def accepts(self, chunk: Chunk) -> bool:
-        """True when `chunk` passes every filter."""
-        if self.doc_type and chunk.doc_type not in self.doc_type:
-            return False
-        if self.speaker_role and chunk.speaker_role not in self.speaker_role:
-            return False
-        if self.speaker and not any(s in (chunk.speaker or "") + (chunk.speaker_title or "") for s in self.speaker):
-            return False
-        if self.source_prefix and not chunk.source.startswith(self.source_prefix):
-            return False
-        if self.date_from and (chunk.date is None or chunk.date < self.date_from):
-            return False
-        return not (self.date_to and (chunk.date is None or chunk.date > self.date_to))
-
-    def chroma_where(self) -> dict[str, Any] | None:
-        """The part of the filters Chroma can apply itself."""
-        clauses: list[dict[str, Any]] = []
-        if self.doc_type:
-            clauses.append({"doc_type": {"$in": self.doc_type}})
-        if self.speaker_role:
-            clauses.append({"speaker_role": {"$in": self.speaker_role}})
-        if self.date_from:
-            clauses.append({"date_int": {"$gte": int(self.date_from.replace("-", ""))}})
-        if self.date_to:
-            clauses.append({"date_int": {"$lte": int(self.date_to.replace("-", ""))}})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    generation: int
+    lexical: lexical.LexicalIndex
+    view: IndexView
+    vectors: VectorStore
 
 
 class Searcher:
-    """Holds the models and indexes of one store, loaded once per process."""
+    """Loads models once per process; `search` is safe to call from several threads."""
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.paths = StorePaths(settings.store.dir)
         self.catalog: Catalog = open_catalog(self.paths, create=False)
         check_embedder(self.catalog, embedder_key(settings.embedder.name, settings.embedder.model_path), self.paths)
         self.embedder: Embedder = load_embedder(
             settings.embedder.name, settings.embedder.model_path, settings.embedder.threads
         )
-        self.vectors = VectorStore(self.paths.chroma, self.embedder.name, self.embedder.dim)
         self.tokenizer = SudachiTokenizer(settings.lexical.sudachi_mode)
-        self._lexical = self._load_lexical()
+        self._lock = threading.Lock()
+        self._snapshot = self._load()
+        self.embedder.embed_queries(["ウォームアップ"])  # the first real query pays no warm-up
 
-    def _load_lexical(self) -> lexical.LexicalIndex:
+    @property
+    def generation(self) -> int:
+        """The catalogue generation the searcher currently serves."""
+        return self._snapshot.generation
+
+    def _load(self) -> _Snapshot:
         generation = self.catalog.generation()
-        return lexical.load(self.paths.lexical, generation) or lexical.build(self.catalog)
+        index = lexical.load(self.paths.lexical, generation) or lexical.build(self.catalog)
+        view = build_view(index.chunk_ids, self.catalog.chunk_facts())
+        # A fresh Chroma client: one opened earlier in this process does not see vectors another process wrote.
+        vectors = VectorStore(self.paths.chroma, self.embedder.name, self.embedder.dim, fresh=True)
+        return _Snapshot(generation, index, view, vectors)
 
-    def lexical_index(self) -> lexical.LexicalIndex:
-        """The BM25 index of the current catalogue generation (reloaded after an ingestion)."""
-        if self._lexical.generation != self.catalog.generation():
-            self._lexical = self._load_lexical()
-        return self._lexical
+    def refresh(self) -> bool:
+        """Reload when an ingestion has committed since; returns True when it did."""
+        if self.catalog.generation() == self._snapshot.generation:
+            return False
+        with self._lock:
+            if self.catalog.generation() != self._snapshot.generation:
+                self._snapshot = self._load()
+        return True
 
-    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
-        """The `k` best committed chunks for `query`, best first."""
+    def search(self, query: str, k: int = 10, filters: Filters | None = None, method: str = "default") -> list[Hit]:
+        """The `k` best committed chunks for `query` passing `filters`, best first."""
+        if method not in METHODS:
+            raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+        self.refresh()
+        snap = self._snapshot
+        params = METHODS[method]
         filters = filters or Filters()
-        dense = self.vectors.query(self.embedder.embed_queries([query])[0], CANDIDATES, filters.chroma_where())
-        index = self.lexical_index()
-        scores = index.scores(self.tokenizer.tokenize(query))
-        top = np.argsort(-scores)[: CANDIDATES * 3]
-        lex = [(index.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
-        chunks = self.catalog.chunks(list({cid for cid, _ in dense} | {cid for cid, _ in lex}))
-        fused: dict[str, dict[str, float]] = {}
-        for name, ranked in (("dense", dense), ("lexical", lex)):
-            rank = 0
-            for cid, score in ranked:
-                chunk = chunks.get(cid)
-                if chunk is None or not filters.accepts(chunk):
-                    continue
-                rank += 1
-                entry = fused.setdefault(cid, {"rrf": 0.0})
-                entry["rrf"] += 1.0 / (RRF_K + rank)
-                entry[name] = score
-        best = sorted(fused.items(), key=lambda kv: -kv[1]["rrf"])[:k]
-        return [
-            Hit(chunk=chunks[cid], rank=i + 1, score=s.pop("rrf"), scores=s) for i, (cid, s) in enumerate(best)
-        ]
+        view = snap.view
+        target_mask = view.mask(filters)
+        question_mask = view.mask(filters, roles=("member",))
+        tokens = self.tokenizer.tokenize(" ".join([query, *year_variants(query)]))
+        lexical_scores = (
+            snap.lexical.scores(tokens).astype(np.float64) if params.use_lexical else np.zeros(len(view.chunk_ids))
+        )
+        dense_targets: list[int] = []
+        dense_questions: list[int] = []
+        cosine: dict[int, float] = {}
+        if params.use_dense and len(view.chunk_ids):
+            vector = self.embedder.embed_queries([query])[0]
+            dense_targets = self._dense(snap, vector, filters, None, params, cosine)
+            if params.use_questions:
+                dense_questions = self._dense(snap, vector, filters, "member", params, cosine)
+        score = rank(view, lexical_scores, dense_targets, dense_questions, target_mask, question_mask, params)
+        positions = top_positions(score, view, k)
+        chunks = self.catalog.chunks([view.chunk_ids[p] for p in positions])
+        hits: list[Hit] = []
+        for pos in positions:
+            chunk = chunks.get(view.chunk_ids[pos])
+            if chunk is None:  # removed by an ingestion that committed a moment ago
+                continue
+            detail = {"lexical": round(float(lexical_scores[pos]), 4)}
+            if pos in cosine:
+                detail["dense"] = round(cosine[pos], 4)
+            hits.append(Hit(chunk=chunk, rank=len(hits) + 1, score=float(score[pos]), scores=detail))
+        return hits
+
+    def _dense(self, snap: _Snapshot, vector: Any, filters: Filters, role: str | None, params: RetrievalParams,
+               cosine: dict[int, float]) -> list[int]:
+        """Positions of the nearest chunks by cosine, filtered in Chroma as far as it can."""
+        where = _chroma_where(filters, role)
+        found = snap.vectors.query(vector, params.depth * 2, where)
+        positions: list[int] = []
+        for chunk_id, similarity in found:
+            pos = snap.view.position.get(chunk_id)
+            if pos is not None:  # vectors of an uncommitted write are never shown
+                positions.append(pos)
+                cosine[pos] = similarity
+        return positions
+
+
+def _chroma_where(filters: Filters, role: str | None) -> dict[str, Any] | None:
+    clauses: list[dict[str, Any]] = []
+    if filters.doc_type:
+        clauses.append({"doc_type": {"$in": list(filters.doc_type)}})
+    roles = [role] if role else list(filters.speaker_role)
+    if roles:
+        clauses.append({"speaker_role": {"$in": roles}})
+    if filters.date_from:
+        clauses.append({"date_int": {"$gte": int(filters.date_from.replace("-", ""))}})
+    if filters.date_to:
+        clauses.append({"date_int": {"$lte": int(filters.date_to.replace("-", ""))}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}

@@ -219,6 +219,14 @@ class Catalog:
         """(chunk_id, tokens) of every committed chunk, in a stable order."""
         yield from self._db.execute("SELECT chunk_id, tokens FROM chunks ORDER BY rowid")
 
+    def chunk_facts(self) -> list[ChunkFacts]:
+        """Every committed chunk's retrieval fields, in document order."""
+        rows = self._db.execute(
+            "SELECT c.chunk_id, c.source, c.turn, c.speaker_role, c.speaker, c.speaker_title, d.doc_type, d.date,"
+            " c.text_hash FROM chunks c JOIN documents d ON c.source = d.source ORDER BY c.source, c.ordinal"
+        )
+        return [ChunkFacts(*row) for row in rows]
+
     def chunks_of(self, source: str) -> list[Chunk]:
         """The committed chunks of one document, in reading order."""
         ids = [r[0] for r in self._db.execute("SELECT chunk_id FROM chunks WHERE source=? ORDER BY ordinal", (source,))]
@@ -271,3 +279,19 @@ def _document_row(r: DocumentRecord) -> tuple[object, ...]:
     return (r.source, r.root, r.content_hash, r.version, r.doc_type, r.title, r.date,
             json.dumps(list(r.access_groups), ensure_ascii=False), r.pages, json.dumps(list(r.needs_ocr)),
             r.n_chunks, r.indexed_at or _now())
+
+
+@dataclass(frozen=True)
+class ChunkFacts:
+    """The per-chunk fields retrieval needs in memory, for all committed chunks."""
+
+    chunk_id: str
+    source: str
+    turn: int | None
+    speaker_role: str | None
+    speaker: str | None
+    speaker_title: str | None
+    doc_type: str
+    date: str | None
+    text_hash: str
+

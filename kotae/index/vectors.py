@@ -24,11 +24,20 @@ logging.getLogger("chromadb").setLevel(logging.ERROR)
 class VectorStore:
     """One Chroma collection of chunk vectors with the metadata that filters need."""
 
-    def __init__(self, folder: Path, embedder_name: str, dim: int) -> None:
+    def __init__(self, folder: Path, embedder_name: str, dim: int, fresh: bool = False) -> None:
+        """Open (or create) the collection in `folder`.
+
+        Chroma shares one in-memory system per folder within a process, and that system does not see vectors
+        another process writes later; `fresh` drops it so this client reads the folder anew (readers pass it
+        when an ingestion has committed).
+        """
         import chromadb
+        from chromadb.api.shared_system_client import SharedSystemClient
         from chromadb.config import Settings as ChromaSettings
 
         folder.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            SharedSystemClient._identifier_to_system.pop(str(folder), None)
         self._client: Any = chromadb.PersistentClient(
             path=str(folder), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
         )

@@ -1,0 +1,52 @@
+"""`kotae eval`: run the methods over a dataset on one store and print (and optionally write) the results."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from eval.dataset import load_questions
+from eval.report import markdown_table, write_report
+from eval.runner import DEFAULT_METHODS, FORMS, MethodResult, SearchFn, evaluate, searcher_fn
+from kotae.settings import Settings
+from service.search import Searcher
+
+
+def run_eval(dataset: Path, settings: Settings, methods: list[str], forms: list[str], data: Path | None,
+             report: Path | None, as_json: bool) -> int:
+    """Evaluate each method in each query form; returns the exit status."""
+    questions = load_questions(dataset)
+    methods = methods or list(DEFAULT_METHODS)
+    forms = forms or list(FORMS)
+    data_root = data or dataset.resolve().parent.parent
+    searcher = Searcher(settings)
+    baseline = None
+    results: list[MethodResult] = []
+    for method in methods:
+        search: SearchFn
+        if method.startswith("llamaindex"):
+            if baseline is None:
+                from eval.baseline_llamaindex import LlamaIndexBaseline
+
+                folders = sorted({str(Path(s.path).parent) for q in questions for s in q.relevant})
+                print(f"building the LlamaIndex baseline over {', '.join(folders)} ...", file=sys.stderr)
+                baseline = LlamaIndexBaseline(data_root, folders, searcher.embedder)
+            search = baseline.bm25() if method == "llamaindex-bm25" else baseline.dense()
+        else:
+            search = searcher_fn(searcher, method)
+        for form in forms:
+            results.append(evaluate(questions, search, method, form))
+            if not as_json:
+                print(markdown_table(results[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
+    if report is not None:
+        title = f"{dataset.name}: {len(questions)} questions, embedder {searcher.embedder.name}"
+        for path in write_report(results, report, title):
+            print(f"wrote {path}", file=sys.stderr)
+    if as_json:
+        payload = {"dataset": str(dataset), "questions": len(questions), "embedder": searcher.embedder.name,
+                   "results": [{"method": r.method, "form": r.form, **r.metrics} for r in results]}
+        print(json.dumps(payload, ensure_ascii=False))
+    else:
+        print(markdown_table(results))
+    return 0

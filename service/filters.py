@@ -1,0 +1,67 @@
+"""Search filters: what a caller may restrict hits to, validated, and applied as numpy masks and Chroma clauses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kotae.errors import KotaeError
+from kotae.jdates import to_iso_date
+
+LIST_KEYS = ("doc_type", "speaker_role", "speaker")
+SINGLE_KEYS = ("source_prefix", "date_from", "date_to")
+ROLES = ("chair", "member", "executive", "other")
+
+
+class FilterError(KotaeError):
+    """A filter key or value is invalid; the message names it."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions on hits; empty means "any". Dates are ISO (和暦 and 西暦 are accepted on input)."""
+
+    doc_type: tuple[str, ...] = ()
+    speaker_role: tuple[str, ...] = ()
+    speaker: tuple[str, ...] = ()
+    source_prefix: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+    @property
+    def restricts_documents(self) -> bool:
+        """True when a filter applies to whole documents (type, date, source)."""
+        return bool(self.doc_type or self.source_prefix or self.date_from or self.date_to)
+
+
+def parse_filters(raw: Mapping[str, Any] | None) -> Filters:
+    """Build `Filters` from a JSON object or CLI pairs; raises `FilterError` naming the bad key or value."""
+    if not raw:
+        return Filters()
+    unknown = set(raw) - set(LIST_KEYS) - set(SINGLE_KEYS)
+    if unknown:
+        raise FilterError(
+            f"unknown filter(s) {', '.join(sorted(unknown))}; allowed: {', '.join(LIST_KEYS + SINGLE_KEYS)}"
+        )
+    values: dict[str, Any] = {}
+    for key in LIST_KEYS:
+        if key in raw and raw[key] not in (None, "", []):
+            items = raw[key] if isinstance(raw[key], list) else [raw[key]]
+            if not all(isinstance(v, str) and v.strip() for v in items):
+                raise FilterError(f"filter '{key}' must be a string or a list of strings")
+            values[key] = tuple(v.strip() for v in items)
+    for role in values.get("speaker_role", ()):
+        if role not in ROLES:
+            raise FilterError(f"filter 'speaker_role' must be one of {', '.join(ROLES)}, not {role!r}")
+    if raw.get("source_prefix"):
+        if not isinstance(raw["source_prefix"], str):
+            raise FilterError("filter 'source_prefix' must be a string")
+        values["source_prefix"] = raw["source_prefix"]
+    for key in ("date_from", "date_to"):
+        if raw.get(key):
+            iso = to_iso_date(str(raw[key]))
+            if iso is None:
+                raise FilterError(f"filter '{key}' is not a date: {raw[key]!r} (use 2020-01-31 or 令和2年1月31日)")
+            values[key] = iso
+    return Filters(**values)
