@@ -5,9 +5,13 @@ Why the question: a staff member's query paraphrases what was *asked*; the askin
 it best, while the answer that follows uses other words. On the Tokyo 2020 dev set, lifting each answer by
 how well its question matches raised executive-filtered Recall@5 from 0.76 to 0.88 (README, *Retrieval*).
 
-    direct(c)   = RRF_lexical(c) + dense_weight * RRF_dense(c)             over chunks passing the filters
-    question(t) = best direct-style score of member turn t, as an RRF rank over member turns
-    score(c)    = direct(c) + question_weight * question(turn answered by c)
+    direct(c) = RRF_lexical(c) + dense_weight * RRF_dense(c)        over chunks passing the filters
+    unit(c)   = RRF rank of c's unit among all units (see `unit_bonus`): the member's question an answer
+                responds to, or the passage itself when it answers no question (guidelines, FAQ, speeches)
+    score(c)  = direct(c) + question_weight * unit(c)
+
+Ranking question turns and standalone passages on one scale keeps a guideline paragraph that matches as well
+as a member's question competitive with the answers to that question.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from service.index_view import BoolArray, IndexView
+from service.index_view import ROLE_CODES, BoolArray, IndexView
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -80,18 +84,26 @@ def direct_scores(lexical: FloatArray, dense: list[int], mask: BoolArray, p: Ret
     return score
 
 
-def question_bonus(view: IndexView, question_chunk_scores: FloatArray, p: RetrievalParams) -> FloatArray:
-    """For each executive chunk, the RRF rank score of the member turn it answers (0 when none matched)."""
-    n_turns = int(view.turn_of.max()) + 1 if len(view.turn_of) else 0
-    if n_turns == 0:
-        return np.zeros(len(question_chunk_scores))
+def unit_bonus(view: IndexView, target: FloatArray, questions: FloatArray, p: RetrievalParams) -> FloatArray:
+    """The RRF rank score of the unit each chunk belongs to, units ranked on one scale.
+
+    A unit is either a member's question turn, standing for the executive answers that follow it (its score:
+    its best chunk's), or a passage that answers no question (a guideline paragraph, an FAQ entry, a speech):
+    its score is its own. An answer chunk gets its question's unit rank; a standalone passage its own; a
+    member's chunk none, so that an answer outranks the question it answers.
+    """
+    n = len(target)
+    n_turns = int(view.turn_of.max()) + 1 if n and view.turn_of.max() >= 0 else 0
     turn_score = np.zeros(n_turns)
-    scored = (question_chunk_scores > 0) & (view.turn_of >= 0)
-    np.maximum.at(turn_score, view.turn_of[scored], question_chunk_scores[scored])
-    turn_rrf = rrf_from_scores(turn_score, np.ones(n_turns, dtype=bool), p.depth, p.rrf_k)
-    bonus = np.zeros(len(question_chunk_scores))
+    asked = (questions > 0) & (view.turn_of >= 0)
+    np.maximum.at(turn_score, view.turn_of[asked], questions[asked])
+    standalone = (target > 0) & (view.question_turn_of < 0) & (view.role != ROLE_CODES["member"])
+    unit_score = np.concatenate([turn_score, np.where(standalone, target, 0.0)])
+    unit_rrf = rrf_from_scores(unit_score, np.ones(len(unit_score), dtype=bool), p.depth, p.rrf_k)
+    bonus = np.zeros(n)
     answers = view.question_turn_of >= 0
-    bonus[answers] = turn_rrf[view.question_turn_of[answers]]
+    bonus[answers] = unit_rrf[view.question_turn_of[answers]]
+    bonus[standalone] = unit_rrf[n_turns + np.nonzero(standalone)[0]]
     return bonus
 
 
@@ -99,9 +111,9 @@ def rank(view: IndexView, lexical: FloatArray, dense_targets: list[int], dense_q
          target_mask: BoolArray, question_mask: BoolArray, p: RetrievalParams) -> FloatArray:
     """Final score of every chunk (0 = not a candidate); see the module docstring."""
     score = direct_scores(lexical, dense_targets, target_mask, p)
-    if p.use_questions and question_mask.any():
+    if p.use_questions:
         questions = direct_scores(lexical, dense_questions, question_mask, p)
-        score += p.question_weight * question_bonus(view, questions, p) * target_mask
+        score = score + p.question_weight * unit_bonus(view, score, questions, p) * target_mask
     return score
 
 
