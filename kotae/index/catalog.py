@@ -227,6 +227,11 @@ class Catalog:
         )
         return [ChunkFacts(*row) for row in rows]
 
+    def tokens_of(self, source: str) -> list[list[str]]:
+        """The lexical tokens of a document's chunks, in reading order."""
+        rows = self._db.execute("SELECT tokens FROM chunks WHERE source=? ORDER BY ordinal", (source,))
+        return [r[0].split(" ") if r[0] else [] for r in rows]
+
     def chunks_of(self, source: str) -> list[Chunk]:
         """The committed chunks of one document, in reading order."""
         ids = [r[0] for r in self._db.execute("SELECT chunk_id FROM chunks WHERE source=? ORDER BY ordinal", (source,))]
