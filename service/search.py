@@ -94,9 +94,10 @@ class Searcher:
         cosine: dict[int, float] = {}
         if params.use_dense and len(view.chunk_ids):
             vector = self.embedder.embed_queries([query])[0]
-            dense_targets = self._dense(snap, vector, filters, None, params, cosine)
+            nearest = self._dense(snap, vector, None, params.depth * 5, cosine)
+            dense_targets = self._enough(snap, vector, nearest, target_mask, filters, None, params, cosine)
             if params.use_questions:
-                dense_questions = self._dense(snap, vector, filters, "member", params, cosine)
+                dense_questions = self._enough(snap, vector, nearest, question_mask, filters, "member", params, cosine)
         score = rank(view, lexical_scores, dense_targets, dense_questions, target_mask, question_mask, params)
         positions = top_positions(score, view, k)
         chunks = self.catalog.chunks([view.chunk_ids[p] for p in positions])
@@ -111,18 +112,26 @@ class Searcher:
             hits.append(Hit(chunk=chunk, rank=len(hits) + 1, score=float(score[pos]), scores=detail))
         return hits
 
-    def _dense(self, snap: _Snapshot, vector: Any, filters: Filters, role: str | None, params: RetrievalParams,
+    def _dense(self, snap: _Snapshot, vector: Any, where: dict[str, Any] | None, n: int,
                cosine: dict[int, float]) -> list[int]:
-        """Positions of the nearest chunks by cosine, filtered in Chroma as far as it can."""
-        where = _chroma_where(filters, role)
-        found = snap.vectors.query(vector, params.depth * 2, where)
+        """Positions of the `n` nearest committed chunks by cosine (vectors of uncommitted writes never show)."""
         positions: list[int] = []
-        for chunk_id, similarity in found:
+        for chunk_id, similarity in snap.vectors.query(vector, n, where):
             pos = snap.view.position.get(chunk_id)
-            if pos is not None:  # vectors of an uncommitted write are never shown
+            if pos is not None:
                 positions.append(pos)
                 cosine[pos] = similarity
         return positions
+
+    def _enough(self, snap: _Snapshot, vector: Any, nearest: list[int], mask: Any, filters: Filters,
+                role: str | None, params: RetrievalParams, cosine: dict[int, float]) -> list[int]:
+        """The nearest chunks passing `mask`. One unfiltered HNSW query serves both groups (a filtered Chroma
+        query costs ~50 ms at 33k chunks, an unfiltered one ~7 ms); only when a selective filter leaves too
+        few of them is Chroma asked again with the filter."""
+        passing = [p for p in nearest if mask[p]]
+        if len(passing) >= params.depth // 4 or not mask.any():
+            return passing
+        return self._dense(snap, vector, _chroma_where(filters, role), params.depth * 2, cosine)
 
 
 def _chroma_where(filters: Filters, role: str | None) -> dict[str, Any] | None:
