@@ -44,13 +44,27 @@ def reciprocal_rank(rank: int | None, k: int = 10) -> float:
 
 def ndcg_at(hits: Sequence[Retrieved], gold: Sequence[Span], k: int = 10) -> float:
     """nDCG@k with binary gains, each gold span earning its gain once (several chunks of one answer turn
-    overlap the same span); the ideal ranking finds one span per rank."""
-    found: set[int] = set()
+    overlap the same span); the ideal ranking finds one span per rank.
+
+    A hit earns its gain when it can be paired with a gold span of its own. Hits are paired in rank order, and an
+    earlier hit may move to another span it overlaps to make room (an augmenting path), so a chunk overlapping
+    two spans does not use up the one a later chunk needs, whatever order the gold spans are listed in.
+    """
+    overlaps = [[j for j, g in enumerate(gold) if is_relevant(hit, [g])] for hit in hits[:k]]
+    owner: dict[int, int] = {}  # gold span -> the hit paired with it
+
+    def pair(i: int, seen: set[int]) -> bool:
+        for j in overlaps[i]:
+            if j not in seen:
+                seen.add(j)
+                if j not in owner or pair(owner[j], seen):
+                    owner[j] = i
+                    return True
+        return False
+
     dcg = 0.0
-    for i, hit in enumerate(hits[:k]):
-        new = [j for j, g in enumerate(gold) if j not in found and is_relevant(hit, [g])]
-        if new:
-            found.add(new[0])
+    for i in range(len(overlaps)):
+        if pair(i, set()):
             dcg += 1.0 / math.log2(i + 2)
     ideal = sum(1.0 / math.log2(i + 2) for i in range(min(len(gold), k)))
     return dcg / ideal if ideal else 0.0

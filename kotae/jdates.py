@@ -142,8 +142,12 @@ def year_variants(text: str) -> list[str]:
             continue
     for m in _WESTERN_YEAR.finditer(text.translate(_HALF_WIDTH)):
         year = int(m.group(1))
-        era, start = next(((e, s) for e, s in ERAS.items() if year >= s), ("", 0))
-        if era:
-            n = year - start + 1
-            variants += [f"{era}{'元' if n == 1 else int_to_kanji(n)}年", f"{era}{n}年"]
+        # A year in which the era changed has two names (2019: 平成三十一年 until April, 令和元年 from May;
+        # the fiscal year 2019 is 平成三十一年度 in every budget), so each era the year falls in gives one.
+        next_start: int | None = None
+        for era, start in ERAS.items():  # newest era first
+            if start <= year and (next_start is None or year <= next_start):
+                n = year - start + 1
+                variants += [f"{era}{'元' if n == 1 else int_to_kanji(n)}年", f"{era}{n}年"]
+            next_start = start
     return variants
