@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     except KotaeError as exc:
         print(f"kotae: error: {exc}", file=sys.stderr)
         return 2
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:
         print(f"kotae: error: {exc}", file=sys.stderr)
         return 2
     return result

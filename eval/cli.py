@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
 from eval.dataset import load_questions
 from eval.report import markdown_table, write_report
-from eval.runner import DEFAULT_METHODS, FORMS, MethodResult, SearchFn, evaluate, searcher_fn
+from eval.runner import DEFAULT_METHODS, FORMS, MethodResult, SearchFn, check_method, evaluate, searcher_fn
+from kotae.errors import KotaeError
 from kotae.settings import Settings
 from service.search import Searcher
 
@@ -16,8 +18,13 @@ from service.search import Searcher
 def run_eval(dataset: Path, settings: Settings, methods: list[str], forms: list[str], data: Path | None,
              report: Path | None, as_json: bool) -> int:
     """Evaluate each method in each query form; returns the exit status."""
-    questions = load_questions(dataset)
     methods = methods or list(DEFAULT_METHODS)
+    for method in methods:  # before any model loads
+        check_method(method)
+    try:
+        questions = load_questions(dataset)
+    except (OSError, ValueError) as exc:
+        raise KotaeError(f"dataset {dataset}: {exc}") from exc
     forms = forms or list(FORMS)
     data_root = data or dataset.resolve().parent.parent
     searcher = Searcher(settings)
@@ -45,7 +52,9 @@ def run_eval(dataset: Path, settings: Settings, methods: list[str], forms: list[
             print(f"wrote {path}", file=sys.stderr)
     if as_json:
         payload = {"dataset": str(dataset), "questions": len(questions), "embedder": searcher.embedder.name,
-                   "results": [{"method": r.method, "form": r.form, **r.metrics} for r in results]}
+                   "results": [{"method": r.method, "form": r.form,
+                                **{m: (None if math.isnan(v) else v) for m, v in r.metrics.items()}}
+                               for r in results]}
         print(json.dumps(payload, ensure_ascii=False))
     else:
         print(markdown_table(results))

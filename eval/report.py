@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from eval.runner import MethodResult
@@ -14,9 +15,15 @@ def markdown_table(results: list[MethodResult]) -> str:
     """One row per method and query form."""
     lines = ["| method | query form | " + " | ".join(COLUMNS) + " |", "|---|---|" + "---|" * len(COLUMNS)]
     for r in results:
-        cells = [f"{r.metrics[c]:.1f}" if c.endswith("ms") else f"{r.metrics[c]:.3f}" for c in COLUMNS]
+        cells = [_cell(c, r.metrics[c]) for c in COLUMNS]
         lines.append(f"| {r.method} | {r.form} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _cell(column: str, value: float) -> str:
+    if math.isnan(value):
+        return "–"
+    return f"{value:.1f}" if column.endswith("ms") else f"{value:.3f}"
 
 
 def write_report(results: list[MethodResult], folder: Path, title: str) -> list[Path]:

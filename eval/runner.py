@@ -11,6 +11,7 @@ of it both work.
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -18,7 +19,9 @@ from dataclasses import dataclass, field
 
 from eval.dataset import Question, Span
 from eval.metrics import Retrieved, first_relevant_rank, ndcg_at, recall_at, reciprocal_rank
+from kotae.errors import KotaeError
 from service.filters import Filters
+from service.retrieval import METHODS
 from service.search import Searcher
 
 SearchFn = Callable[[str, int], list[Retrieved]]
@@ -83,12 +86,23 @@ def evaluate(questions: Sequence[Question], search: SearchFn, method: str, form:
         "R@10": _mean(recall_at(r, 10) for r in ranks),
         "MRR@10": _mean(reciprocal_rank(r, 10) for r in ranks),
         "nDCG@10": _mean(ndcgs),
-        "strict R@5": _mean(recall_at(r, 5) for r in strict_ranks),
-        "strict MRR@10": _mean(reciprocal_rank(r, 10) for r in strict_ranks),
+        # NaN, not 0, when the dataset gives no answer passages: "not measured" is no failure.
+        "strict R@5": _mean(recall_at(r, 5) for r in strict_ranks) if strict_ranks else math.nan,
+        "strict MRR@10": _mean(reciprocal_rank(r, 10) for r in strict_ranks) if strict_ranks else math.nan,
         "p50 ms": statistics.median(latencies) if latencies else 0.0,
         "p95 ms": _percentile(latencies, 95),
     }
     return MethodResult(method, form, metrics, per_query)
+
+
+def check_method(method: str) -> None:
+    """Raise `KotaeError` naming the method when it is not one `kotae eval` knows."""
+    name, _, suffix = method.partition("+")
+    if method in ("llamaindex", "llamaindex-bm25"):
+        return
+    if name not in METHODS or suffix not in ("", "exec"):
+        known = ", ".join([*METHODS, *(f"{m}+exec" for m in METHODS), "llamaindex", "llamaindex-bm25"])
+        raise KotaeError(f"unknown method {method!r}; choose from {known}")
 
 
 def searcher_fn(searcher: Searcher, method: str) -> SearchFn:

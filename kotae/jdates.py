@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 import unicodedata
@@ -91,25 +92,30 @@ def _iter_dates(text: str) -> list[tuple[int, str]]:
     return sorted(found)
 
 
-def to_iso_date(text: str) -> str | None:
+def to_iso_date(text: str, end_of_month: bool = False) -> str | None:
     """Parse a date given on its own (an override, a query filter): ISO, 西暦 or 和暦; None if unparseable.
 
-    A month without a day (「令和二年二月」) gives the first of the month.
+    A month without a day (「令和二年二月」, 「2020年2月」, 2020-02) gives the first of the month, or its last day
+    with `end_of_month` (the end of a period).
     """
     text = text.strip()
     found = find_date(text)
     if found:
         return found
+    month: tuple[int, int] | None = None
     m = _ERA_MONTH.search(text)
     if m:
         try:
-            return _iso(era_year(m.group(1), m.group(2)), kanji_to_int(m.group(3)), 1)
+            month = (era_year(m.group(1), m.group(2)), kanji_to_int(m.group(3)))
         except ValueError:
             return None
-    m = re.fullmatch(r"((?:19|20)\d{2})-(\d{2})-(\d{2})", unicodedata.normalize("NFKC", text))
-    if m:
-        return _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    return None
+    m2 = re.fullmatch(r"((?:19|20)[0-9]{2})\s*(?:年|-|/)\s*([0-9]{1,2})\s*月?", text.translate(_HALF_WIDTH))
+    if month is None and m2:
+        month = (int(m2.group(1)), int(m2.group(2)))
+    if month is None or not 1 <= month[1] <= 12:
+        return None
+    day = calendar.monthrange(*month)[1] if end_of_month else 1
+    return _iso(month[0], month[1], day)
 
 
 def int_to_kanji(number: int) -> str:

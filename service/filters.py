@@ -60,8 +60,11 @@ def parse_filters(raw: Mapping[str, Any] | None) -> Filters:
         values["source_prefix"] = raw["source_prefix"]
     for key in ("date_from", "date_to"):
         if raw.get(key):
-            iso = to_iso_date(str(raw[key]))
+            # A month alone (令和6年9月, 2024年9月) means its first day as a start and its last day as an end.
+            iso = to_iso_date(str(raw[key]), end_of_month=key == "date_to")
             if iso is None:
                 raise FilterError(f"filter '{key}' is not a date: {raw[key]!r} (use 2020-01-31 or 令和2年1月31日)")
             values[key] = iso
+    if values.get("date_from") and values.get("date_to") and values["date_from"] > values["date_to"]:
+        raise FilterError(f"filter 'date_from' ({values['date_from']}) is after 'date_to' ({values['date_to']})")
     return Filters(**values)

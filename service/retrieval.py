@@ -32,6 +32,7 @@ class RetrievalParams:
 
     dense_weight: float = 0.5
     question_weight: float = 3.0
+    unit_floor: float = 0.5  # a unit takes part when it scores at least this share of the best unit
     rrf_k: int = 60
     depth: int = 200
     use_lexical: bool = True
@@ -99,7 +100,10 @@ def unit_bonus(view: IndexView, target: FloatArray, questions: FloatArray, p: Re
     np.maximum.at(turn_score, view.turn_of[asked], questions[asked])
     standalone = (target > 0) & (view.question_turn_of < 0) & (view.role != ROLE_CODES["member"])
     unit_score = np.concatenate([turn_score, np.where(standalone, target, 0.0)])
-    unit_rrf = rrf_from_scores(unit_score, np.ones(len(unit_score), dtype=bool), p.depth, p.rrf_k)
+    # Only units that match comparably to the best one take part: dense ranking has no floor, so without this
+    # every passage of a small store became a unit and outranked the member's question that matched best.
+    matching = unit_score >= p.unit_floor * unit_score.max() if len(unit_score) else unit_score > 0
+    unit_rrf = rrf_from_scores(unit_score, matching, p.depth, p.rrf_k)
     bonus = np.zeros(n)
     answers = view.question_turn_of >= 0
     bonus[answers] = unit_rrf[view.question_turn_of[answers]]

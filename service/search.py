@@ -19,7 +19,7 @@ from kotae.jdates import year_variants
 from kotae.jtext import SudachiTokenizer
 from kotae.settings import Settings
 from kotae.types import Hit
-from service.filters import Filters, parse_filters
+from service.filters import FilterError, Filters, parse_filters
 from service.index_view import IndexView, build_view
 from service.retrieval import METHODS, RetrievalParams, rank, top_positions
 
@@ -58,9 +58,15 @@ class Searcher:
         return self._snapshot.generation
 
     def _load(self) -> _Snapshot:
-        generation = self.catalog.generation()
-        index = lexical.load(self.paths.lexical, generation) or lexical.build(self.catalog)
-        view = build_view(index.chunk_ids, self.catalog.chunk_facts())
+        # The lexical index and the chunk facts are two reads; an ingestion committing between them makes them
+        # disagree, so read again until both come from one generation.
+        for _ in range(10):
+            generation = self.catalog.generation()
+            index = lexical.load(self.paths.lexical, generation) or lexical.build(self.catalog)
+            facts = self.catalog.chunk_facts()
+            if self.catalog.generation() == generation:
+                break
+        view = build_view(index.chunk_ids, facts)
         # A fresh Chroma client: one opened earlier in this process does not see vectors another process wrote.
         vectors = VectorStore(self.paths.chroma, self.embedder.name, self.embedder.dim, fresh=True)
         return _Snapshot(generation, index, view, vectors)
@@ -78,11 +84,19 @@ class Searcher:
         """The `k` best committed chunks for `query` passing `filters`, best first."""
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+        if k < 1:
+            raise FilterError(f"k must be at least 1, not {k}")
         self.refresh()
         snap = self._snapshot
         params = METHODS[method]
         filters = filters or Filters()
         view = snap.view
+        unknown_types = set(filters.doc_type) - set(view.doc_type)
+        if unknown_types and view.doc_type:
+            raise FilterError(
+                f"filter 'doc_type': no documents of type {', '.join(sorted(unknown_types))} "
+                f"(the index has {', '.join(view.doc_type)})"
+            )
         target_mask = view.mask(filters)
         question_mask = view.mask(filters, roles=("member",))
         tokens = self.tokenizer.tokenize(" ".join([query, *year_variants(query)]))

@@ -274,3 +274,16 @@ def test_kotae_serve_answers_on_loopback(store: Path, tmp_path: Path) -> None:
             proc.kill()
             proc.wait(timeout=15)
     assert proc.returncode in (0, -15), log.read_text()
+
+
+@pytest.mark.parametrize("query", ["   ", "。、！？", "\u3000\u3000"])
+def test_a_query_without_words_is_refused(client: TestClient, query: str) -> None:
+    response = client.post("/api/search", json={"query": query})
+    assert response.status_code == 422
+    assert "query" in response.text
+
+
+def test_an_unknown_doc_type_is_refused_naming_the_filter(client: TestClient) -> None:
+    response = client.post("/api/search", json={"query": "窓口", "filters": {"doc_type": ["minutse"]}})
+    assert response.status_code == 422
+    assert "doc_type" in response.json()["detail"]

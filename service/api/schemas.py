@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kotae.types import Hit
 
@@ -14,6 +14,13 @@ class SearchRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     query: str = Field(min_length=1, max_length=2000, description="the question or keywords, in Japanese")
+
+    @field_validator("query")
+    @classmethod
+    def _has_words(cls, value: str) -> str:
+        if not any(ch.isalnum() for ch in value):
+            raise ValueError("query has no words to search for")
+        return value
     k: int = Field(default=10, ge=1, le=100, description="number of hits")
     filters: dict[str, Any] = Field(
         default_factory=dict,
@@ -39,6 +46,7 @@ class HitOut(BaseModel):
     speaker: str | None
     speaker_role: str | None
     speaker_title: str | None
+    access_groups: list[str]
 
     @classmethod
     def from_hit(cls, hit: Hit) -> HitOut:
@@ -46,7 +54,8 @@ class HitOut(BaseModel):
         c = hit.chunk
         return cls(chunk_id=c.chunk_id, rank=hit.rank, score=round(hit.score, 6), source=c.source, start=c.start,
                    end=c.end, text=c.text, page=c.page, doc_type=c.doc_type, title=c.title, date=c.date,
-                   speaker=c.speaker, speaker_role=c.speaker_role, speaker_title=c.speaker_title)
+                   speaker=c.speaker, speaker_role=c.speaker_role, speaker_title=c.speaker_title,
+                   access_groups=list(c.access_groups))
 
 
 class SearchResponse(BaseModel):

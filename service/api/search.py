@@ -15,8 +15,7 @@ router = APIRouter(prefix="/api", tags=["search"])
 def search(body: SearchRequest, searcher: SearcherDep) -> SearchResponse:
     """Hybrid search over the committed chunks; filters narrow by type, period, speaker and role."""
     try:
-        filters = parse_filters(body.filters)
+        hits = searcher.search(body.query, k=body.k, filters=parse_filters(body.filters))
     except FilterError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
-    hits = searcher.search(body.query, k=body.k, filters=filters)
     return SearchResponse(query=body.query, hits=[HitOut.from_hit(h) for h in hits])
