@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from kotae_env import clear_kotae_env
 
 from ingest.pipeline import run_ingest
 from kotae.settings import load_settings
@@ -33,16 +34,10 @@ HIT_FIELDS = {"chunk_id", "rank", "score", "source", "start", "end", "text", "pa
               "speaker", "speaker_role"}
 
 
-def _clear_kotae_env(mp: pytest.MonkeyPatch) -> None:
-    for key in list(os.environ):
-        if key.startswith("KOTAE_"):
-            mp.delenv(key)
-
-
 @pytest.fixture(autouse=True)
 def _no_kotae_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Settings come from defaults."""
-    _clear_kotae_env(monkeypatch)
+    clear_kotae_env(monkeypatch)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +45,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`corpus/` ingested once; tests only read it."""
     path = tmp_path_factory.mktemp("api") / "store"
     with pytest.MonkeyPatch.context() as mp:
-        _clear_kotae_env(mp)
+        clear_kotae_env(mp)
         summary = run_ingest([CORPUS], load_settings(path))
     assert summary.failed == [] and summary.documents == 6, summary
     return path
@@ -60,7 +55,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def client(store: Path) -> Iterator[TestClient]:
     """The app, started (models and index loaded) once for the module."""
     with pytest.MonkeyPatch.context() as mp:
-        _clear_kotae_env(mp)
+        clear_kotae_env(mp)
         settings = load_settings(store)
     with TestClient(create_app(settings)) as test_client:
         yield test_client

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from kotae_env import clear_kotae_env
 
 from ingest.pipeline import run_ingest
 from kotae.index.catalog import Catalog
@@ -188,16 +189,10 @@ class Store:
     duplicates: list[dict[str, str]]
 
 
-def _clear_kotae_env(mp: pytest.MonkeyPatch) -> None:
-    for key in list(os.environ):
-        if key.startswith("KOTAE_"):
-            mp.delenv(key)
-
-
 @pytest.fixture(autouse=True)
 def _no_kotae_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Settings come from defaults."""
-    _clear_kotae_env(monkeypatch)
+    clear_kotae_env(monkeypatch)
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +201,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     base = tmp_path_factory.mktemp("retrieval")
     folder = write_documents(base / "docs")
     with pytest.MonkeyPatch.context() as mp:
-        _clear_kotae_env(mp)
+        clear_kotae_env(mp)
         settings = load_settings(base / "store")
         summary = run_ingest([folder], settings)
         assert summary.failed == [], summary.failed
