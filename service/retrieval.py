@@ -1,17 +1,19 @@
-"""Hybrid, turn-aware ranking: lexical (BM25) and dense candidates fused by reciprocal rank, plus the evidence
-of the member's question that an executive answer responds to.
+"""Hybrid, turn-aware ranking: lexical (BM25) and dense scores fused on one normalised scale, plus the
+evidence of the member's question that an executive answer responds to.
 
 Why the question: a staff member's query paraphrases what was *asked*; the asking member's own turn matches
-it best, while the answer that follows uses other words. On the Tokyo 2020 dev set, lifting each answer by
-how well its question matches raised executive-filtered Recall@5 from 0.76 to 0.88 (README, *Retrieval*).
+it best, while the answer that follows uses other words. Why scores and not ranks: reciprocal-rank fusion
+makes ranks 1 and 20 nearly equal (1/61 vs 1/80), which buried the difference between the question that
+matches and the next one, and let unrelated passages of a small store score like the best match.
+Measured on the Tokyo 2020 dev set (README, *Retrieval quality*).
 
-    direct(c) = RRF_lexical(c) + dense_weight * RRF_dense(c)        over chunks passing the filters
-    unit(c)   = RRF rank of c's unit among all units (see `unit_bonus`): the member's question an answer
-                responds to, or the passage itself when it answers no question (guidelines, FAQ, speeches)
-    score(c)  = direct(c) + question_weight * unit(c)
+    direct(c) = bm25(c) / max bm25  +  dense_weight * (cos(c) - lo) / (hi - lo)     (0 when not a candidate)
+    unit(c)   = direct score of c's unit / best unit's: the member's question an answer responds to, or the
+                passage itself when it answers no question (guidelines, FAQ, speeches)
+    score(c)  = direct(c) + question_weight * unit(c)                                over chunks passing filters
 
-Ranking question turns and standalone passages on one scale keeps a guideline paragraph that matches as well
-as a member's question competitive with the answers to that question.
+`lo`/`hi` are the lowest and highest cosine among the dense candidates; maxima are taken over the chunks the
+query may see (its filters, plus the members' questions).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy.typing as npt
 from service.index_view import ROLE_CODES, BoolArray, IndexView
 
 FloatArray = npt.NDArray[np.float64]
+MEMBER_SHARE = 0.5  # of its own turn's unit score a member's question chunk gets
 
 
 @dataclass(frozen=True)
@@ -31,10 +34,8 @@ class RetrievalParams:
     """Weights and depths, chosen on the dev set (see README); `method` switches parts off for comparison."""
 
     dense_weight: float = 0.5
-    question_weight: float = 3.0
-    unit_floor: float = 0.5  # a unit takes part when it scores at least this share of the best unit
-    rrf_k: int = 60
-    depth: int = 200
+    question_weight: float = 2.0
+    depth: int = 200  # dense candidates per group (one unfiltered query fetches 5x this)
     use_lexical: bool = True
     use_dense: bool = True
     use_questions: bool = True
@@ -48,50 +49,33 @@ METHODS: dict[str, RetrievalParams] = {
 }
 
 
-def rrf_from_scores(scores: FloatArray, mask: BoolArray, depth: int, k: int) -> FloatArray:
-    """1/(k + rank) for the `depth` best positive scores among `mask`, 0 elsewhere."""
-    out = np.zeros(len(scores))
-    masked = np.where(mask & (scores > 0), scores, -np.inf)
-    n = min(depth, int(np.isfinite(masked).sum()))
-    if n == 0:
-        return out
-    top = np.argpartition(-masked, n - 1)[:n]
-    top = top[np.argsort(-masked[top], kind="stable")]
-    out[top] = 1.0 / (k + np.arange(1, n + 1))
-    return out
-
-
-def rrf_from_ranking(positions: list[int], mask: BoolArray, size: int, depth: int, k: int) -> FloatArray:
-    """1/(k + rank) for an already ranked list of positions (dense hits), keeping those in `mask`."""
-    out = np.zeros(size)
-    rank = 0
-    for pos in positions:
-        if mask[pos] and out[pos] == 0:
-            rank += 1
-            out[pos] = 1.0 / (k + rank)
-            if rank >= depth:
-                break
-    return out
-
-
-def direct_scores(lexical: FloatArray, dense: list[int], mask: BoolArray, p: RetrievalParams) -> FloatArray:
-    """Fused chunk-level score of every chunk in `mask`."""
+def direct_scores(lexical: FloatArray, cosine: dict[int, float], visible: BoolArray,
+                  p: RetrievalParams) -> FloatArray:
+    """Normalised lexical plus weighted normalised dense score of every chunk in `visible` (0 elsewhere)."""
     score = np.zeros(len(lexical))
-    if p.use_lexical:
-        score += rrf_from_scores(lexical, mask, p.depth, p.rrf_k)
-    if p.use_dense:
-        weight = p.dense_weight if p.use_lexical else 1.0
-        score += weight * rrf_from_ranking(dense, mask, len(lexical), p.depth, p.rrf_k)
+    if p.use_lexical and visible.any():
+        top = float(lexical[visible].max())
+        if top > 0:
+            score += np.where(visible, lexical, 0.0) / top
+    if p.use_dense and cosine:
+        positions = np.fromiter(cosine.keys(), dtype=np.int64)
+        values = np.fromiter(cosine.values(), dtype=np.float64)
+        hi, lo = float(values.max()), float(values.min())
+        if hi > lo:
+            weight = p.dense_weight if p.use_lexical else 1.0
+            dense = np.zeros(len(lexical))
+            dense[positions] = (values - lo) / (hi - lo)
+            score += weight * np.where(visible, dense, 0.0)
     return score
 
 
-def unit_bonus(view: IndexView, target: FloatArray, questions: FloatArray, p: RetrievalParams) -> FloatArray:
-    """The RRF rank score of the unit each chunk belongs to, units ranked on one scale.
+def unit_bonus(view: IndexView, target: FloatArray, questions: FloatArray) -> FloatArray:
+    """Each chunk's unit score relative to the best unit (0..1).
 
-    A unit is either a member's question turn, standing for the executive answers that follow it (its score:
-    its best chunk's), or a passage that answers no question (a guideline paragraph, an FAQ entry, a speech):
-    its score is its own. An answer chunk gets its question's unit rank; a standalone passage its own; a
-    member's chunk none, so that an answer outranks the question it answers.
+    A unit is a member's question turn, standing for the executive answers that follow it (its score: its best
+    chunk's), or a passage that answers no question (its own score). An answer chunk gets its question's unit
+    score and a standalone passage its own; a member's chunk gets half of its turn's, so that the question
+    stays above unrelated passages but below the answers to it.
     """
     n = len(target)
     n_turns = int(view.turn_of.max()) + 1 if n and view.turn_of.max() >= 0 else 0
@@ -99,26 +83,30 @@ def unit_bonus(view: IndexView, target: FloatArray, questions: FloatArray, p: Re
     asked = (questions > 0) & (view.turn_of >= 0)
     np.maximum.at(turn_score, view.turn_of[asked], questions[asked])
     standalone = (target > 0) & (view.question_turn_of < 0) & (view.role != ROLE_CODES["member"])
-    unit_score = np.concatenate([turn_score, np.where(standalone, target, 0.0)])
-    # Only units that match comparably to the best one take part: dense ranking has no floor, so without this
-    # every passage of a small store became a unit and outranked the member's question that matched best.
-    matching = unit_score >= p.unit_floor * unit_score.max() if len(unit_score) else unit_score > 0
-    unit_rrf = rrf_from_scores(unit_score, matching, p.depth, p.rrf_k)
+    unit = np.concatenate([turn_score, np.where(standalone, target, 0.0)])
+    best = float(unit.max()) if len(unit) else 0.0
+    if best <= 0:
+        return np.zeros(n)
+    unit /= best
     bonus = np.zeros(n)
     answers = view.question_turn_of >= 0
-    bonus[answers] = unit_rrf[view.question_turn_of[answers]]
-    bonus[standalone] = unit_rrf[n_turns + np.nonzero(standalone)[0]]
+    bonus[answers] = unit[view.question_turn_of[answers]]
+    bonus[standalone] = unit[n_turns + np.nonzero(standalone)[0]]
+    asking = (view.role == ROLE_CODES["member"]) & (view.turn_of >= 0)
+    bonus[asking] = MEMBER_SHARE * unit[view.turn_of[asking]]
     return bonus
 
 
-def rank(view: IndexView, lexical: FloatArray, dense_targets: list[int], dense_questions: list[int],
-         target_mask: BoolArray, question_mask: BoolArray, p: RetrievalParams) -> FloatArray:
+def rank(view: IndexView, lexical: FloatArray, cosine: dict[int, float], target_mask: BoolArray,
+         question_mask: BoolArray, p: RetrievalParams) -> FloatArray:
     """Final score of every chunk (0 = not a candidate); see the module docstring."""
-    score = direct_scores(lexical, dense_targets, target_mask, p)
-    if p.use_questions:
-        questions = direct_scores(lexical, dense_questions, question_mask, p)
-        score = score + p.question_weight * unit_bonus(view, score, questions, p) * target_mask
-    return score
+    visible = target_mask | question_mask if p.use_questions else target_mask
+    direct = direct_scores(lexical, cosine, visible, p)
+    target = np.where(target_mask, direct, 0.0)
+    if not p.use_questions:
+        return target
+    questions = np.where(question_mask, direct, 0.0)
+    return (target + p.question_weight * unit_bonus(view, target, questions)) * target_mask
 
 
 def top_positions(score: FloatArray, view: IndexView, k: int) -> list[int]:

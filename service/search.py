@@ -103,16 +103,14 @@ class Searcher:
         lexical_scores = (
             snap.lexical.scores(tokens).astype(np.float64) if params.use_lexical else np.zeros(len(view.chunk_ids))
         )
-        dense_targets: list[int] = []
-        dense_questions: list[int] = []
-        cosine: dict[int, float] = {}
+        cosine: dict[int, float] = {}  # position -> cosine similarity of the dense candidates
         if params.use_dense and len(view.chunk_ids):
             vector = self.embedder.embed_queries([query])[0]
             nearest = self._dense(snap, vector, None, params.depth * 5, cosine)
-            dense_targets = self._enough(snap, vector, nearest, target_mask, filters, None, params, cosine)
+            self._enough(snap, vector, nearest, target_mask, filters, None, params, cosine)
             if params.use_questions:
-                dense_questions = self._enough(snap, vector, nearest, question_mask, filters, "member", params, cosine)
-        score = rank(view, lexical_scores, dense_targets, dense_questions, target_mask, question_mask, params)
+                self._enough(snap, vector, nearest, question_mask, filters, "member", params, cosine)
+        score = rank(view, lexical_scores, cosine, target_mask, question_mask, params)
         positions = top_positions(score, view, k)
         chunks = self.catalog.chunks([view.chunk_ids[p] for p in positions])
         hits: list[Hit] = []

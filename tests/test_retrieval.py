@@ -297,18 +297,15 @@ def test_without_filters_the_answer_is_in_the_top_3_and_above_the_question(store
     assert question is None or answer < question, ranked(hits)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known limit of rank fusion in a very small store: BM25 ranks every passage sharing any term, and RRF makes "
-    "ranks 1-20 nearly equal, so unrelated reports score as high as the member's question (the unit floor in "
-    "service/retrieval.py already keeps the chair's call line below it); score-aware fusion is the fix"))
 def test_the_matching_question_outranks_unrelated_passages(store: Store) -> None:
     hits = store.searcher.search(AKIYA_QUERY, k=50)
     question = rank_of(hits, turn_of("佐藤花子", SITTING_A))
     assert question is not None
     call = rank_of(hits, lambda c: c.source == SITTING_A and c.text == "市長鈴木次郎君。")
     unrelated = rank_of(hits, lambda c: c.source.startswith("reports/"))  # 市民活動補助金: nothing in common
-    assert call is not None and unrelated is not None
-    assert question < call and question < unrelated, ranked(hits)
+    # Each is either not returned at all or ranked below the question.
+    assert call is None or question < call, ranked(hits)
+    assert unrelated is None or question < unrelated, ranked(hits)
 
 
 def test_unknown_method_is_refused(store: Store) -> None:
