@@ -18,6 +18,7 @@ query may see (its filters, plus the members' questions).
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ from service.index_view import ROLE_CODES, BoolArray, IndexView
 
 FloatArray = npt.NDArray[np.float64]
 MEMBER_SHARE = 0.5  # of its own turn's unit score a member's question chunk gets
+NEAR_DUPLICATE = 0.9  # Jaccard overlap of character 4-grams above which a hit repeats one already shown
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,8 @@ def rank(view: IndexView, lexical: FloatArray, cosine: dict[int, float], target_
     return (target + p.question_weight * unit_bonus(view, target, questions)) * target_mask
 
 
-def top_positions(score: FloatArray, view: IndexView, k: int) -> list[int]:
-    """The `k` best candidates, best first, skipping exact repeats of a text already taken."""
+def top_positions(score: FloatArray, view: IndexView, n: int) -> list[int]:
+    """The `n` best candidates, best first, skipping exact repeats of a text already taken."""
     candidates = np.nonzero(score > 0)[0]
     ordered = candidates[np.argsort(-score[candidates], kind="stable")]
     taken: list[int] = []
@@ -121,6 +123,28 @@ def top_positions(score: FloatArray, view: IndexView, k: int) -> list[int]:
             continue
         seen.add(text_hash)
         taken.append(int(pos))
-        if len(taken) == k:
+        if len(taken) == n:
             break
     return taken
+
+
+def shingles(text: str, size: int = 4) -> set[str]:
+    """Character n-grams of the text with width folded and blanks removed (what near-duplicates share)."""
+    folded = "".join(unicodedata.normalize("NFKC", text).split())
+    return {folded[i : i + size] for i in range(max(1, len(folded) - size + 1))}
+
+
+def drop_near_duplicates(texts: list[str], k: int, threshold: float = NEAR_DUPLICATE) -> list[int]:
+    """Indices of the first `k` texts, in order, skipping any whose shingles overlap a kept one's by at least
+    `threshold` (Jaccard): the same paragraph in two versions of a notice, or re-typed with other spacing."""
+    kept: list[int] = []
+    kept_shingles: list[set[str]] = []
+    for i, text in enumerate(texts):
+        grams = shingles(text)
+        if any(len(grams & other) / len(grams | other) >= threshold for other in kept_shingles):
+            continue
+        kept.append(i)
+        kept_shingles.append(grams)
+        if len(kept) == k:
+            break
+    return kept

@@ -21,7 +21,7 @@ from kotae.settings import Settings
 from kotae.types import Hit
 from service.filters import FilterError, Filters, parse_filters
 from service.index_view import IndexView, build_view
-from service.retrieval import METHODS, RetrievalParams, rank, top_positions
+from service.retrieval import METHODS, RetrievalParams, drop_near_duplicates, rank, top_positions
 
 __all__ = ["Filters", "Searcher", "parse_filters"]
 
@@ -111,17 +111,18 @@ class Searcher:
             if params.use_questions:
                 self._enough(snap, vector, nearest, question_mask, filters, "member", params, cosine)
         score = rank(view, lexical_scores, cosine, target_mask, question_mask, params)
-        positions = top_positions(score, view, k)
+        # Three times k candidates, so that dropping near-duplicates still leaves k hits.
+        positions = top_positions(score, view, k * 3)
         chunks = self.catalog.chunks([view.chunk_ids[p] for p in positions])
+        positions = [p for p in positions if view.chunk_ids[p] in chunks]  # removed by a commit a moment ago
+        keep = drop_near_duplicates([chunks[view.chunk_ids[p]].text for p in positions], k)
         hits: list[Hit] = []
-        for pos in positions:
-            chunk = chunks.get(view.chunk_ids[pos])
-            if chunk is None:  # removed by an ingestion that committed a moment ago
-                continue
+        for pos in (positions[i] for i in keep):
             detail = {"lexical": round(float(lexical_scores[pos]), 4)}
             if pos in cosine:
                 detail["dense"] = round(cosine[pos], 4)
-            hits.append(Hit(chunk=chunk, rank=len(hits) + 1, score=float(score[pos]), scores=detail))
+            hits.append(Hit(chunk=chunks[view.chunk_ids[pos]], rank=len(hits) + 1, score=float(score[pos]),
+                            scores=detail))
         return hits
 
     def _dense(self, snap: _Snapshot, vector: Any, where: dict[str, Any] | None, n: int,

@@ -524,3 +524,16 @@ def test_a_doc_type_the_index_does_not_have_is_refused_with_the_known_types(stor
 def test_a_period_that_ends_before_it_starts_is_refused() -> None:
     with pytest.raises(FilterError, match="date_from"):
         parse_filters({"date_from": "2024-10-01", "date_to": "令和6年9月"})
+
+
+def test_near_duplicates_are_dropped_but_different_texts_are_kept() -> None:
+    from service.retrieval import drop_near_duplicates
+
+    paragraph = "市役所本庁舎の駐車場は、来月一日から工事のため東側の区画が使えなくなります。ご不便をおかけします。"
+    retyped = paragraph.replace("一日", "一日 ").replace("。", "。\n")  # other spacing and line breaks
+    wide = "市役所本庁舎の駐車場は、来月１日から工事のため東側の区画が使えなくなります。ご不便をおかけします。"
+    other = "図書館の開館時間は、午前九時から午後七時までです。毎週月曜日は休館日です。"
+    assert drop_near_duplicates([paragraph, retyped, other], k=10) == [0, 2]
+    # One figure written otherwise (一 vs １) in 50 characters: 4-gram overlap 0.84, below 0.9 — kept.
+    assert drop_near_duplicates([paragraph, wide], k=10) == [0, 1]
+    assert drop_near_duplicates([paragraph, other, retyped], k=1) == [0]
