@@ -107,9 +107,9 @@ class Searcher:
         if params.use_dense and len(view.chunk_ids):
             vector = self.embedder.embed_queries([query])[0]
             nearest = self._dense(snap, vector, None, params.depth * 5, cosine)
-            self._enough(snap, vector, nearest, target_mask, filters, None, params, cosine)
+            self._add_candidates_if_sparse(snap, vector, nearest, target_mask, filters, None, params, cosine)
             if params.use_questions:
-                self._enough(snap, vector, nearest, question_mask, filters, "member", params, cosine)
+                self._add_candidates_if_sparse(snap, vector, nearest, question_mask, filters, "member", params, cosine)
         score = rank(view, lexical_scores, cosine, target_mask, question_mask, params)
         # Three times k candidates, so that dropping near-duplicates still leaves k hits.
         positions = top_positions(score, view, k * 3)
@@ -136,19 +136,18 @@ class Searcher:
                 cosine[pos] = similarity
         return positions
 
-    def _enough(self, snap: _Snapshot, vector: Any, nearest: list[int], mask: Any, filters: Filters,
-                role: str | None, params: RetrievalParams, cosine: dict[int, float]) -> list[int]:
-        """The nearest chunks passing `mask`. One unfiltered HNSW query serves both groups (a filtered Chroma
-        query costs ~50 ms at 33k chunks, an unfiltered one ~7 ms). When a selective filter leaves too few,
-        a five times wider unfiltered query comes next, and a filtered Chroma query only after that."""
-        passing = [p for p in nearest if mask[p]]
-        if len(passing) >= params.depth // 4 or not mask.any():
-            return passing
+    def _add_candidates_if_sparse(self, snap: _Snapshot, vector: Any, nearest: list[int], mask: Any,
+                                  filters: Filters, role: str | None, params: RetrievalParams,
+                                  cosine: dict[int, float]) -> None:
+        """Make sure chunks passing `mask` have dense candidates. One unfiltered HNSW query serves all groups
+        (a filtered Chroma query costs ~50 ms at 33k chunks, an unfiltered one ~7 ms). When a selective filter
+        leaves too few of its nearest, a five times wider unfiltered query comes next, and a filtered Chroma
+        query only after that."""
+        if not mask.any() or sum(1 for p in nearest if mask[p]) >= params.depth // 4:
+            return
         wider = self._dense(snap, vector, None, params.depth * 25, cosine)
-        passing = [p for p in wider if mask[p]]
-        if len(passing) >= params.depth // 4:
-            return passing
-        return self._dense(snap, vector, _chroma_where(filters, role), params.depth * 2, cosine)
+        if sum(1 for p in wider if mask[p]) < params.depth // 4:
+            self._dense(snap, vector, _chroma_where(filters, role), params.depth * 2, cosine)
 
 
 def _chroma_where(filters: Filters, role: str | None) -> dict[str, Any] | None:
