@@ -107,7 +107,9 @@ def _search(args: argparse.Namespace) -> int:
     filters = _filters(args.filter)
     hits = Searcher(settings).search(args.query, k=args.k, filters=filters)
     if args.json:
-        payload = {"query": args.query, "hits": [hit_dict(h) for h in hits]}
+        from service.api.schemas import HitOut
+
+        payload = {"query": args.query, "hits": [HitOut.from_hit(h).model_dump() for h in hits]}
         print(json.dumps(payload, ensure_ascii=False))
         return 0
     for h in hits:
@@ -153,17 +155,6 @@ def _filters(items: list[str]) -> Any:
         else:
             raw[key] = value
     return parse_filters(raw)
-
-
-def hit_dict(hit: Any) -> dict[str, Any]:
-    """A search hit as JSON: the chunk contract fields plus chunk_id, rank and score."""
-    c = hit.chunk
-    return {
-        "chunk_id": c.chunk_id, "rank": hit.rank, "score": round(hit.score, 6), "source": c.source,
-        "start": c.start, "end": c.end, "text": c.text, "page": c.page, "doc_type": c.doc_type,
-        "title": c.title, "date": c.date, "speaker": c.speaker, "speaker_role": c.speaker_role,
-        "speaker_title": c.speaker_title, "access_groups": list(c.access_groups),
-    }
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from eval.dataset import Question, Span
@@ -119,8 +119,8 @@ def searcher_fn(searcher: Searcher, method: str) -> SearchFn:
     return search
 
 
-def _mean(values: object) -> float:
-    items = list(values)  # type: ignore[call-overload]
+def _mean(values: Iterable[float]) -> float:
+    items = list(values)
     return float(statistics.mean(items)) if items else 0.0
 
 

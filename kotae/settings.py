@@ -94,13 +94,8 @@ def load_settings(store_dir: Path | None = None) -> Settings:
 
 
 def _describe(exc: ValidationError) -> str:
-    model = exc.title  # e.g. "EmbedderSettings"
-    prefix = {
-        "StoreSettings": "KOTAE_STORE_",
-        "EmbedderSettings": "KOTAE_EMBEDDER_",
-        "IngestSettings": "KOTAE_INGEST_",
-        "LexicalSettings": "KOTAE_LEXICAL_",
-    }.get(model, "KOTAE_")
+    sections = (StoreSettings, EmbedderSettings, IngestSettings, LexicalSettings)
+    prefix = next((str(s.model_config.get("env_prefix")) for s in sections if s.__name__ == exc.title), "KOTAE_")
     parts = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"])

@@ -29,11 +29,6 @@ class Filters:
     date_from: str | None = None
     date_to: str | None = None
 
-    @property
-    def restricts_documents(self) -> bool:
-        """True when a filter applies to whole documents (type, date, source)."""
-        return bool(self.doc_type or self.source_prefix or self.date_from or self.date_to)
-
 
 def parse_filters(raw: Mapping[str, Any] | None) -> Filters:
     """Build `Filters` from a JSON object or CLI pairs; raises `FilterError` naming the bad key or value."""

@@ -24,7 +24,6 @@ class LexicalIndex:
         self._retriever = retriever
         self.chunk_ids = chunk_ids
         self.generation = generation
-        self.position = {chunk_id: i for i, chunk_id in enumerate(chunk_ids)}
 
     def __len__(self) -> int:
         return len(self.chunk_ids)

@@ -87,8 +87,6 @@ class VectorStore:
 
     def query(self, vector: Vectors, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """The `k` nearest chunk ids with cosine similarity, optionally filtered by metadata."""
-        if self.count() == 0:
-            return []
         got = self._collection.query(
             query_embeddings=vector.reshape(1, -1), n_results=k, where=where or None, include=["distances"]
         )
