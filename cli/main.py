@@ -1,6 +1,7 @@
-"""The `kotae` command: `ingest`, `search`, `serve` and `eval`.
+"""The `kotae` command: `ingest`, `search`, `ask`, `draft`, `serve` and `eval`.
 
-Exit status: 0 success, 1 when an ingestion had failed files, 2 for bad arguments, settings or store errors.
+Exit status: 0 success, 1 when an ingestion had failed files, 2 for bad arguments, settings, policy or store
+errors, 3 when the language model endpoint failed or timed out.
 Machine output (`--json`) goes to stdout; progress and errors go to stderr.
 """
 
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from kotae.errors import KotaeError
+from kotae.errors import GeneratorError, KotaeError
 from kotae.settings import load_settings
 
 
@@ -22,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         result: int = args.run(args)
+    except GeneratorError as exc:
+        print(f"kotae: error: {exc}", file=sys.stderr)
+        return 3
     except KotaeError as exc:
         print(f"kotae: error: {exc}", file=sys.stderr)
         return 2
@@ -43,10 +47,16 @@ def _parser() -> argparse.ArgumentParser:
     search = sub.add_parser("search", help="find passages for a query")
     search.add_argument("query")
     search.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
-    search.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE",
-                        help="doc_type, speaker_role, speaker, source_prefix, date_from, date_to (repeatable)")
+    _filter_option(search)
     _store_and_json(search)
     search.set_defaults(run=_search)
+
+    ask = sub.add_parser("ask", help="answer a question with cited sentences, or say the sources cannot")
+    ask.add_argument("question")
+    _filter_option(ask)
+    _composer_options(ask)
+    _store_and_json(ask)
+    ask.set_defaults(run=_ask)
 
     serve = sub.add_parser("serve", help="serve the HTTP API (OpenAPI docs at /docs)")
     serve.add_argument("--store", type=Path, default=None, help="index folder (default: KOTAE_STORE_DIR or ./store)")
@@ -67,6 +77,17 @@ def _parser() -> argparse.ArgumentParser:
     _store_and_json(evaluate)
     evaluate.set_defaults(run=_eval)
     return parser
+
+
+def _filter_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--filter", action="append", default=[], metavar="KEY=VALUE",
+                        help="doc_type, speaker_role, speaker, source_prefix, date_from, date_to (repeatable)")
+
+
+def _composer_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--composer", choices=["extractive", "llm"], default="extractive",
+                        help="extractive: the sources' own sentences, offline (default); llm: a configured model")
+    parser.add_argument("--model", default=None, help="with --composer llm: a configured model name")
 
 
 def _store_and_json(parser: argparse.ArgumentParser) -> None:
@@ -122,6 +143,38 @@ def _search(args: argparse.Namespace) -> int:
     if not hits:
         print("no hits")
     return 0
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from service.answer import Answerer
+    from service.api.schemas import AskResponse
+    from service.search import Searcher
+
+    settings = load_settings(args.store)
+    filters = _filters(args.filter)
+    answerer = Answerer(Searcher(settings))
+    answer = answerer.ask(args.question, filters, args.composer, args.model)
+    if args.json:
+        print(AskResponse.from_answer(args.question, answer).model_dump_json())
+        return 0
+    print(answer.text)
+    for c in answer.citations or answer.closest:
+        print(f"  [{c.n}] {_where(c)}\n      「{_one_line(c.quote)}」")
+    for u in answer.unsupported:
+        print(f"  removed (unsupported): {u.sentence} — {u.reason}")
+    return 0
+
+
+def _where(c: Any) -> str:
+    """「title, p.N, date, 役職（氏名）, source」 for a hit's chunk or a citation."""
+    speaker = f"{c.speaker_title or ''}（{c.speaker}）" if c.speaker else ""
+    parts = (c.title, f"p.{c.page}" if c.page else "", c.date or "", speaker, c.source)
+    return "、".join(p for p in parts if p)
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    flat = " ".join(text.split())
+    return flat[:limit] + ("…" if len(flat) > limit else "")
 
 
 def _serve(args: argparse.Namespace) -> int:

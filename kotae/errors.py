@@ -19,3 +19,15 @@ class EmbedderUnavailable(KotaeError):
 
 class StoreError(KotaeError):
     """The index store is missing, locked or inconsistent."""
+
+
+class PolicyError(KotaeError):
+    """A provider or model is denied by the provider policy; the message names the rule."""
+
+
+class GeneratorError(KotaeError):
+    """The configured language model endpoint failed (unreachable, refused, rate-limited, malformed reply)."""
+
+
+class GeneratorTimeout(GeneratorError):
+    """The language model endpoint did not answer in time."""

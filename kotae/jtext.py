@@ -30,6 +30,42 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return spans
 
 
+# A line that starts like this begins a new item even when the line before has no full stop.
+_ITEM_START = re.compile(
+    r"[\u3000○◯●・※■□◆◇▪►▶◎\uf077\uf06c【〔（(「]"
+    r"|第[0-9０-９一二三四五六七八九十百]+[条項章節号回]"
+    r"|[0-9０-９一二三四五六七八九十]+[\.．、)）]|[ア-ン][\.．、)）]"
+)
+# Shorter lines are headings or list entries, not text wrapped at the page width.
+_WRAPPED_LINE_MIN = 20
+
+
+def prose_sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Like `sentence_spans`, but a line break inside a sentence (PDF text wrapped at the page width) does not
+    end it: a line that does not end with a full stop, is long enough to be wrapped text and is followed by a
+    line that does not start a new item continues on the next line. For quoting whole sentences.
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    for s, e in sentence_spans(text, start, end):
+        if spans and _continues(text, spans[-1], s):
+            spans[-1] = (spans[-1][0], e)
+        else:
+            spans.append((s, e))
+    return spans
+
+
+def _continues(text: str, previous: tuple[int, int], start: int) -> bool:
+    """True when the sentence at `start` is the rest of `previous`, cut by a wrapped line."""
+    between = text[previous[1]:start]
+    if between.count("\n") != 1 or text[previous[1] - 1] in "。！？!?」』）)】〕：:":
+        return False
+    line_start = text.rfind("\n", 0, previous[1]) + 1
+    if previous[1] - max(line_start, previous[0]) < _WRAPPED_LINE_MIN and line_start >= previous[0]:
+        return False
+    return not _ITEM_START.match(text, start) and not _ITEM_START.match(between.lstrip("\n"))
+
+
 def _add_trimmed(text: str, s: int, e: int, spans: list[tuple[int, int]]) -> None:
     while s < e and text[s].isspace():
         s += 1

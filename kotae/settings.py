@@ -6,13 +6,19 @@ start-up with a `SettingsError` that names the variable and the reason.
 
 from __future__ import annotations
 
+import os
+import tomllib
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+import pydantic_settings
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kotae.embedders import EMBEDDER_NAMES
 from kotae.errors import SettingsError
+from kotae.policy import DEFAULT_DENY, DenyRule, check_allowed
 
 
 class StoreSettings(BaseSettings):
@@ -67,6 +73,59 @@ class LexicalSettings(BaseSettings):
         return value
 
 
+class LLMSettings(BaseSettings):
+    """The language model for `composer: llm`: any OpenAI-compatible chat endpoint (vLLM, Ollama, llama.cpp
+    server, LiteLLM, commercial APIs). Unset means the offline extractive composer only. Several named models go
+    in a TOML file (`KOTAE_LLM_MODELS_FILE`, see README) and are picked per request."""
+
+    model_config = SettingsConfigDict(env_prefix="KOTAE_LLM_")
+    base_url: str | None = None  # e.g. http://127.0.0.1:11434/v1
+    model: str | None = None
+    api_key: SecretStr | None = None  # a secret: no default, never logged
+    timeout_s: float = Field(default=60.0, gt=0, le=600)
+    max_tokens: int = Field(default=1024, ge=16, le=32768)
+    models_file: Path | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return _check_url(value) if value else value
+
+
+class _DenyRuleModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    hosts: list[str] = Field(default_factory=list)
+    models: list[str] = Field(default_factory=list)
+
+
+class PolicySettings(BaseSettings):
+    """Providers data must never go to: a JSON list of {name, hosts, models} rules. On by default with
+    DeepSeek services; `KOTAE_POLICY_DENY='[]'` switches it off (a deliberate act)."""
+
+    model_config = SettingsConfigDict(env_prefix="KOTAE_POLICY_")
+    deny: list[_DenyRuleModel] = Field(
+        default_factory=lambda: [_DenyRuleModel(name=r.name, hosts=list(r.hosts), models=list(r.models))
+                                 for r in DEFAULT_DENY])
+
+    def rules(self) -> tuple[DenyRule, ...]:
+        """The deny rules as plain values."""
+        return tuple(DenyRule(r.name, tuple(r.hosts), tuple(r.models)) for r in self.deny)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """One named language model a request can pick: where it is and how to call it."""
+
+    name: str
+    base_url: str
+    model: str
+    api_key: str | None = None
+    timeout_s: float = 60.0
+    max_tokens: int = 1024
+    label: str = ""  # what staff see: what the model is good for
+
+
 class Settings:
     """All sections together; build with `load_settings()` so errors are reported well."""
 
@@ -75,11 +134,89 @@ class Settings:
         self.embedder = EmbedderSettings()
         self.ingest = IngestSettings()
         self.lexical = LexicalSettings()
+        self.llm = LLMSettings()
+        self.policy = PolicySettings()
+        self.models: dict[str, ModelConfig] = _models(self.llm)
+        self.default_model: str | None = next(iter(self.models), None)
+        self._check_policy()
         if self.ingest.max_chunk_chars < self.ingest.chunk_chars:
             raise SettingsError(
                 "KOTAE_INGEST_MAX_CHUNK_CHARS must be at least KOTAE_INGEST_CHUNK_CHARS "
                 f"({self.ingest.max_chunk_chars} < {self.ingest.chunk_chars})"
             )
+
+
+    def _check_policy(self) -> None:
+        """Refuse a configuration that would send data to a denied provider (generation or embedding)."""
+        rules = self.policy.rules()
+        for cfg in self.models.values():
+            check_allowed(rules, f"model '{cfg.name}' ({cfg.base_url})", url=cfg.base_url, model=cfg.model)
+            check_allowed(rules, f"model '{cfg.name}'", model=cfg.name)
+        if self.embedder.model_path:
+            check_allowed(rules, "KOTAE_EMBEDDER_MODEL_PATH", model=Path(self.embedder.model_path).name)
+        check_allowed(rules, "KOTAE_EMBEDDER_NAME", model=self.embedder.name)
+
+
+def _check_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http(s) URL such as http://127.0.0.1:8080/v1, not {value!r}")
+    return value.rstrip("/")
+
+
+def _models(llm: LLMSettings) -> dict[str, ModelConfig]:
+    """The named models: the KOTAE_LLM_* one first (named after its model), then the models file's."""
+    models: dict[str, ModelConfig] = {}
+    if llm.base_url or llm.model:
+        if not (llm.base_url and llm.model):
+            raise SettingsError("KOTAE_LLM_BASE_URL and KOTAE_LLM_MODEL must be set together")
+        key = llm.api_key.get_secret_value() if llm.api_key else None
+        models[llm.model] = ModelConfig(llm.model, llm.base_url, llm.model, key, llm.timeout_s, llm.max_tokens)
+    if llm.models_file is not None:
+        models.update(_models_file(llm.models_file, llm))
+    return models
+
+
+def _models_file(path: Path, llm: LLMSettings) -> dict[str, ModelConfig]:
+    """Read `[models.NAME]` tables (base_url, model, api_key_env, timeout_s, max_tokens, label) from TOML.
+    Keys come from the environment variable `api_key_env` names, never from the file."""
+    where = f"KOTAE_LLM_MODELS_FILE ({path})"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SettingsError(f"{where}: cannot read: {exc.strerror or exc}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{where}: not valid TOML: {exc}") from exc
+    tables = data.get("models")
+    if not isinstance(tables, dict) or not tables:
+        raise SettingsError(f"{where}: no [models.NAME] tables")
+    models: dict[str, ModelConfig] = {}
+    for name, table in tables.items():
+        field = f"{where}: models.{name}"
+        if not isinstance(table, dict):
+            raise SettingsError(f"{field}: must be a table")
+        unknown = set(table) - {"base_url", "model", "api_key_env", "timeout_s", "max_tokens", "label"}
+        if unknown:
+            raise SettingsError(f"{field}: unknown key(s) {', '.join(sorted(unknown))}")
+        try:
+            base_url = _check_url(str(table["base_url"]))
+            model = str(table["model"])
+            timeout = float(table.get("timeout_s", llm.timeout_s))
+            max_tokens = int(table.get("max_tokens", llm.max_tokens))
+        except KeyError as exc:
+            raise SettingsError(f"{field}: missing {exc.args[0]}") from exc
+        except (TypeError, ValueError) as exc:
+            raise SettingsError(f"{field}: {exc}") from exc
+        if timeout <= 0 or max_tokens < 16:
+            raise SettingsError(f"{field}: timeout_s must be positive and max_tokens at least 16")
+        key = None
+        if "api_key_env" in table:
+            key = os.environ.get(str(table["api_key_env"]))
+            if key is None:
+                raise SettingsError(f"{field}: environment variable {table['api_key_env']} (api_key_env) is not set")
+        label = str(table.get("label", ""))
+        models[str(name)] = ModelConfig(str(name), base_url, model, key, timeout, max_tokens, label)
+    return models
 
 
 def load_settings(store_dir: Path | None = None) -> Settings:
@@ -88,13 +225,15 @@ def load_settings(store_dir: Path | None = None) -> Settings:
         settings = Settings()
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from exc
+    except pydantic_settings.SettingsError as exc:  # e.g. KOTAE_POLICY_DENY that is not JSON
+        raise SettingsError(f"invalid setting: {exc} (expected JSON)") from exc
     if store_dir is not None:
         settings.store = StoreSettings(dir=store_dir)
     return settings
 
 
 def _describe(exc: ValidationError) -> str:
-    sections = (StoreSettings, EmbedderSettings, IngestSettings, LexicalSettings)
+    sections = (StoreSettings, EmbedderSettings, IngestSettings, LexicalSettings, LLMSettings, PolicySettings)
     prefix = next((str(s.model_config.get("env_prefix")) for s in sections if s.__name__ == exc.title), "KOTAE_")
     parts = []
     for err in exc.errors():

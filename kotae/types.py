@@ -107,3 +107,60 @@ class Hit:
     rank: int
     score: float
     scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """The passage one or more answer sentences rest on.
+
+    `start`/`end` index the document's extracted text like a chunk's, and `quote == text[start:end]`: the exact
+    source sentence(s), inside chunk `chunk_id`. `n` is the number of the `[n]` marks that point here.
+    """
+
+    n: int
+    chunk_id: str
+    source: str
+    title: str
+    doc_type: str
+    date: str | None
+    page: int | None
+    speaker: str | None
+    speaker_title: str | None
+    speaker_role: str | None
+    start: int
+    end: int
+    quote: str
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of an answer or draft, with the numbers of the citations it rests on (empty for set
+    phrases such as a 答弁's opening line)."""
+
+    text: str
+    citations: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A sentence a generator wrote that the cited passages do not support, and why it was removed."""
+
+    sentence: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A composed answer: sentences each ending with citation marks, or an honest refusal.
+
+    `grounded` is False when the passages do not support an answer; `text` then says so and `closest` lists
+    the nearest passages found. `model` names the generator, None for the extractive composer.
+    """
+
+    text: str
+    sentences: tuple[Sentence, ...]
+    citations: tuple[Citation, ...]
+    grounded: bool
+    unsupported: tuple[Unsupported, ...] = ()
+    closest: tuple[Citation, ...] = ()
+    model: str | None = None

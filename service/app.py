@@ -9,7 +9,8 @@ from fastapi import FastAPI
 
 from kotae import __version__
 from kotae.settings import Settings
-from service.api import health, search
+from service.answer import Answerer
+from service.api import ask, health, search
 from service.search import Searcher
 
 
@@ -19,10 +20,12 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.searcher = Searcher(settings)
+        app.state.answerer = Answerer(app.state.searcher)
         yield
 
     app = FastAPI(title="Kotae (答え)", version=__version__, lifespan=lifespan,
                   description="Cited answers from municipal documents: search, answers and council-answer drafts.")
     app.include_router(health.router)
     app.include_router(search.router)
+    app.include_router(ask.router)
     return app

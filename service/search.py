@@ -80,6 +80,11 @@ class Searcher:
                 self._snapshot = self._load()
         return True
 
+    def term_weights(self, text: str) -> tuple[list[str], dict[str, float]]:
+        """The Sudachi tokens of `text` and the IDF of each in the index served (rare words weigh most)."""
+        tokens = self.tokenizer.tokenize(text)
+        return tokens, self._snapshot.lexical.idf(list(dict.fromkeys(tokens)))
+
     def search(self, query: str, k: int = 10, filters: Filters | None = None, method: str = "default") -> list[Hit]:
         """The `k` best committed chunks for `query` passing `filters`, best first."""
         if method not in METHODS:

@@ -37,6 +37,18 @@ class LexicalIndex:
             return np.zeros(len(self.chunk_ids), dtype=np.float32)
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
 
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        """BM25 inverse document frequency of each token (a token no chunk has gets the highest value)."""
+        n = len(self.chunk_ids)
+        vocab: dict[str, int] = self._retriever.vocab_dict if n else {}
+        indptr: Any = self._retriever.scores["indptr"] if n else None
+        out: dict[str, float] = {}
+        for token in tokens:
+            column = vocab.get(token)
+            df = int(indptr[column + 1] - indptr[column]) if column is not None else 0
+            out[token] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+        return out
+
 
 def build(catalog: Catalog) -> LexicalIndex:
     """Build the index in memory from the catalogue's tokens."""

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from service.answer import Answerer
 from service.search import Searcher
 
 
@@ -16,3 +17,12 @@ def get_searcher(request: Request) -> Searcher:
 
 
 SearcherDep = Annotated[Searcher, Depends(get_searcher)]
+
+
+def get_answerer(request: Request) -> Answerer:
+    """The process-wide answerer (composers and models) created at start-up."""
+    answerer: Answerer = request.app.state.answerer
+    return answerer
+
+
+AnswererDep = Annotated[Answerer, Depends(get_answerer)]

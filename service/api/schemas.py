@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kotae.types import Hit
+from kotae.types import Answer, Citation, Hit
 
 
 class SearchRequest(BaseModel):
@@ -63,6 +63,87 @@ class SearchResponse(BaseModel):
 
     query: str
     hits: list[HitOut]
+
+
+class AskRequest(BaseModel):
+    """POST /api/ask."""
+
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1, max_length=2000, description="the question, in Japanese",
+                          examples=["生成AIに個人情報を入力してよいか"])
+    filters: dict[str, Any] = Field(default_factory=dict, description="as for /api/search")
+    composer: Literal["extractive", "llm"] = Field(
+        default="extractive", description="extractive: the sources' own sentences (offline); llm: a configured model")
+    model: str | None = Field(default=None, max_length=200,
+                              description="for composer=llm: a configured model name (default: the first one)")
+
+    @field_validator("question")
+    @classmethod
+    def _has_words(cls, value: str) -> str:
+        if not any(ch.isalnum() for ch in value):
+            raise ValueError("question has no words")
+        return value
+
+
+class CitationOut(BaseModel):
+    """Where a statement comes from: `quote` is the document text at [start, end)."""
+
+    n: int
+    chunk_id: str
+    source: str
+    title: str
+    doc_type: str
+    page: int | None
+    date: str | None
+    speaker: str | None
+    speaker_title: str | None
+    speaker_role: str | None
+    start: int
+    end: int
+    quote: str
+
+    @classmethod
+    def from_citation(cls, c: Citation) -> CitationOut:
+        """Copy a citation."""
+        return cls(n=c.n, chunk_id=c.chunk_id, source=c.source, title=c.title, doc_type=c.doc_type, page=c.page,
+                   date=c.date, speaker=c.speaker, speaker_title=c.speaker_title, speaker_role=c.speaker_role,
+                   start=c.start, end=c.end, quote=c.quote)
+
+
+class SentenceOut(BaseModel):
+    """One sentence of the answer and the citation numbers it rests on."""
+
+    text: str
+    citations: list[int]
+
+
+class UnsupportedOut(BaseModel):
+    """A generated sentence removed because its cited passages do not support it."""
+
+    sentence: str
+    reason: str
+
+
+class AskResponse(BaseModel):
+    """A cited answer, or `grounded: false` with 「資料からは回答できません」 and the closest sources."""
+
+    question: str
+    answer: str
+    grounded: bool
+    sentences: list[SentenceOut]
+    citations: list[CitationOut]
+    unsupported: list[UnsupportedOut]
+    closest: list[CitationOut]
+    model: str | None
+
+    @classmethod
+    def from_answer(cls, question: str, a: Answer) -> AskResponse:
+        """Copy an answer."""
+        return cls(question=question, answer=a.text, grounded=a.grounded,
+                   sentences=[SentenceOut(text=s.text, citations=list(s.citations)) for s in a.sentences],
+                   citations=[CitationOut.from_citation(c) for c in a.citations],
+                   unsupported=[UnsupportedOut(sentence=u.sentence, reason=u.reason) for u in a.unsupported],
+                   closest=[CitationOut.from_citation(c) for c in a.closest], model=a.model)
 
 
 class Health(BaseModel):

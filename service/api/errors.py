@@ -1,0 +1,24 @@
+"""Our errors as HTTP errors: one mapping for every route, so a reason always reaches the caller."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException
+
+from kotae.errors import GeneratorError, GeneratorTimeout, PolicyError
+from service.filters import FilterError
+from service.generators import ModelChoiceError
+
+
+def http_error(exc: Exception) -> Exception:
+    """The HTTPException for one of our errors; any other exception is returned unchanged (a real bug: 500)."""
+    if isinstance(exc, (FilterError, ValueError)):
+        return HTTPException(status_code=422, detail=str(exc))
+    if isinstance(exc, PolicyError):
+        return HTTPException(status_code=403, detail=str(exc))
+    if isinstance(exc, ModelChoiceError):
+        return HTTPException(status_code=400, detail=str(exc))
+    if isinstance(exc, GeneratorTimeout):
+        return HTTPException(status_code=504, detail=str(exc))
+    if isinstance(exc, GeneratorError):
+        return HTTPException(status_code=502, detail=str(exc))
+    return exc

@@ -1,0 +1,90 @@
+"""Quotable sentences of retrieved passages, with offsets into the document text and the set phrases of
+assembly answers (「ご質問にお答えいたします。」) left out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kotae.jtext import prose_sentence_spans
+from kotae.types import Chunk, Citation, Hit
+
+# Set phrases of 答弁 and speeches that carry no content: they would match a question's words without answering.
+_FORMULAIC = re.compile(
+    r"(ご?質問|ご?質疑|お尋ね|ご提案|ご意見)に(つきまして|ついて)?[、，]?(は、?)?(お答え|ご?答弁|回答)|"
+    r"答弁(いた|致)させ|(から|より)(お答え|ご?答弁)|お答え(いた|致)します。?$|"
+    r"^(以上|ありがとうございま|おはようございま|こんにちは)|"
+    r"^[^。]{0,40}(について|につきまして)(でございます|であります|です|申し上げます|ご説明(いた|申し上げ)ます)。?$"
+)
+# A member's turn asks; its questions are no answer (「…について伺います。」「…見解は。」).
+_QUESTION = re.compile(
+    r"(か|伺います|伺いたい|お聞きします|お尋ねします|求めます|ください|願います|見解は|所見は|考えは)[。？?]?$"
+)
+_HEADING_CHARS = 25  # a shorter line without a full stop is a heading (「（２）生成ＡＩの全庁導入」)
+_MIN_CHARS = 8  # shorter pieces are headings or fragments, not statements
+_MAX_CHARS = 400  # longer "sentences" are tables or diagrams flattened into text
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a hit: `start`/`end` index the document text, `quote == document text[start:end]`."""
+
+    hit: Hit
+    start: int
+    end: int
+    quote: str
+    position: int  # order within the hit
+
+    @property
+    def chunk(self) -> Chunk:
+        """The chunk the sentence lies in."""
+        return self.hit.chunk
+
+    @property
+    def display(self) -> str:
+        """The sentence as shown in an answer: line breaks and indents of the source removed."""
+        return display_text(self.quote)
+
+
+def display_text(quote: str) -> str:
+    """A source sentence for reading: wrapped lines joined, leading indent dropped."""
+    return re.sub(r"\s*\n\s*", "", quote).strip("\u3000 \t")
+
+
+def is_formulaic(sentence: str) -> bool:
+    """True for set phrases that answer nothing (「…についてでございます。」, 「…からお答えいたします。」)."""
+    return bool(_FORMULAIC.search(display_text(sentence)))
+
+
+def is_heading(sentence: str) -> bool:
+    """True for a short line without a full stop: a title or numbered heading, not a statement."""
+    text = display_text(sentence)
+    return len(text) < _HEADING_CHARS and not text.endswith(("。", "！", "？", "」", "）", ")"))
+
+
+def candidates(hits: list[Hit]) -> list[Candidate]:
+    """The quotable sentences of `hits`, in hit order; chair and clerk turns are procedure and are skipped."""
+    out: list[Candidate] = []
+    for hit in hits:
+        chunk = hit.chunk
+        if chunk.speaker_role in ("chair", "other"):
+            continue
+        for position, (s, e) in enumerate(prose_sentence_spans(chunk.text)):
+            quote = chunk.text[s:e]
+            if not _MIN_CHARS <= len(quote) <= _MAX_CHARS or is_formulaic(quote) or is_heading(quote):
+                continue
+            if chunk.speaker_role == "member" and _QUESTION.search(display_text(quote)):
+                continue
+            out.append(Candidate(hit, chunk.start + s, chunk.start + e, quote, position))
+    return out
+
+
+def citation(n: int, chunk: Chunk, start: int, end: int) -> Citation:
+    """Citation `n` of `chunk` for the document span [start, end), which must lie inside the chunk."""
+    if not chunk.start <= start < end <= chunk.end:
+        raise ValueError(f"span {start}-{end} is outside chunk {chunk.chunk_id} ({chunk.start}-{chunk.end})")
+    quote = chunk.text[start - chunk.start:end - chunk.start]
+    return Citation(n=n, chunk_id=chunk.chunk_id, source=chunk.source, title=chunk.title, doc_type=chunk.doc_type,
+                    date=chunk.date, page=chunk.page, speaker=chunk.speaker, speaker_title=chunk.speaker_title,
+                    speaker_role=chunk.speaker_role, start=start, end=end, quote=quote)
