@@ -58,6 +58,15 @@ def _parser() -> argparse.ArgumentParser:
     _store_and_json(ask)
     ask.set_defaults(run=_ask)
 
+    draft = sub.add_parser("draft", help="draft a council answer (答弁案) from past answers and rules, cited")
+    draft.add_argument("question")
+    draft.add_argument("--questioner", default=None, metavar="NAME", help="the member's name, for the opening")
+    draft.add_argument("--stance", choices=["推進", "検討", "慎重"], default="検討", help="default 検討")
+    draft.add_argument("--docx", type=Path, default=None, metavar="FILE", help="also write the draft as Word")
+    _filter_option(draft)
+    _store_and_json(draft)
+    draft.set_defaults(run=_draft)
+
     serve = sub.add_parser("serve", help="serve the HTTP API (OpenAPI docs at /docs)")
     serve.add_argument("--store", type=Path, default=None, help="index folder (default: KOTAE_STORE_DIR or ./store)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -162,6 +171,35 @@ def _ask(args: argparse.Namespace) -> int:
         print(f"  [{c.n}] {_where(c)}\n      「{_one_line(c.quote)}」")
     for u in answer.unsupported:
         print(f"  removed (unsupported): {u.sentence} — {u.reason}")
+    return 0
+
+
+def _draft(args: argparse.Namespace) -> int:
+    from service.answer import Answerer
+    from service.api.schemas import DraftResponse
+    from service.docx_export import check_docx_path, write_docx
+    from service.draft import Drafter
+    from service.search import Searcher
+
+    if args.docx is not None:
+        check_docx_path(args.docx)  # before any model loads
+    settings = load_settings(args.store)
+    drafter = Drafter(Answerer(Searcher(settings)))
+    result = drafter.draft(args.question, args.questioner, args.stance, _filters(args.filter))
+    if args.docx is not None:
+        write_docx(result, args.docx, args.questioner, args.stance)
+        print(f"wrote {args.docx}", file=sys.stderr)
+    if args.json:
+        print(DraftResponse.from_draft(result).model_dump_json())
+        return 0
+    print(result.text)
+    print("\n出典:")
+    for c in result.citations:
+        print(f"  [{c.n}] {_where(c)}\n      「{_one_line(c.quote)}」")
+    if result.past_answers:
+        print("\nこれまでの答弁:")
+        for c in result.past_answers:
+            print(f"  {_where(c)}\n      「{_one_line(c.quote)}」")
     return 0
 
 

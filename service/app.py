@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from kotae import __version__
 from kotae.settings import Settings
 from service.answer import Answerer
-from service.api import ask, health, search
+from service.api import ask, draft, health, search
+from service.draft import Drafter
 from service.search import Searcher
 
 
@@ -21,6 +22,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.searcher = Searcher(settings)
         app.state.answerer = Answerer(app.state.searcher)
+        app.state.drafter = Drafter(app.state.answerer)
         yield
 
     app = FastAPI(title="Kotae (答え)", version=__version__, lifespan=lifespan,
@@ -28,4 +30,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(search.router)
     app.include_router(ask.router)
+    app.include_router(draft.router)
     return app

@@ -80,6 +80,10 @@ class Searcher:
                 self._snapshot = self._load()
         return True
 
+    def doc_types(self) -> list[str]:
+        """The document types the index served holds."""
+        return list(self._snapshot.view.doc_type)
+
     def term_weights(self, text: str) -> tuple[list[str], dict[str, float]]:
         """The Sudachi tokens of `text` and the IDF of each in the index served (rare words weigh most)."""
         tokens = self.tokenizer.tokenize(text)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from service.answer import Answerer
+from service.draft import Drafter
 from service.search import Searcher
 
 
@@ -26,3 +27,12 @@ def get_answerer(request: Request) -> Answerer:
 
 
 AnswererDep = Annotated[Answerer, Depends(get_answerer)]
+
+
+def get_drafter(request: Request) -> Drafter:
+    """The process-wide drafter created at start-up."""
+    drafter: Drafter = request.app.state.drafter
+    return drafter
+
+
+DrafterDep = Annotated[Drafter, Depends(get_drafter)]

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kotae.types import Answer, Citation, Hit
+from service.draft import Draft
 
 
 class SearchRequest(BaseModel):
@@ -144,6 +145,54 @@ class AskResponse(BaseModel):
                    citations=[CitationOut.from_citation(c) for c in a.citations],
                    unsupported=[UnsupportedOut(sentence=u.sentence, reason=u.reason) for u in a.unsupported],
                    closest=[CitationOut.from_citation(c) for c in a.closest], model=a.model)
+
+
+class DraftRequest(BaseModel):
+    """POST /api/draft and /api/draft/docx."""
+
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1, max_length=2000, description="the member's question (通告の要旨)",
+                          examples=["生成AIの全庁導入の進め方について"])
+    questioner: str | None = Field(default=None, max_length=100, description="the member's name, for the opening")
+    stance: Literal["推進", "検討", "慎重"] = Field(default="検討", description="the line the answer takes")
+    filters: dict[str, Any] = Field(default_factory=dict, description="as for /api/search")
+
+    @field_validator("question")
+    @classmethod
+    def _has_words(cls, value: str) -> str:
+        if not any(ch.isalnum() for ch in value):
+            raise ValueError("question has no words")
+        return value
+
+
+class DraftSectionOut(BaseModel):
+    """現状, これまでの取組 or 今後の方針, with its cited sentences."""
+
+    heading: str
+    sentences: list[SentenceOut]
+
+
+class DraftResponse(BaseModel):
+    """A 答弁案: the text with citation marks, its sections, citations and earlier answers on the topic."""
+
+    question: str
+    draft: str
+    grounded: bool
+    opening: str
+    sections: list[DraftSectionOut]
+    closing: str
+    citations: list[CitationOut]
+    past_answers: list[CitationOut]
+
+    @classmethod
+    def from_draft(cls, d: Draft) -> DraftResponse:
+        """Copy a draft."""
+        return cls(question=d.question, draft=d.text, grounded=d.grounded, opening=d.opening, closing=d.closing,
+                   sections=[DraftSectionOut(heading=s.heading, sentences=[
+                       SentenceOut(text=x.text, citations=list(x.citations)) for x in s.sentences])
+                       for s in d.sections],
+                   citations=[CitationOut.from_citation(c) for c in d.citations],
+                   past_answers=[CitationOut.from_citation(c) for c in d.past_answers])
 
 
 class Health(BaseModel):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from kotae.types import Answer, Citation, Sentence
 from service.compose.relevance import Scored
 from service.compose.sentences import Candidate, citation
+from service.compose.support import containment
 
 REFUSAL = "資料からは回答できません。"
 REFUSAL_HINT = "関連しそうな資料を示しますので、原文をご確認ください。"
@@ -80,7 +81,7 @@ def _choose(ranked: list[Scored], params: ExtractiveParams) -> list[Candidate]:
         text = s.candidate.display
         if chosen and chars + len(text) > params.max_chars:
             continue
-        if any(bigram_jaccard(text, c.display) >= params.near_duplicate for c in chosen):
+        if any(same_statement(text, c.display, params.near_duplicate) for c in chosen):
             continue
         chosen.append(s.candidate)
         chars += len(text)
@@ -97,6 +98,13 @@ def _runs(chosen: list[Candidate]) -> list[list[Candidate]]:
         else:
             runs.append([cand])
     return runs
+
+
+def same_statement(a: str, b: str, threshold: float = 0.6) -> bool:
+    """True when two sentences say the same: near-identical wording, or the shorter one's wording (figures
+    aside, so 「12手続」 and 「十二の手続」 agree) lies almost whole inside the longer one."""
+    short, long = sorted((a, b), key=len)
+    return bigram_jaccard(a, b) >= threshold or containment(short, long) >= 0.75
 
 
 def bigrams(text: str) -> set[str]:

@@ -21,7 +21,14 @@ _FORMULAIC = re.compile(
 _QUESTION = re.compile(
     r"(か|伺います|伺いたい|お聞きします|お尋ねします|求めます|ください|願います|見解は|所見は|考えは)[。？?]?$"
 )
+# 「次に掲げる情報を入力してはならない。」 says nothing without the list that follows it.
+_INTRODUCES_LIST = re.compile(r"(次に掲げる|次の|以下の)[^。]*[。：:]$")
+_LIST_ITEM = re.compile(r"\s*(?:[（(]?[0-9０-９一二三四五六七八九十]+[)）.．、]|[・○●■□※-])")
+_LIST_MAX_CHARS = 300
 _HEADING_CHARS = 25  # a shorter line without a full stop is a heading (「（２）生成ＡＩの全庁導入」)
+# No sentence starts with these: a chunk that begins mid-sentence (text wrapped across a chunk edge) does.
+_MID_SENTENCE = tuple("ンっゃゅょぁぃぅぇぉッャュョァィゥェォー、。，．）」』】〕・")
+_LEADING_MARK = re.compile(r"^[・○●◯■□◆◇▪※\uf077\uf06c]\s*")
 _MIN_CHARS = 8  # shorter pieces are headings or fragments, not statements
 _MAX_CHARS = 400  # longer "sentences" are tables or diagrams flattened into text
 
@@ -49,7 +56,7 @@ class Candidate:
 
 def display_text(quote: str) -> str:
     """A source sentence for reading: wrapped lines joined, leading indent dropped."""
-    return re.sub(r"\s*\n\s*", "", quote).strip("\u3000 \t")
+    return _LEADING_MARK.sub("", re.sub(r"\s*\n\s*", "", quote).strip("\u3000 \t"))
 
 
 def is_formulaic(sentence: str) -> bool:
@@ -71,13 +78,35 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
         if chunk.speaker_role in ("chair", "other"):
             continue
         for position, (s, e) in enumerate(prose_sentence_spans(chunk.text)):
+            e = _with_list(chunk.text, s, e)
             quote = chunk.text[s:e]
             if not _MIN_CHARS <= len(quote) <= _MAX_CHARS or is_formulaic(quote) or is_heading(quote):
+                continue
+            if position == 0 and quote.startswith(_MID_SENTENCE):
                 continue
             if chunk.speaker_role == "member" and _QUESTION.search(display_text(quote)):
                 continue
             out.append(Candidate(hit, chunk.start + s, chunk.start + e, quote, position))
     return out
+
+
+def _with_list(text: str, start: int, end: int) -> int:
+    """The end of the sentence at [start, end) extended over the list items it introduces, if any."""
+    if not _INTRODUCES_LIST.search(text, start, end):
+        return end
+    pos = end
+    while True:
+        item = pos
+        while item < len(text) and item - pos < 3 and text[item] in "\r\n":
+            item += 1
+        if item == pos or not _LIST_ITEM.match(text, item):
+            break
+        line_end = text.find("\n", item)
+        line_end = len(text) if line_end < 0 else line_end
+        if line_end - start > _LIST_MAX_CHARS:
+            break
+        pos = line_end
+    return pos
 
 
 def citation(n: int, chunk: Chunk, start: int, end: int) -> Citation:

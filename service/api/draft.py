@@ -1,0 +1,45 @@
+"""POST /api/draft: a council-answer draft (答弁案) with citations; POST /api/draft/docx: the same as Word."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from service.api.deps import DrafterDep
+from service.api.errors import http_error
+from service.api.schemas import DraftRequest, DraftResponse
+from service.docx_export import write_docx
+from service.draft import Draft
+from service.filters import parse_filters
+
+router = APIRouter(prefix="/api", tags=["draft"])
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _draft(body: DraftRequest, drafter: DrafterDep) -> Draft:
+    try:
+        return drafter.draft(body.question, body.questioner, body.stance, parse_filters(body.filters))
+    except Exception as exc:
+        raise http_error(exc) from exc
+
+
+@router.post("/draft")
+def draft(body: DraftRequest, drafter: DrafterDep) -> DraftResponse:
+    """A 答弁案 built on past executive answers and the city's rules; every statement cited."""
+    return DraftResponse.from_draft(_draft(body, drafter))
+
+
+@router.post("/draft/docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
+def draft_docx(body: DraftRequest, drafter: DrafterDep) -> Response:
+    """The draft as a .docx file, with the sources it cites and earlier answers listed."""
+    result = _draft(body, drafter)
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_docx(result, Path(folder) / "draft.docx", body.questioner, body.stance)
+        content = path.read_bytes()
+    name = quote("答弁案.docx")
+    return Response(content, media_type=DOCX,
+                    headers={"Content-Disposition": f"attachment; filename=draft.docx; filename*=UTF-8''{name}"})

@@ -1,0 +1,189 @@
+"""Draft a council answer (答弁案) in the usual form — the opening 「〇〇議員のご質問にお答えいたします。」, then
+現状, これまでの取組 and 今後の方針 — built first on what the city's executives have already answered in the
+assembly and on its guidelines and ordinances. Every statement is a cited source sentence; the opening and the
+closing line of the chosen stance are set phrases, marked as such. `past_answers` lists earlier answers on the
+topic so the drafter stays consistent with them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from kotae.types import Citation, Hit, Sentence
+from service.answer import Answerer
+from service.compose.extractive import REFUSAL, answerable, render, same_statement
+from service.compose.relevance import Scored
+from service.compose.sentences import Candidate, citation
+from service.filters import Filters
+
+SECTIONS = ("現状", "これまでの取組", "今後の方針")
+STANCES = {
+    "推進": "今後とも、関係部署と連携を図りながら、積極的に推進してまいります。",
+    "検討": "今後、国や他自治体の動向も注視しながら、検討してまいります。",
+    "慎重": "今後の対応につきましては、課題を十分に見極めながら、慎重に検討してまいります。",
+}
+NO_SOURCE = "（該当する資料が見つかりませんでした。担当課で記載してください。）"
+RULE_TYPES = ("guideline", "ordinance")
+
+# Where a sentence belongs, from how it ends: done (これまでの取組), intended (今後の方針), or the state (現状).
+_DONE = re.compile(r"(ました|ませんでした|でした|てきた|てまいった)[。」）]*$")
+_INTENDED = re.compile(
+    r"(まいります|まいる|いきます|予定|目指|見込み|検討して|考えております|方針|ところです|図ります|進めます|"
+    r"いたします|します)[。」）]*$|今後|引き続き"
+)
+
+
+@dataclass(frozen=True)
+class DraftSection:
+    """One part of the draft: its heading and sentences (cited, or a marked set phrase)."""
+
+    heading: str
+    sentences: tuple[Sentence, ...]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A 答弁案: `text` as it reads, `sections` with the citations of each sentence, and earlier answers."""
+
+    question: str
+    text: str
+    opening: str
+    sections: tuple[DraftSection, ...]
+    closing: str
+    citations: tuple[Citation, ...]
+    past_answers: tuple[Citation, ...]
+    grounded: bool
+
+
+@dataclass(frozen=True)
+class DraftParams:
+    """How many passages of each kind a draft draws on and how many sentences go in each section."""
+
+    past_answer_passages: int = 8
+    rule_passages: int = 4
+    per_section: int = 2
+    past_answers: int = 5
+
+
+class Drafter:
+    """Builds drafts with an `Answerer`'s searcher and sentence scoring."""
+
+    def __init__(self, answerer: Answerer, params: DraftParams | None = None) -> None:
+        self.answerer = answerer
+        self.params = params or DraftParams()
+
+    def draft(self, question: str, questioner: str | None = None, stance: str = "検討",
+              filters: Filters | None = None) -> Draft:
+        """A cited 答弁案 for `question`. Raises `ValueError` for an empty question or unknown stance."""
+        question = question.strip()
+        if not question:
+            raise ValueError("question is empty")
+        if stance not in STANCES:
+            raise ValueError(f"unknown stance {stance!r}; choose one of {', '.join(STANCES)}")
+        hits = self._passages(question, filters or Filters())
+        scored = self.answerer.score(question, hits)
+        ranked = sorted(scored, key=lambda s: s.score, reverse=True)
+        opening = opening_line(questioner)
+        closing = STANCES[stance]
+        past = self._past_answers(ranked)
+        if not ranked or not answerable(ranked[0], self.answerer.params.extractive):
+            empty = tuple(DraftSection(h, ()) for h in SECTIONS)
+            text = "\n".join([opening, f"（{REFUSAL}関連しそうな過去の答弁と資料を確認してください。）", closing])
+            return Draft(question, text, opening, empty, closing, (), past, False)
+        chosen = self._by_section(ranked)
+        citations: list[Citation] = []
+        numbered: dict[tuple[str, int, int], int] = {}
+        sections: list[DraftSection] = []
+        for heading in SECTIONS:
+            sentences: list[Sentence] = []
+            for cand in chosen[heading]:
+                key = (cand.chunk.chunk_id, cand.start, cand.end)
+                if key not in numbered:
+                    numbered[key] = len(citations) + 1
+                    citations.append(citation(numbered[key], cand.chunk, cand.start, cand.end))
+                sentences.append(Sentence(cand.display, (numbered[key],)))
+            sections.append(DraftSection(heading, tuple(sentences)))
+        return Draft(question, render_draft(opening, sections, closing), opening, tuple(sections), closing,
+                     tuple(citations), past, True)
+
+    def _passages(self, question: str, filters: Filters) -> list[Hit]:
+        """Past executive answers first, then guidelines and ordinances (when the index has any)."""
+        searcher = self.answerer.searcher
+        hits = searcher.search(question, k=self.params.past_answer_passages,
+                               filters=replace(filters, speaker_role=("executive",)))
+        types = tuple(t for t in RULE_TYPES if t in searcher.doc_types() and (not filters.doc_type
+                                                                               or t in filters.doc_type))
+        if types:
+            hits += searcher.search(question, k=self.params.rule_passages,
+                                    filters=replace(filters, doc_type=types, speaker_role=()))
+        unique: dict[str, Hit] = {}
+        for hit in hits:
+            unique.setdefault(hit.chunk.chunk_id, hit)
+        return list(unique.values())
+
+    def _by_section(self, ranked: list[Scored]) -> dict[str, list[Candidate]]:
+        """The best sentences of each section, in source order within a section."""
+        best = ranked[0].score
+        keep = self.answerer.params.extractive.keep_ratio * 0.8
+        chosen: dict[str, list[Candidate]] = {h: [] for h in SECTIONS}
+        for s in ranked:
+            if s.score < keep * best:
+                break
+            bucket = chosen[section_of(s.candidate.display)]
+            if len(bucket) >= self.params.per_section:
+                continue
+            if any(same_statement(s.candidate.display, c.display) for b in chosen.values() for c in b):
+                continue
+            bucket.append(s.candidate)
+        for bucket in chosen.values():
+            bucket.sort(key=lambda c: (c.chunk.date or "", c.chunk.source, c.start))
+        return chosen
+
+    def _past_answers(self, ranked: list[Scored]) -> tuple[Citation, ...]:
+        """Earlier executive answers on the topic, newest first: the best sentence of each answer passage."""
+        picked: dict[str, Candidate] = {}
+        for s in ranked:
+            cand = s.candidate
+            if cand.chunk.speaker_role == "executive" and cand.chunk.chunk_id not in picked:
+                picked[cand.chunk.chunk_id] = cand
+            if len(picked) >= self.params.past_answers:
+                break
+        ordered = sorted(picked.values(), key=lambda c: c.chunk.date or "", reverse=True)
+        return tuple(citation(i, c.chunk, c.start, c.end) for i, c in enumerate(ordered, start=1))
+
+
+def section_of(sentence: str) -> str:
+    """現状, これまでの取組 or 今後の方針, from the sentence's ending (past: done; intention: the future)."""
+    if _DONE.search(sentence):
+        return "これまでの取組"
+    if _INTENDED.search(sentence):
+        return "今後の方針"
+    return "現状"
+
+
+def opening_line(questioner: str | None) -> str:
+    """「〇〇議員のご質問にお答えいたします。」 (「ご質問にお答えいたします。」 without a name)."""
+    name = (questioner or "").strip()
+    if not name:
+        return "ご質問にお答えいたします。"
+    name = re.sub(r"(議員|君|氏|さん)$", "", name)
+    return f"{name}議員のご質問にお答えいたします。"
+
+
+def render_draft(opening: str, sections: list[DraftSection], closing: str) -> str:
+    """The draft as it reads: opening, each section under 【heading】 with citation marks, then the closing."""
+    lines = [opening]
+    for section in sections:
+        lines.append(f"【{section.heading}】")
+        lines.append("\u3000" + section_body(section, closing))
+    return "\n".join(lines)
+
+
+def section_body(section: DraftSection, closing: str) -> str:
+    """A section's sentences with their marks; 今後の方針 ends with the stance's closing line, and a section
+    without sources says so, for the drafter to fill in."""
+    body = render(list(section.sentences)) if section.sentences else ""
+    if section.heading == SECTIONS[-1]:
+        return body + closing
+    return body or NO_SOURCE
