@@ -25,6 +25,8 @@ class Question:
     subtopic: str
     relevant: tuple[Span, ...]
     answer_passage: Span | None
+    summary: str = ""  # gold_answer_summary: a reference for judging drafted answers
+    answerable: bool = True  # False in refusal sets: the documents cannot answer it
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -35,7 +37,9 @@ def load_questions(path: Path) -> list[Question]:
             continue
         try:
             record = json.loads(line)
-            relevant = tuple(Span(r["path"], int(r["start"]), int(r["end"])) for r in record["relevant"])
+            relevant = tuple(Span(r["path"], int(r["start"]), int(r["end"])) for r in record.get("relevant", []))
+            if not relevant and record.get("answerable", True):
+                raise ValueError("'relevant' is empty; mark unanswerable questions with \"answerable\": false")
             passage = record.get("answer_passage")
             questions.append(
                 Question(
@@ -46,6 +50,8 @@ def load_questions(path: Path) -> list[Question]:
                     answer_passage=Span(passage["path"], int(passage["start"]), int(passage["end"]))
                     if passage
                     else None,
+                    summary=str(record.get("gold_answer_summary", "")),
+                    answerable=bool(record.get("answerable", True)),
                 )
             )
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:

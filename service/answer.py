@@ -6,12 +6,19 @@ OpenAI-compatible model, each sentence of its reply checked against the passages
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kotae.types import Answer, Hit
-from service.compose.extractive import ExtractiveParams, compose_extractive
+from service.compose.extractive import ExtractiveParams, compose_extractive, refusal
 from service.compose.llm import compose_llm
-from service.compose.relevance import QueryTerms, RelevanceWeights, Scored, score_candidates
+from service.compose.relevance import (
+    EvidenceParams,
+    QueryTerms,
+    RelevanceWeights,
+    Scored,
+    evidence,
+    score_candidates,
+)
 from service.compose.sentences import candidates
 from service.compose.support import SupportChecker, SupportParams
 from service.filters import Filters
@@ -26,6 +33,7 @@ class AnswerParams:
     """How many passages an answer is composed from, and the composers' own parameters."""
 
     passages: int = 5
+    evidence: EvidenceParams = field(default_factory=EvidenceParams)
     relevance: RelevanceWeights = field(default_factory=RelevanceWeights)
     extractive: ExtractiveParams = field(default_factory=ExtractiveParams)
     support: SupportParams = field(default_factory=SupportParams)
@@ -55,17 +63,30 @@ class Answerer:
             raise ValueError(f"unknown composer {composer!r}; choose one of {', '.join(COMPOSERS)}")
         generator = self.generators.get(model) if composer == "llm" else None  # refuse before searching
         hits = self.passages(question, filters)
+        terms = self.terms(question)
+        if not self.can_answer(terms, hits):
+            answer = refusal(candidates(hits))
+            return replace(answer, model=generator.name) if generator is not None else answer
         if generator is not None:
             return compose_llm(question, hits, generator, self.checker)
-        return compose_extractive(self.score(question, hits), self.params.extractive)
+        return compose_extractive(self.score(question, hits, terms), self.params.extractive)
+
+    def terms(self, question: str) -> QueryTerms:
+        """The question's content words weighted by rarity in the index."""
+        tokens, idf, unknown = self.searcher.term_weights(question)
+        return QueryTerms.of(tokens, idf, unknown)
+
+    def can_answer(self, terms: QueryTerms, hits: list[Hit]) -> bool:
+        """Whether `hits` hold enough of the question to answer it (no passages never do)."""
+        found = evidence(terms, [h.chunk.text for h in hits], self.searcher.tokenizer)
+        return bool(hits) and self.params.evidence.enough(found)
 
     def passages(self, question: str, filters: Filters | None = None, k: int | None = None) -> list[Hit]:
         """The passages an answer is composed from, best first."""
         return self.searcher.search(question, k=k or self.params.passages, filters=filters)
 
-    def score(self, question: str, hits: list[Hit]) -> list[Scored]:
+    def score(self, question: str, hits: list[Hit], terms: QueryTerms) -> list[Scored]:
         """Every quotable sentence of `hits` scored against the question."""
-        tokens, idf = self.searcher.term_weights(question)
         question_vector = self.searcher.embedder.embed_queries([question])[0]
-        return score_candidates(candidates(hits), QueryTerms.of(tokens, idf), question_vector,
+        return score_candidates(candidates(hits), terms, question_vector,
                                 self.searcher.embedder.embed_passages, self.searcher.tokenizer, self.params.relevance)

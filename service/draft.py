@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from kotae.types import Citation, Hit, Sentence
 from service.answer import Answerer
-from service.compose.extractive import REFUSAL, answerable, render, same_statement
+from service.compose.extractive import REFUSAL, render, same_statement
 from service.compose.relevance import Scored
 from service.compose.sentences import Candidate, citation
 from service.filters import Filters
@@ -82,12 +82,13 @@ class Drafter:
         if stance not in STANCES:
             raise ValueError(f"unknown stance {stance!r}; choose one of {', '.join(STANCES)}")
         hits = self._passages(question, filters or Filters())
-        scored = self.answerer.score(question, hits)
+        terms = self.answerer.terms(question)
+        scored = self.answerer.score(question, hits, terms)
         ranked = sorted(scored, key=lambda s: s.score, reverse=True)
         opening = opening_line(questioner)
         closing = STANCES[stance]
         past = self._past_answers(ranked)
-        if not ranked or not answerable(ranked[0], self.answerer.params.extractive):
+        if not ranked or not self.answerer.can_answer(terms, hits):
             empty = tuple(DraftSection(h, ()) for h in SECTIONS)
             text = "\n".join([opening, f"（{REFUSAL}関連しそうな過去の答弁と資料を確認してください。）", closing])
             return Draft(question, text, opening, empty, closing, (), past, False)

@@ -84,10 +84,13 @@ class Searcher:
         """The document types the index served holds."""
         return list(self._snapshot.view.doc_type)
 
-    def term_weights(self, text: str) -> tuple[list[str], dict[str, float]]:
-        """The Sudachi tokens of `text` and the IDF of each in the index served (rare words weigh most)."""
+    def term_weights(self, text: str) -> tuple[list[str], dict[str, float], set[str]]:
+        """The Sudachi tokens of `text`, the IDF of each in the index served (rare words weigh most) and the
+        ones no chunk holds."""
         tokens = self.tokenizer.tokenize(text)
-        return tokens, self._snapshot.lexical.idf(list(dict.fromkeys(tokens)))
+        unique = list(dict.fromkeys(tokens))
+        lexical_index = self._snapshot.lexical
+        return tokens, lexical_index.idf(unique), set(unique) - lexical_index.known(unique)
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, method: str = "default") -> list[Hit]:
         """The `k` best committed chunks for `query` passing `filters`, best first."""

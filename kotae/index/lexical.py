@@ -37,6 +37,11 @@ class LexicalIndex:
             return np.zeros(len(self.chunk_ids), dtype=np.float32)
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
 
+    def known(self, tokens: list[str]) -> set[str]:
+        """The tokens at least one chunk holds."""
+        vocab: dict[str, int] = self._retriever.vocab_dict if self.chunk_ids else {}
+        return {t for t in tokens if t in vocab}
+
     def idf(self, tokens: list[str]) -> dict[str, float]:
         """BM25 inverse document frequency of each token (a token no chunk has gets the highest value)."""
         n = len(self.chunk_ids)

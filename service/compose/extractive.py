@@ -18,30 +18,21 @@ REFUSAL_HINT = "関連しそうな資料を示しますので、原文をご確�
 
 @dataclass(frozen=True)
 class ExtractiveParams:
-    """Size of an answer and when to refuse; the thresholds are measured (README, `eval/answers.py`)."""
+    """Size of an answer."""
 
     max_sentences: int = 3
     max_chars: int = 320
-    keep_ratio: float = 0.75  # a further sentence must score at least this share of the best one
+    keep_ratio: float = 0.85  # a further sentence must score at least this share of the best one
     near_duplicate: float = 0.6  # character-bigram Jaccard above which two sentences say the same
-    min_coverage: float = 0.35  # the best sentence must hold this share of the question's (weighted) words
-    min_dense: float = 0.30  # ... or be this close in meaning while holding half that share
-
-
-def answerable(best: Scored, params: ExtractiveParams) -> bool:
-    """Whether the best sentence addresses the question at all: enough of its rare words, or close in meaning
-    with some of them."""
-    return best.coverage >= params.min_coverage or (
-        best.dense >= params.min_dense and best.coverage >= params.min_coverage / 2
-    )
 
 
 def compose_extractive(scored: list[Scored], params: ExtractiveParams | None = None) -> Answer:
-    """An answer from the best-scoring sentences, in the order of their passages, or a refusal."""
+    """An answer from the best-scoring sentences, in the order of their passages (a refusal when there is no
+    quotable sentence). Whether the passages can answer at all is decided before, on their `Evidence`."""
     params = params or ExtractiveParams()
     ranked = sorted(scored, key=lambda s: s.score, reverse=True)
-    if not ranked or not answerable(ranked[0], params):
-        return refusal([s.candidate for s in ranked])
+    if not ranked:
+        return refusal([])
     chosen = _choose(ranked, params)
     chosen.sort(key=lambda c: (c.hit.rank, c.position))
     sentences: list[Sentence] = []
