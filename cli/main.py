@@ -83,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data", type=Path, default=None,
                           help="folder the gold paths are relative to (default: the dataset's parent's parent)")
     evaluate.add_argument("--report", type=Path, default=None, metavar="DIR", help="write report.md and a chart")
+    evaluate.add_argument("--answers", action="store_true",
+                          help="also evaluate answers and drafts (citation precision, valid citations, F1)")
+    evaluate.add_argument("--unanswerable", type=Path, default=None, metavar="FILE",
+                          help="questions the documents cannot answer: measure the refusal rate (implies --answers)")
     _store_and_json(evaluate)
     evaluate.set_defaults(run=_eval)
     return parser
@@ -229,7 +233,9 @@ def _eval(args: argparse.Namespace) -> int:
     from eval.cli import run_eval
 
     settings = load_settings(args.store)
-    return run_eval(args.dataset, settings, args.method, args.form, args.data, args.report, args.json)
+    answers = args.answers or args.unanswerable is not None
+    return run_eval(args.dataset, settings, args.method, args.form, args.data, args.report, args.json,
+                    answers=answers, unanswerable=args.unanswerable)
 
 
 def _filters(items: list[str]) -> Any:

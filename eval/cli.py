@@ -7,24 +7,28 @@ import math
 import sys
 from pathlib import Path
 
-from eval.dataset import load_questions
-from eval.report import markdown_table, write_report
+from eval.answers import evaluate_answers
+from eval.dataset import Question, load_questions
+from eval.report import answer_table, markdown_table, write_report
 from eval.runner import DEFAULT_METHODS, FORMS, MethodResult, SearchFn, check_method, evaluate, searcher_fn
 from kotae.errors import KotaeError
 from kotae.settings import Settings
+from service.answer import Answerer
+from service.draft import Drafter
 from service.search import Searcher
 
 
 def run_eval(dataset: Path, settings: Settings, methods: list[str], forms: list[str], data: Path | None,
-             report: Path | None, as_json: bool) -> int:
-    """Evaluate each method in each query form; returns the exit status."""
+             report: Path | None, as_json: bool, answers: bool = False, unanswerable: Path | None = None) -> int:
+    """Evaluate each method in each query form (and, with `answers`, the answer composer and drafts);
+    returns the exit status."""
     methods = methods or list(DEFAULT_METHODS)
     for method in methods:  # before any model loads
         check_method(method)
-    try:
-        questions = load_questions(dataset)
-    except (OSError, ValueError) as exc:
-        raise KotaeError(f"dataset {dataset}: {exc}") from exc
+    questions = _load(dataset)
+    refusal_set = [q for q in _load(unanswerable) if not q.answerable] if unanswerable else []
+    if unanswerable and not refusal_set:
+        raise KotaeError(f"dataset {unanswerable}: no question is marked \"answerable\": false")
     forms = forms or list(FORMS)
     data_root = data or dataset.resolve().parent.parent
     searcher = Searcher(settings)
@@ -46,16 +50,32 @@ def run_eval(dataset: Path, settings: Settings, methods: list[str], forms: list[
             results.append(evaluate(questions, search, method, form))
             if not as_json:
                 print(markdown_table(results[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
+    answer_eval = None
+    if answers:
+        answerer = Answerer(searcher)
+        answer_eval = evaluate_answers([*questions, *refusal_set], answerer, Drafter(answerer), data_root)
     if report is not None:
         title = f"{dataset.name}: {len(questions)} questions, embedder {searcher.embedder.name}"
-        for path in write_report(results, report, title):
+        for path in write_report(results, report, title, answer_eval):
             print(f"wrote {path}", file=sys.stderr)
     if as_json:
         payload = {"dataset": str(dataset), "questions": len(questions), "embedder": searcher.embedder.name,
                    "results": [{"method": r.method, "form": r.form,
                                 **{m: (None if math.isnan(v) else v) for m, v in r.metrics.items()}}
                                for r in results]}
+        if answer_eval is not None:
+            payload["answers"] = {m: (None if math.isnan(v) else v) for m, v in answer_eval.metrics.items()}
+            payload["unanswerable_questions"] = len(refusal_set)
         print(json.dumps(payload, ensure_ascii=False))
     else:
         print(markdown_table(results))
+        if answer_eval is not None:
+            print("\n" + answer_table(answer_eval, len(questions), len(refusal_set)))
     return 0
+
+
+def _load(path: Path) -> list[Question]:
+    try:
+        return load_questions(path)
+    except (OSError, ValueError) as exc:
+        raise KotaeError(f"dataset {path}: {exc}") from exc

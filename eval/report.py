@@ -6,6 +6,7 @@ import json
 import math
 from pathlib import Path
 
+from eval.answers import ANSWER_COLUMNS, AnswerEval
 from eval.runner import MethodResult
 
 COLUMNS = ("R@1", "R@5", "R@10", "MRR@10", "nDCG@10", "strict R@5", "strict MRR@10", "p50 ms", "p95 ms")
@@ -26,15 +27,29 @@ def _cell(column: str, value: float) -> str:
     return f"{value:.1f}" if column.endswith("ms") else f"{value:.3f}"
 
 
-def write_report(results: list[MethodResult], folder: Path, title: str) -> list[Path]:
+def answer_table(result: AnswerEval, answerable: int, unanswerable: int) -> str:
+    """One row: the answer composer's metrics (extractive) on answerable and unanswerable questions."""
+    lines = [f"Answers (extractive composer; {answerable} answerable, {unanswerable} unanswerable questions)", "",
+             "| " + " | ".join(ANSWER_COLUMNS) + " |", "|" + "---|" * len(ANSWER_COLUMNS)]
+    lines.append("| " + " | ".join(_cell(c, result.metrics[c]) for c in ANSWER_COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+def write_report(results: list[MethodResult], folder: Path, title: str,
+                 answers: AnswerEval | None = None) -> list[Path]:
     """Write `report.md`, `per_query.json` and `recall_mrr.png` into `folder`; returns the paths written."""
     folder.mkdir(parents=True, exist_ok=True)
     md = folder / "report.md"
-    md.write_text(f"# {title}\n\n{markdown_table(results)}\n\n![Recall@5 and MRR@10](recall_mrr.png)\n",
-                  encoding="utf-8")
+    body = f"# {title}\n\n{markdown_table(results)}\n\n![Recall@5 and MRR@10](recall_mrr.png)\n"
+    if answers is not None:
+        body += "\n" + answer_table(answers, sum(1 for q in answers.per_question if q["answerable"]),
+                                     sum(1 for q in answers.per_question if not q["answerable"])) + "\n"
+    md.write_text(body, encoding="utf-8")
     per_query = folder / "per_query.json"
-    per_query.write_text(json.dumps({f"{r.method} | {r.form}": r.per_query for r in results}, ensure_ascii=False,
-                                    indent=1), encoding="utf-8")
+    detail: dict[str, object] = {f"{r.method} | {r.form}": r.per_query for r in results}
+    if answers is not None:
+        detail["answers"] = answers.per_question
+    per_query.write_text(json.dumps(detail, ensure_ascii=False, indent=1), encoding="utf-8")
     chart = folder / "recall_mrr.png"
     _chart(results, chart, title)
     return [md, per_query, chart]
