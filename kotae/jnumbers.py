@@ -15,9 +15,14 @@ _ERA_YEAR = re.compile(r"(令和|平成|昭和|大正|明治)\s*([0-9]+|[〇一�
 _LARGE = {"万": 10_000, "億": 100_000_000}
 
 
-def numbers_in(text: str, *, kanji: bool = True) -> set[str]:
+# After a kanji numeral, these make it a quantity (「九万件」「五分」); without one, 「万全」「一方」「十分」 are words.
+_COUNTER = re.compile(r"[件人分円年月日回時間秒割倍個所箇校課歳戸台本名者%％点部冊棟床]|か所|カ所|ヶ所|パーセント")
+
+
+def numbers_in(text: str, *, kanji: bool = True, counted_kanji_only: bool = False) -> set[str]:
     """Every number in `text` as a canonical decimal string ("1080", "83.7"); with `kanji`, kanji numerals too,
-    and each 和暦 year also as its 西暦 year."""
+    and each 和暦 year also as its 西暦 year. With `counted_kanji_only`, a kanji numeral counts only when a
+    counter follows it (「九万件」 yes, 「万全」 no): for checking what a sentence claims, not what a source holds."""
     text = unicodedata.normalize("NFKC", text)
     found: set[str] = set()
     for m in _ARABIC.finditer(text):
@@ -27,6 +32,8 @@ def numbers_in(text: str, *, kanji: bool = True) -> set[str]:
             found.add(_canonical(str(float(value) * _LARGE[m.group(2)])))
     if kanji:
         for m in _KANJI.finditer(text):
+            if counted_kanji_only and not _COUNTER.match(text, m.end()):
+                continue
             parsed = _kanji_value(m.group(0))
             if parsed is not None:
                 found.add(parsed)

@@ -51,4 +51,5 @@ def check_allowed(rules: Iterable[DenyRule], what: str, *, url: str | None = Non
     """Raise `PolicyError` naming `what` (e.g. "KOTAE_LLM_BASE_URL") and the rule when it is denied."""
     reason = denied_by(rules, url=url, model=model)
     if reason is not None:
-        raise PolicyError(f"{what} is denied by the provider policy ({reason}); see KOTAE_POLICY_DENY")
+        raise PolicyError(f"{what} is denied by the provider policy ({reason}); "
+                          "see KOTAE_POLICY_DENY and KOTAE_POLICY_BUILTIN_DENY")

@@ -7,9 +7,11 @@ start-up with a `SettingsError` that names the variable and the reason.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import pydantic_settings
@@ -100,17 +102,18 @@ class _DenyRuleModel(BaseModel):
 
 
 class PolicySettings(BaseSettings):
-    """Providers data must never go to: a JSON list of {name, hosts, models} rules. On by default with
-    DeepSeek services; `KOTAE_POLICY_DENY='[]'` switches it off (a deliberate act)."""
+    """Providers data must never go to. The built-in rules (DeepSeek services) always apply unless
+    `KOTAE_POLICY_BUILTIN_DENY=false` (a deliberate act); `KOTAE_POLICY_DENY` adds the city's own rules, a JSON
+    list of {name, hosts, models}."""
 
     model_config = SettingsConfigDict(env_prefix="KOTAE_POLICY_")
-    deny: list[_DenyRuleModel] = Field(
-        default_factory=lambda: [_DenyRuleModel(name=r.name, hosts=list(r.hosts), models=list(r.models))
-                                 for r in DEFAULT_DENY])
+    builtin_deny: bool = True
+    deny: list[_DenyRuleModel] = Field(default_factory=list)
 
     def rules(self) -> tuple[DenyRule, ...]:
-        """The deny rules as plain values."""
-        return tuple(DenyRule(r.name, tuple(r.hosts), tuple(r.models)) for r in self.deny)
+        """The deny rules in force: the built-in ones (unless switched off), then the city's."""
+        own = tuple(DenyRule(r.name, tuple(r.hosts), tuple(r.models)) for r in self.deny)
+        return (DEFAULT_DENY if self.builtin_deny else ()) + own
 
 
 @dataclass(frozen=True)
@@ -130,12 +133,12 @@ class Settings:
     """All sections together; build with `load_settings()` so errors are reported well."""
 
     def __init__(self) -> None:
-        self.store = StoreSettings()
-        self.embedder = EmbedderSettings()
-        self.ingest = IngestSettings()
-        self.lexical = LexicalSettings()
-        self.llm = LLMSettings()
-        self.policy = PolicySettings()
+        self.store = _section(StoreSettings)
+        self.embedder = _section(EmbedderSettings)
+        self.ingest = _section(IngestSettings)
+        self.lexical = _section(LexicalSettings)
+        self.llm = _section(LLMSettings)
+        self.policy = _section(PolicySettings)
         self.models: dict[str, ModelConfig] = _models(self.llm)
         self.default_model: str | None = next(iter(self.models), None)
         self._check_policy()
@@ -155,6 +158,20 @@ class Settings:
         if self.embedder.model_path:
             check_allowed(rules, "KOTAE_EMBEDDER_MODEL_PATH", model=Path(self.embedder.model_path).name)
         check_allowed(rules, "KOTAE_EMBEDDER_NAME", model=self.embedder.name)
+
+
+_S = TypeVar("_S", bound=BaseSettings)
+
+
+def _section(cls: type[_S]) -> _S:
+    """One section read from the environment; a value that is not even parseable (JSON for lists) is reported
+    with the variable's name."""
+    try:
+        return cls()
+    except pydantic_settings.SettingsError as exc:
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"{cls.model_config.get('env_prefix', 'KOTAE_')}{field.group(1).upper() if field else ''}"
+        raise SettingsError(f"invalid setting: {name}: cannot be parsed (lists and rules are written as JSON)") from exc
 
 
 def _check_url(value: str) -> str:
@@ -225,8 +242,6 @@ def load_settings(store_dir: Path | None = None) -> Settings:
         settings = Settings()
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from exc
-    except pydantic_settings.SettingsError as exc:  # e.g. KOTAE_POLICY_DENY that is not JSON
-        raise SettingsError(f"invalid setting: {exc} (expected JSON)") from exc
     if store_dir is not None:
         settings.store = StoreSettings(dir=store_dir)
     return settings

@@ -47,7 +47,7 @@ class Answerer:
         self.searcher = searcher
         self.generators = generators or Generators(searcher.settings)
         self.params = params or AnswerParams()
-        self.checker = SupportChecker(searcher.embedder.embed_passages, self.params.support)
+        self.checker = SupportChecker(searcher.embedder.embed_passages, searcher.tokenizer, self.params.support)
 
     def ask(self, question: str, filters: Filters | None = None, composer: str = "extractive",
             model: str | None = None) -> Answer:

@@ -17,11 +17,19 @@ Vectors = npt.NDArray[np.float32]
 EmbedFn = Callable[[list[str]], Vectors]
 
 # Words that make a sentence a question, not its topic: a passage does not answer better for containing them.
-_QUESTION_WORDS = frozenset((
+# They carry no claim either, so a generated sentence may use them without a source (`support.py`).
+QUESTION_WORDS = frozenset((
     "見解", "伺う", "問う", "尋ねる", "考え", "考える", "所見", "認識", "答弁", "質問", "求める", "願う", "如何",
     "いかが", "どう", "どの", "どのよう", "何", "いつ", "どこ", "誰", "なぜ", "様", "よう", "為る", "する", "ある",
     "居る", "いる", "成る", "なる", "れる", "られる", "こと", "もの", "ため", "今後", "取り組み", "取組", "対応",
     "具体", "的", "等",
+))
+# Words any answer may use without a source: the question words, and the set phrases of 答弁.
+GENERIC_WORDS = QUESTION_WORDS | frozenset((
+    "本", "市", "都", "町", "村", "区", "当", "現在", "おる", "居る", "参る", "まいる", "致す", "いたす",
+    "です", "ます", "ござる", "御座る", "考える", "努める", "図る", "進める", "行う", "取り組む", "思う",
+    "以下", "上記", "これ", "それ", "この", "その", "また", "なお", "さらに", "更に", "及び", "並びに", "又",
+    "こと", "など", "有る", "必要", "出来る", "可能", "場合", "為", "通り", "下さる", "頂く", "因る", "言う", "置く",
 ))
 
 
@@ -35,7 +43,7 @@ class QueryTerms:
     @classmethod
     def of(cls, tokens: list[str], idf: dict[str, float], unknown: set[str] | None = None) -> QueryTerms:
         """Content words of a tokenised question; `idf` must cover every token."""
-        weights = {t: idf[t] for t in dict.fromkeys(tokens) if t not in _QUESTION_WORDS and t in idf}
+        weights = {t: idf[t] for t in dict.fromkeys(tokens) if t not in QUESTION_WORDS and t in idf}
         return cls(weights, frozenset(unknown or set()) & frozenset(weights))
 
     def coverage(self, tokens: set[str]) -> float:

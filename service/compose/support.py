@@ -1,13 +1,17 @@
-"""Does a generated sentence rest on the passages it cites? Three checks, cheapest first:
-every figure it states is in those passages; enough of its wording is (character bigrams, figures aside);
-or its meaning is close to one of their sentences (embedding cosine) with some shared wording.
+"""Does a generated sentence rest on the passages it cites? Four checks:
+every figure it states is in those passages (digits or kanji numerals); it brings in no content words of its
+own (「廃止」 where the source says 「拡大」); most of its wording is in one cited sentence or two adjacent
+ones (character bigrams, figures aside), or its meaning is close to one of them (embedding cosine) with
+much shared wording. Wording is compared sentence by sentence, so a claim stitched together from words of
+different sentences does not pass.
 
-Sentences of a passage that read as instructions to an AI (a planted prompt injection) never count as
-support, so a model that obeyed one is caught rather than cited.
+A passage that addresses an AI with an order (a planted prompt injection) supports nothing at all: whatever
+else it says is suspect, so a model that obeyed it is caught rather than cited.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -15,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from kotae.jnumbers import numbers_in
-from kotae.jtext import prose_sentence_spans
+from kotae.jtext import SudachiTokenizer, normalize, prose_sentence_spans
 from kotae.types import Chunk
-from service.compose.relevance import EmbedFn
+from service.compose.relevance import GENERIC_WORDS, EmbedFn
 
 _INSTRUCTION = re.compile(
     r"(指示|命令|指令|ルール|設定|プロンプト)を(すべて|全て)?(無視|忘れ)|"
@@ -37,11 +41,12 @@ def is_instruction(sentence: str) -> bool:
 
 @dataclass(frozen=True)
 class SupportParams:
-    """Thresholds: measured on sentences taken from the passages and on unrelated ones (tests, README)."""
+    """Thresholds: measured on sentences taken from the passages, paraphrases and fabrications (tests, README)."""
 
-    wording: float = 0.5  # share of the sentence's bigrams found in the cited passages: supported outright
-    meaning: float = 0.6  # cosine to the closest cited sentence: supported when wording reaches ...
-    meaning_wording: float = 0.3  # ... at least this
+    wording: float = 0.6  # share of the sentence's bigrams in one cited sentence (or two adjacent): supported
+    meaning: float = 0.7  # cosine to the closest cited sentence: supported when wording reaches ...
+    meaning_wording: float = 0.4  # ... at least this
+    novel: float = 0.15  # share of content words the cited passages lack: unsupported above (1 in 7)
 
 
 @dataclass(frozen=True)
@@ -58,19 +63,21 @@ class Support:
 class SupportChecker:
     """Checks sentences against cited chunks; `embed` is the index's embedder (passages side)."""
 
-    def __init__(self, embed: EmbedFn, params: SupportParams | None = None) -> None:
+    def __init__(self, embed: EmbedFn, tokenizer: SudachiTokenizer, params: SupportParams | None = None) -> None:
         self.embed = embed
+        self.tokenizer = tokenizer
         self.params = params or SupportParams()
 
     def check(self, sentence: str, cited: list[Chunk]) -> Support:
         """The support `cited` gives `sentence` (marks already removed)."""
-        pieces = [(c, s, e) for c in cited for s, e in prose_sentence_spans(c.text)
-                  if not is_instruction(c.text[s:e])]
+        pieces = [piece for c in cited for piece in trusted_sentences(c)]
         if not pieces:
-            return Support(False, "the cited passages hold nothing but instructions", 0.0, 0.0, {})
+            return Support(False, "the cited passage addresses an AI with instructions (a possible prompt "
+                                  "injection) and cannot support an answer", 0.0, 0.0, {})
         source_text = "\n".join(c.text[s:e] for c, s, e in pieces)
-        missing = sorted(numbers_in(sentence, kanji=False) - numbers_in(source_text))
-        wording = containment(sentence, source_text)
+        missing = sorted(numbers_in(sentence, counted_kanji_only=True) - numbers_in(source_text))
+        novel, novel_share = self.novel_words(sentence, source_text)
+        wording = max(containment(sentence, text) for text in _windows(pieces))
         vectors = self.embed([sentence, *(c.text[s:e] for c, s, e in pieces)])
         vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
         cosines = vectors[1:] @ vectors[0]
@@ -85,10 +92,53 @@ class SupportChecker:
         p = self.params
         if missing:
             return Support(False, f"figure(s) {', '.join(missing)} not in the cited passages", wording, meaning, spans)
+        if novel_share > p.novel:
+            return Support(False, f"word(s) {'、'.join(novel)} not in the cited passages", wording, meaning, spans)
         if wording >= p.wording or (meaning >= p.meaning and wording >= p.meaning_wording):
             return Support(True, "", wording, meaning, spans)
         return Support(False, f"the cited passages do not say this (wording {wording:.2f}, meaning {meaning:.2f})",
                        wording, meaning, spans)
+
+
+    def novel_words(self, sentence: str, source_text: str) -> tuple[list[str], float]:
+        """Content words of `sentence` the source lacks (as tokens, as text, or by their kanji), and their share.
+
+        Counted, not IDF-weighted: a word the index has never seen would otherwise weigh most, and a
+        paraphrase's new verb (「拡大」→「広げる」) is exactly such a word."""
+        words = [t for t in dict.fromkeys(self.tokenizer.tokenize(sentence))
+                 if t not in GENERIC_WORDS and not any(ch.isdigit() for ch in t)]
+        if not words:
+            return [], 0.0
+        held = set(self.tokenizer.tokenize(source_text))
+        flat = normalize(source_text)
+        novel = [t for t in words if t not in held and t not in flat and not _kanji_held(t, flat)]
+        return novel, len(novel) / len(words)
+
+
+def trusted_sentences(chunk: Chunk) -> list[tuple[Chunk, int, int]]:
+    """The chunk's sentences before the first one that addresses an AI with an order: the order and whatever
+    follows it (the planted answer, a forged 「質問:」) are the attack, not the document."""
+    out: list[tuple[Chunk, int, int]] = []
+    for s, e in prose_sentence_spans(chunk.text):
+        if is_instruction(chunk.text[s:e]):
+            break
+        out.append((chunk, s, e))
+    return out
+
+
+def _kanji_held(word: str, flat_source: str) -> bool:
+    """A paraphrase keeps the kanji of what it restates (「短縮」→「短く」): every kanji of `word` is in the source."""
+    kanji = [ch for ch in word if "\u4e00" <= ch <= "\u9fff"]
+    return bool(kanji) and all(ch in flat_source for ch in kanji)
+
+
+def _windows(pieces: list[tuple[Chunk, int, int]]) -> list[str]:
+    """Each cited sentence, and each pair of adjacent sentences of one chunk."""
+    texts = [c.text[s:e] for c, s, e in pieces]
+    for (c1, s1, _), (c2, _, e2) in itertools.pairwise(pieces):
+        if c1.chunk_id == c2.chunk_id:
+            texts.append(c1.text[s1:e2])
+    return texts
 
 
 def containment(sentence: str, source: str) -> float:
