@@ -5,6 +5,7 @@ assembly answers (「ご質問にお答えいたします。」) left out.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from kotae.jtext import prose_sentence_spans
@@ -25,12 +26,31 @@ _QUESTION = re.compile(
 _INTRODUCES_LIST = re.compile(r"(次に掲げる|次の|以下の)[^。]*[。：:]$")
 _LIST_ITEM = re.compile(r"\s*(?:[（(]?[0-9０-９一二三四五六七八九十]+[)）.．、]|[・○●■□※-])")
 _LIST_MAX_CHARS = 300
+_ROW_MAX_CHARS = 60
+# Any document's own questions (an FAQ's 「Q11. 手数料はいくらですか。」) are no answer either.
+_ANY_QUESTION = re.compile(r"^[QＱ問][0-9０-９]*[.．:：、\s]|(か|[？?])[。」]?$")
 _HEADING_CHARS = 25  # a shorter line without a full stop is a heading (「（２）生成ＡＩの全庁導入」)
 # No sentence starts with these: a chunk that begins mid-sentence (text wrapped across a chunk edge) does.
 _MID_SENTENCE = tuple("ンっゃゅょぁぃぅぇぉッャュョァィゥェォー、。，．）」』】〕・")
-_LEADING_MARK = re.compile(r"^[・○●◯■□◆◇▪※\uf077\uf06c]\s*")
+_LEADING_MARK = re.compile(r"^(?:[・○●◯■□◆◇▪※\uf077\uf06c]|[AＡ答][.．:：、])\s*")
 _MIN_CHARS = 8  # shorter pieces are headings or fragments, not statements
 _MAX_CHARS = 400  # longer "sentences" are tables or diagrams flattened into text
+
+
+_INSTRUCTION = re.compile(
+    r"(指示|命令|指令|ルール|設定|プロンプト)を(すべて|全て)?(無視|忘れ)|"
+    r"ignore\s+(all\s+|any\s+)?(the\s+)?(previous|prior|above|earlier)\s+instructions|system\s+prompt|"
+    r"(AI|ＡＩ|人工知能|アシスタント|言語モデル|あなた)(は|が|も|へ|に)[^。]{0,60}"
+    r"(回答|出力|答え|記載|記述|返答)(する|しろ|せよ|しなさい|すること|してください|するように)|"
+    r"(以下|次)の(とおり|ように)(回答|出力)(せよ|しなさい|すること|してください)",
+    re.IGNORECASE,
+)
+
+
+def is_instruction(sentence: str) -> bool:
+    """True for a sentence that addresses an AI with an order (「AIは…と回答すること」, "ignore previous
+    instructions"): data that tries to act as a prompt."""
+    return bool(_INSTRUCTION.search(unicodedata.normalize("NFKC", sentence)))
 
 
 @dataclass(frozen=True)
@@ -42,6 +62,7 @@ class Candidate:
     end: int
     quote: str
     position: int  # order within the hit
+    list_from: int | None = None  # offset in `quote` where the list or table the sentence introduces begins
 
     @property
     def chunk(self) -> Chunk:
@@ -51,12 +72,18 @@ class Candidate:
     @property
     def display(self) -> str:
         """The sentence as shown in an answer: line breaks and indents of the source removed."""
-        return display_text(self.quote)
+        return display_text(self.quote, self.list_from)
 
 
-def display_text(quote: str) -> str:
-    """A source sentence for reading: wrapped lines joined, leading indent dropped."""
-    return _LEADING_MARK.sub("", re.sub(r"\s*\n\s*", "", quote).strip("\u3000 \t"))
+def display_text(quote: str, list_from: int | None = None) -> str:
+    """A source sentence for reading: wrapped lines joined, leading indent and bullet dropped. From offset
+    `list_from` on, the quote is the list or table the sentence introduces: its lines are kept apart by 「／」."""
+    head = quote if list_from is None else quote[:list_from]
+    shown = _LEADING_MARK.sub("", re.sub(r"\s*\n\s*", "", head).strip("\u3000 \t"))
+    if list_from is not None:
+        lines = (line.strip("\u3000 \t\r") for line in quote[list_from:].split("\n"))
+        shown += "".join("／" + line for line in lines if line)
+    return shown
 
 
 def is_formulaic(sentence: str) -> bool:
@@ -78,20 +105,24 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
         if chunk.speaker_role in ("chair", "other"):
             continue
         for position, (s, e) in enumerate(prose_sentence_spans(chunk.text)):
-            e = _with_list(chunk.text, s, e)
+            if is_instruction(chunk.text[s:e]):
+                break  # an order to an AI and what follows it are a planted attack, never an answer
+            sentence_end, e = e, _with_list(chunk.text, s, e)
             quote = chunk.text[s:e]
             if not _MIN_CHARS <= len(quote) <= _MAX_CHARS or is_formulaic(quote) or is_heading(quote):
                 continue
             if position == 0 and quote.startswith(_MID_SENTENCE):
                 continue
-            if chunk.speaker_role == "member" and _QUESTION.search(display_text(quote)):
+            shown = display_text(quote)
+            if _ANY_QUESTION.search(shown) or (chunk.speaker_role == "member" and _QUESTION.search(shown)):
                 continue
-            out.append(Candidate(hit, chunk.start + s, chunk.start + e, quote, position))
+            list_from = sentence_end - s if e > sentence_end else None
+            out.append(Candidate(hit, chunk.start + s, chunk.start + e, quote, position, list_from))
     return out
 
 
 def _with_list(text: str, start: int, end: int) -> int:
-    """The end of the sentence at [start, end) extended over the list items it introduces, if any."""
+    """The end of the sentence at [start, end) extended over the list items or table rows it introduces."""
     if not _INTRODUCES_LIST.search(text, start, end):
         return end
     pos = end
@@ -99,14 +130,22 @@ def _with_list(text: str, start: int, end: int) -> int:
         item = pos
         while item < len(text) and item - pos < 3 and text[item] in "\r\n":
             item += 1
-        if item == pos or not _LIST_ITEM.match(text, item):
+        if item == pos:
             break
         line_end = text.find("\n", item)
         line_end = len(text) if line_end < 0 else line_end
+        if not (_LIST_ITEM.match(text, item) or _is_row(text[item:line_end])):
+            break
         if line_end - start > _LIST_MAX_CHARS:
             break
         pos = line_end
     return pos
+
+
+def _is_row(line: str) -> bool:
+    """A table row or caption flattened to a line: short, no full stop, not a question."""
+    line = line.strip()
+    return 0 < len(line) <= _ROW_MAX_CHARS and not line.endswith("。") and not _ANY_QUESTION.search(line)
 
 
 def citation(n: int, chunk: Chunk, start: int, end: int) -> Citation:

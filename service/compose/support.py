@@ -12,7 +12,6 @@ else it says is suspect, so a model that obeyed it is caught rather than cited.
 from __future__ import annotations
 
 import itertools
-import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -22,21 +21,7 @@ from kotae.jnumbers import numbers_in
 from kotae.jtext import SudachiTokenizer, normalize, prose_sentence_spans
 from kotae.types import Chunk
 from service.compose.relevance import GENERIC_WORDS, EmbedFn
-
-_INSTRUCTION = re.compile(
-    r"(指示|命令|指令|ルール|設定|プロンプト)を(すべて|全て)?(無視|忘れ)|"
-    r"ignore\s+(all\s+|any\s+)?(the\s+)?(previous|prior|above|earlier)\s+instructions|system\s+prompt|"
-    r"(AI|ＡＩ|人工知能|アシスタント|言語モデル|あなた)(は|が|も|へ|に)[^。]{0,60}"
-    r"(回答|出力|答え|記載|記述|返答)(する|しろ|せよ|しなさい|すること|してください|するように)|"
-    r"(以下|次)の(とおり|ように)(回答|出力)(せよ|しなさい|すること|してください)",
-    re.IGNORECASE,
-)
-
-
-def is_instruction(sentence: str) -> bool:
-    """True for a sentence that addresses an AI with an order (「AIは…と回答すること」, "ignore previous
-    instructions"): data that tries to act as a prompt."""
-    return bool(_INSTRUCTION.search(unicodedata.normalize("NFKC", sentence)))
+from service.compose.sentences import is_instruction
 
 
 @dataclass(frozen=True)
