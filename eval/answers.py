@@ -4,7 +4,7 @@
   overlaps a gold span); the share of answer sentences with a valid citation (the mark points to a citation
   whose quote is exactly the document text at its offsets, checked against the source file when it is
   readable, else against the stored chunk); overlap of answers and drafts with `gold_answer_summary`
-  (character-bigram F1);
+  (character-bigram F1, and for drafts, which are much longer than a summary, also the summary's bigram recall);
 - on questions the documents cannot answer (`"answerable": false`): the refusal rate.
 """
 
@@ -24,7 +24,7 @@ from service.compose.extractive import bigrams
 from service.draft import Drafter
 
 ANSWER_COLUMNS = ("answered", "citation precision", "answer hits gold", "valid citations", "answer F1",
-                  "draft F1", "refusal rate", "p50 ms", "p95 ms")
+                  "draft F1", "draft recall", "refusal rate", "p50 ms", "p95 ms")
 
 
 @dataclass
@@ -70,6 +70,12 @@ def valid_citation(c: Citation, answerer: Answerer, texts: SourceTexts) -> bool:
             and chunk.text[c.start - chunk.start:c.end - chunk.start] == c.quote)
 
 
+def bigram_recall(candidate: str, reference: str) -> float:
+    """Share of the reference's character bigrams the candidate holds (how much of the summary a draft says)."""
+    x, y = bigrams(candidate), bigrams(reference)
+    return len(x & y) / len(y) if y else 0.0
+
+
 def bigram_f1(candidate: str, reference: str) -> float:
     """Character-bigram F1 of two texts (sets, blanks ignored); 0 when either is empty."""
     x, y = bigrams(candidate), bigrams(reference)
@@ -91,6 +97,7 @@ def evaluate_answers(questions: Sequence[Question], answerer: Answerer, drafter:
     answered = cited = cited_gold = sentences = valid_sentences = hits_gold = 0
     answer_f1: list[float] = []
     draft_f1: list[float] = []
+    draft_recall: list[float] = []
     refused = 0
     for q in questions:
         began = time.perf_counter()
@@ -116,6 +123,7 @@ def evaluate_answers(questions: Sequence[Question], answerer: Answerer, drafter:
             draft = drafter.draft(q.query)
             body = "".join(s.text for sec in draft.sections for s in sec.sentences)
             draft_f1.append(bigram_f1(body, q.summary))
+            draft_recall.append(bigram_recall(body, q.summary))
             row["draft_f1"] = round(draft_f1[-1], 3)
         per_question.append(row)
     metrics = {
@@ -125,6 +133,7 @@ def evaluate_answers(questions: Sequence[Question], answerer: Answerer, drafter:
         "valid citations": valid_sentences / sentences if sentences else float("nan"),
         "answer F1": statistics.mean(answer_f1) if answer_f1 else float("nan"),
         "draft F1": statistics.mean(draft_f1) if draft_f1 else float("nan"),
+        "draft recall": statistics.mean(draft_recall) if draft_recall else float("nan"),
         "refusal rate": refused / len(unanswerable) if unanswerable else float("nan"),
         "p50 ms": statistics.median(latencies) if latencies else 0.0,
         "p95 ms": sorted(latencies)[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))] if latencies else 0.0,
