@@ -64,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     draft.add_argument("--stance", choices=["推進", "検討", "慎重"], default="検討", help="default 検討")
     draft.add_argument("--docx", type=Path, default=None, metavar="FILE", help="also write the draft as Word")
     _filter_option(draft)
+    _composer_options(draft)
     _store_and_json(draft)
     draft.set_defaults(run=_draft)
 
@@ -189,7 +190,8 @@ def _draft(args: argparse.Namespace) -> int:
         check_docx_path(args.docx)  # before any model loads
     settings = load_settings(args.store)
     drafter = Drafter(Answerer(Searcher(settings)))
-    result = drafter.draft(args.question, args.questioner, args.stance, _filters(args.filter))
+    result = drafter.draft(args.question, args.questioner, args.stance, _filters(args.filter), args.composer,
+                           args.model)
     if args.docx is not None:
         write_docx(result, args.docx, args.questioner, args.stance)
         print(f"wrote {args.docx}", file=sys.stderr)
@@ -204,6 +206,8 @@ def _draft(args: argparse.Namespace) -> int:
         print("\nこれまでの答弁:")
         for c in result.past_answers:
             print(f"  {_where(c)}\n      「{_one_line(c.quote)}」")
+    for u in result.unsupported:
+        print(f"  removed (unsupported): {u.sentence} — {u.reason}")
     return 0
 
 

@@ -700,3 +700,38 @@ def test_missing_models_file_is_a_settings_error(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="cannot read") as caught:
         settings_with(tmp_path, KOTAE_LLM_MODELS_FILE=str(path))
     assert str(path) in str(caught.value)
+
+
+def drafted(client: TestClient, **body: Any) -> dict[str, Any]:
+    """POST /api/draft with the LLM composer; returns the JSON of a successful response."""
+    response = client.post("/api/draft", json={"question": "書かない窓口の拡大について", "questioner": "早瀬亮介",
+                                               "stance": "推進", "composer": "llm", **body})
+    assert response.status_code == 200, response.text
+    payload: dict[str, Any] = response.json()
+    return payload
+
+
+def test_llm_draft_keeps_supported_sentences_per_section(client: TestClient, llm: StubLLM) -> None:
+    """The model writes the three sections; each kept sentence cites the exact source sentence, a fabricated one
+    is removed, and the opening and the stance's closing are Kotae's set phrases, not the model's."""
+    fabricated = "書かない窓口は、令和七年度に廃止する予定でございます。"
+
+    def sections(body: Any) -> str:
+        lines = citing(GOOD[1])(body), citing(GOOD[0])(body), citing((fabricated, "三十手続"))(body)
+        return f"前置きの文です。\n【現状】\n{lines[0]}\n【これまでの取組】\n{lines[1]}\n【今後の方針】\n{lines[2]}"
+
+    llm.script(reply(sections))
+    draft = drafted(client)
+
+    assert draft["grounded"] is True and draft["model"] == MODEL
+    assert [s["heading"] for s in draft["sections"]] == ["現状", "これまでの取組", "今後の方針"]
+    assert [s["text"] for s in draft["sections"][0]["sentences"]] == [GOOD[1][0]]
+    assert [s["text"] for s in draft["sections"][1]["sentences"]] == [GOOD[0][0]]
+    assert draft["sections"][2]["sentences"] == []
+    assert [u["sentence"] for u in draft["unsupported"]] == [fabricated]
+    assert draft["draft"].startswith("早瀬亮介議員のご質問にお答えいたします。") and "廃止" not in draft["draft"]
+    assert draft["draft"].rstrip().endswith(draft["closing"]) and "前置き" not in draft["draft"]
+    assert "【現状】" in llm.requests[0].body["messages"][0]["content"]
+    minutes = document_text(CORPUS, "minutes/令和6年第3回定例会会議録.txt")
+    for c in draft["citations"]:
+        assert minutes[c["start"]:c["end"]] == c["quote"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter
@@ -22,18 +23,24 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 def _draft(body: DraftRequest, drafter: DrafterDep) -> Draft:
     try:
-        return drafter.draft(body.question, body.questioner, body.stance, parse_filters(body.filters))
+        return drafter.draft(body.question, body.questioner, body.stance, parse_filters(body.filters),
+                             body.composer, body.model)
     except Exception as exc:
         raise http_error(exc) from exc
 
 
-@router.post("/draft")
+ERRORS: dict[int | str, dict[str, Any]] = {403: {"description": "the model is denied by the provider policy"},
+          502: {"description": "the language model endpoint failed"},
+          504: {"description": "the language model endpoint timed out"}}
+
+
+@router.post("/draft", responses=ERRORS)
 def draft(body: DraftRequest, drafter: DrafterDep) -> DraftResponse:
     """A 答弁案 built on past executive answers and the city's rules; every statement cited."""
     return DraftResponse.from_draft(_draft(body, drafter))
 
 
-@router.post("/draft/docx", response_class=Response, responses={200: {"content": {DOCX: {}}}})
+@router.post("/draft/docx", response_class=Response, responses={200: {"content": {DOCX: {}}}, **ERRORS})
 def draft_docx(body: DraftRequest, drafter: DrafterDep) -> Response:
     """The draft as a .docx file, with the sources it cites and earlier answers listed."""
     result = _draft(body, drafter)

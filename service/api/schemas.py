@@ -156,6 +156,10 @@ class DraftRequest(BaseModel):
     questioner: str | None = Field(default=None, max_length=100, description="the member's name, for the opening")
     stance: Literal["推進", "検討", "慎重"] = Field(default="検討", description="the line the answer takes")
     filters: dict[str, Any] = Field(default_factory=dict, description="as for /api/search")
+    composer: Literal["extractive", "llm"] = Field(
+        default="extractive", description="extractive: the sources' own sentences (offline); llm: a configured model")
+    model: str | None = Field(default=None, max_length=200,
+                              description="for composer=llm: a configured model name (default: the first one)")
 
     @field_validator("question")
     @classmethod
@@ -183,6 +187,8 @@ class DraftResponse(BaseModel):
     closing: str
     citations: list[CitationOut]
     past_answers: list[CitationOut]
+    unsupported: list[UnsupportedOut]
+    model: str | None
 
     @classmethod
     def from_draft(cls, d: Draft) -> DraftResponse:
@@ -192,7 +198,9 @@ class DraftResponse(BaseModel):
                        SentenceOut(text=x.text, citations=list(x.citations)) for x in s.sentences])
                        for s in d.sections],
                    citations=[CitationOut.from_citation(c) for c in d.citations],
-                   past_answers=[CitationOut.from_citation(c) for c in d.past_answers])
+                   past_answers=[CitationOut.from_citation(c) for c in d.past_answers],
+                   unsupported=[UnsupportedOut(sentence=u.sentence, reason=u.reason) for u in d.unsupported],
+                   model=d.model)
 
 
 class Health(BaseModel):

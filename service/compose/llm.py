@@ -57,46 +57,67 @@ def split_reply(reply: str) -> list[tuple[str, tuple[int, ...]]]:
     return out
 
 
+class Verifier:
+    """Checks a reply's sentences against the passages given to the model, numbering the citations of the kept
+    ones in order of first use (one number per exact source sentence) and collecting the removed ones."""
+
+    def __init__(self, hits: list[Hit], checker: SupportChecker) -> None:
+        self.hits = hits
+        self.checker = checker
+        self.citations: list[Citation] = []
+        self.unsupported: list[Unsupported] = []
+        self._numbers: dict[tuple[str, int, int], int] = {}
+
+    def sentences(self, reply: str) -> list[Sentence]:
+        """The supported sentences of `reply` (or of one section of it), with their citation numbers."""
+        kept: list[Sentence] = []
+        for text, marks in split_reply(reply):
+            if REFUSAL.rstrip("。") in text:
+                continue
+            sentence = self._verify(text, marks)
+            if sentence is not None:
+                kept.append(sentence)
+        return kept
+
+    def _verify(self, text: str, marks: tuple[int, ...]) -> Sentence | None:
+        if not marks:
+            self.unsupported.append(Unsupported(text, "no citation mark"))
+            return None
+        invalid = [n for n in marks if not 1 <= n <= len(self.hits)]
+        if invalid:
+            self.unsupported.append(
+                Unsupported(text, f"cites [{invalid[0]}], but only [1]–[{len(self.hits)}] were given"))
+            return None
+        cited = [self.hits[n - 1].chunk for n in marks]
+        support = self.checker.check(text, cited)
+        if not support.supported:
+            self.unsupported.append(Unsupported(text, support.reason))
+            return None
+        numbers: list[int] = []
+        for chunk in cited:
+            start, end = support.spans[chunk.chunk_id]
+            key = (chunk.chunk_id, start, end)
+            if key not in self._numbers:
+                self._numbers[key] = len(self.citations) + 1
+                self.citations.append(citation(self._numbers[key], chunk, start, end))
+            numbers.append(self._numbers[key])
+        if not text.endswith(("。", "！", "？", "!", "?")):
+            text += "。"
+        return Sentence(text, tuple(dict.fromkeys(numbers)))
+
+
 def compose_llm(question: str, hits: list[Hit], generator: Generator, checker: SupportChecker) -> Answer:
     """Ask the model, keep what the passages support, cite the exact sentences it rests on."""
     if not hits:
         return _with_model(refusal([]), generator.name)
     reply = generator.chat(build_messages(question, hits))
-    sentences: list[Sentence] = []
-    citations: list[Citation] = []
-    unsupported: list[Unsupported] = []
-    by_span: dict[tuple[str, int, int], int] = {}
-    for text, marks in split_reply(reply):
-        if REFUSAL.rstrip("。") in text:
-            continue
-        if not marks:
-            unsupported.append(Unsupported(text, "no citation mark"))
-            continue
-        invalid = [n for n in marks if not 1 <= n <= len(hits)]
-        if invalid:
-            unsupported.append(Unsupported(text, f"cites [{invalid[0]}], but only [1]–[{len(hits)}] were given"))
-            continue
-        cited = [hits[n - 1].chunk for n in marks]
-        support = checker.check(text, cited)
-        if not support.supported:
-            unsupported.append(Unsupported(text, support.reason))
-            continue
-        numbers: list[int] = []
-        for chunk in cited:
-            start, end = support.spans[chunk.chunk_id]
-            key = (chunk.chunk_id, start, end)
-            if key not in by_span:
-                by_span[key] = len(citations) + 1
-                citations.append(citation(by_span[key], chunk, start, end))
-            numbers.append(by_span[key])
-        if not text.endswith(("。", "！", "？", "!", "?")):
-            text += "。"
-        sentences.append(Sentence(text, tuple(dict.fromkeys(numbers))))
+    verifier = Verifier(hits, checker)
+    sentences = verifier.sentences(reply)
     if not sentences:
         answer = refusal(candidates(hits))
-        return Answer(answer.text, (), (), False, tuple(unsupported), answer.closest, generator.name)
-    return Answer(render(sentences), tuple(sentences), tuple(citations), True, tuple(unsupported), (),
-                  generator.name)
+        return Answer(answer.text, (), (), False, tuple(verifier.unsupported), answer.closest, generator.name)
+    return Answer(render(sentences), tuple(sentences), tuple(verifier.citations), True,
+                  tuple(verifier.unsupported), (), generator.name)
 
 
 def _with_model(answer: Answer, model: str) -> Answer:
