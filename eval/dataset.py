@@ -37,6 +37,8 @@ def load_questions(path: Path) -> list[Question]:
             continue
         try:
             record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError(f"expected a JSON object, not {type(record).__name__}")
             relevant = tuple(Span(r["path"], int(r["start"]), int(r["end"])) for r in record.get("relevant", []))
             if not relevant and record.get("answerable", True):
                 raise ValueError("'relevant' is empty; mark unanswerable questions with \"answerable\": false")

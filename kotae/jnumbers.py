@@ -21,17 +21,22 @@ _COUNTER = re.compile(r"[件人分円年月日回時間秒割倍個所箇校課�
 
 def numbers_in(text: str, *, kanji: bool = True, counted_kanji_only: bool = False) -> set[str]:
     """Every number in `text` as a canonical decimal string ("1080", "83.7"); with `kanji`, kanji numerals too,
-    and each 和暦 year also as its 西暦 year. With `counted_kanji_only`, a kanji numeral counts only when a
-    counter follows it (「九万件」 yes, 「万全」 no): for checking what a sentence claims, not what a source holds."""
+    and each 和暦 year also as its 西暦 year. With `counted_kanji_only` (what a sentence claims, not what a source
+    holds), a kanji numeral counts only when a counter follows it (「九万件」 yes, 「万全」 no), and 「540万」 is
+    only 5400000."""
     text = unicodedata.normalize("NFKC", text)
     found: set[str] = set()
     for m in _ARABIC.finditer(text):
         value = m.group(1).replace(",", "")
-        found.add(_canonical(value))
-        if m.group(2):
+        if m.group(2):  # 「540万」 is 5400000; a source also holds the bare 540 (a claim does not: it says 540万)
             found.add(_canonical(str(float(value) * _LARGE[m.group(2)])))
+            if counted_kanji_only:
+                continue
+        found.add(_canonical(value))
     if kanji:
         for m in _KANJI.finditer(text):
+            if m.group(0)[0] in _LARGE:  # 「540万」's 万 was read with its digits; 「万全」 is a word
+                continue
             if counted_kanji_only and not _COUNTER.match(text, m.end()):
                 continue
             parsed = _kanji_value(m.group(0))

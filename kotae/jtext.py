@@ -61,7 +61,7 @@ def _continues(text: str, previous: tuple[int, int], start: int) -> bool:
     if between.count("\n") != 1 or text[previous[1] - 1] in "。！？!?」』）)】〕：:":
         return False
     line_start = text.rfind("\n", 0, previous[1]) + 1
-    if previous[1] - max(line_start, previous[0]) < _WRAPPED_LINE_MIN and line_start >= previous[0]:
+    if previous[1] - line_start < _WRAPPED_LINE_MIN:  # the whole line, even when the sentence began mid-line
         return False
     return not _ITEM_START.match(text, start) and not _ITEM_START.match(between.lstrip("\n"))
 

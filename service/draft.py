@@ -41,8 +41,8 @@ RULE_TYPES = ("guideline", "ordinance")
 # Where a sentence belongs, from how it ends: done (これまでの取組), intended (今後の方針), or the state (現状).
 _DONE = re.compile(r"(ました|ませんでした|でした|てきた|てまいった)[。」）]*$")
 _INTENDED = re.compile(
-    r"(まいります|まいる|いきます|予定|目指|見込み|検討して|考えております|方針|ところです|図ります|進めます|"
-    r"いたします|します)[。」）]*$|今後|引き続き"
+    r"(まいります|まいる|いきます|検討して|考えております|方針|ところです|図ります|進めます|いたします|します)[。」）]*$"
+    r"|今後|引き続き|予定|見込み|目指"
 )
 
 
