@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from kotae import __version__
 from kotae.settings import Settings
 from service.answer import Answerer
-from service.api import ask, draft, health, search
+from service.api import ask, draft, health, models, search
 from service.draft import Drafter
 from service.search import Searcher
 
@@ -31,4 +31,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(search.router)
     app.include_router(ask.router)
     app.include_router(draft.router)
+    app.include_router(models.router)
     return app

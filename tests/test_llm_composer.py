@@ -735,3 +735,25 @@ def test_llm_draft_keeps_supported_sentences_per_section(client: TestClient, llm
     minutes = document_text(CORPUS, "minutes/令和6年第3回定例会会議録.txt")
     for c in draft["citations"]:
         assert minutes[c["start"]:c["end"]] == c["quote"]
+
+
+def test_models_route_lists_names_and_labels_without_secrets(tmp_path: Path, store: Path, llm: StubLLM,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """GET /api/models lists what staff may pick, with labels; keys and URLs stay on the server."""
+    monkeypatch.setenv("SECRET_KEY_ENV", "sk-very-secret")
+    path = models_file(tmp_path / "models.toml", {
+        "庁内qwen": {"base_url": llm.base_url, "model": "qwen", "label": "要約・下書き向け"},
+        "commercial": {"base_url": llm.base_url, "model": "x", "api_key_env": "SECRET_KEY_ENV"},
+    })
+    with app_client(settings_with(store, KOTAE_LLM_MODELS_FILE=str(path), SECRET_KEY_ENV="sk-very-secret")) as c:
+        response = c.get("/api/models")
+    assert response.status_code == 200
+    assert response.json() == {"models": [{"name": "庁内qwen", "label": "要約・下書き向け"},
+                                          {"name": "commercial", "label": ""}], "default": "庁内qwen"}
+    assert "sk-very-secret" not in response.text and llm.base_url not in response.text
+
+
+def test_models_route_is_empty_without_a_model(store: Path) -> None:
+    """Without a configured model only the extractive composer exists."""
+    with app_client(settings_with(store)) as c:
+        assert c.get("/api/models").json() == {"models": [], "default": None}

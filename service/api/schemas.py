@@ -203,6 +203,20 @@ class DraftResponse(BaseModel):
                    model=d.model)
 
 
+class ModelOut(BaseModel):
+    """A language model staff can pick: its name and what it is good for."""
+
+    name: str
+    label: str
+
+
+class ModelsResponse(BaseModel):
+    """GET /api/models: empty when only the offline extractive composer is available."""
+
+    models: list[ModelOut]
+    default: str | None
+
+
 class Health(BaseModel):
     """GET /healthz."""
 
