@@ -88,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
                           help="also evaluate answers and drafts (citation precision, valid citations, F1)")
     evaluate.add_argument("--unanswerable", type=Path, default=None, metavar="FILE",
                           help="questions the documents cannot answer: measure the refusal rate (implies --answers)")
+    _composer_options(evaluate)
     _store_and_json(evaluate)
     evaluate.set_defaults(run=_eval)
     return parser
@@ -239,7 +240,7 @@ def _eval(args: argparse.Namespace) -> int:
     settings = load_settings(args.store)
     answers = args.answers or args.unanswerable is not None
     return run_eval(args.dataset, settings, args.method, args.form, args.data, args.report, args.json,
-                    answers=answers, unanswerable=args.unanswerable)
+                    answers=answers, unanswerable=args.unanswerable, composer=args.composer, model=args.model)
 
 
 def _filters(items: list[str]) -> Any:

@@ -87,8 +87,9 @@ def bigram_f1(candidate: str, reference: str) -> float:
 
 
 def evaluate_answers(questions: Sequence[Question], answerer: Answerer, drafter: Drafter | None,
-                     data_root: Path | None) -> AnswerEval:
-    """Ask every question (and draft the answerable ones when `drafter` is given); compute the metrics."""
+                     data_root: Path | None, composer: str = "extractive", model: str | None = None) -> AnswerEval:
+    """Ask every question (and draft the answerable ones when `drafter` is given) with `composer` (and `model`
+    for `llm`: a city measures its own model this way); compute the metrics."""
     texts = SourceTexts(data_root)
     answerable = [q for q in questions if q.answerable]
     unanswerable = [q for q in questions if not q.answerable]
@@ -101,7 +102,7 @@ def evaluate_answers(questions: Sequence[Question], answerer: Answerer, drafter:
     refused = 0
     for q in questions:
         began = time.perf_counter()
-        answer = answerer.ask(q.query)
+        answer = answerer.ask(q.query, composer=composer, model=model)
         latencies.append((time.perf_counter() - began) * 1000)
         row: dict[str, object] = {"qid": q.qid, "answerable": q.answerable, "grounded": answer.grounded,
                                   "answer": answer.text}
@@ -120,7 +121,7 @@ def evaluate_answers(questions: Sequence[Question], answerer: Answerer, drafter:
                 answer_f1.append(bigram_f1(_plain(answer), q.summary))
             row.update(citations_on_gold=sum(gold_flags), citations=len(gold_flags), valid_sentences=valid)
         if q.answerable and drafter is not None and q.summary:
-            draft = drafter.draft(q.query)
+            draft = drafter.draft(q.query, composer=composer, model=model)
             body = "".join(s.text for sec in draft.sections for s in sec.sentences)
             draft_f1.append(bigram_f1(body, q.summary))
             draft_recall.append(bigram_recall(body, q.summary))

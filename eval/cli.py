@@ -19,7 +19,8 @@ from service.search import Searcher
 
 
 def run_eval(dataset: Path, settings: Settings, methods: list[str], forms: list[str], data: Path | None,
-             report: Path | None, as_json: bool, answers: bool = False, unanswerable: Path | None = None) -> int:
+             report: Path | None, as_json: bool, answers: bool = False, unanswerable: Path | None = None,
+             composer: str = "extractive", model: str | None = None) -> int:
     """Evaluate each method in each query form (and, with `answers`, the answer composer and drafts);
     returns the exit status."""
     methods = methods or list(DEFAULT_METHODS)
@@ -53,10 +54,13 @@ def run_eval(dataset: Path, settings: Settings, methods: list[str], forms: list[
     answer_eval = None
     if answers:
         answerer = Answerer(searcher)
-        answer_eval = evaluate_answers([*questions, *refusal_set], answerer, Drafter(answerer), data_root)
+        if composer == "llm":
+            answerer.generators.get(model)  # a missing or denied model fails now, not after the retrieval runs
+        answer_eval = evaluate_answers([*questions, *refusal_set], answerer, Drafter(answerer), data_root,
+                                       composer, model)
     if report is not None:
         title = f"{dataset.name}: {len(questions)} questions, embedder {searcher.embedder.name}"
-        for path in write_report(results, report, title, answer_eval):
+        for path in write_report(results, report, title, answer_eval, composer):
             print(f"wrote {path}", file=sys.stderr)
     if as_json:
         payload = {"dataset": str(dataset), "questions": len(questions), "embedder": searcher.embedder.name,
@@ -70,7 +74,7 @@ def run_eval(dataset: Path, settings: Settings, methods: list[str], forms: list[
     else:
         print(markdown_table(results))
         if answer_eval is not None:
-            print("\n" + answer_table(answer_eval, len(questions), len(refusal_set)))
+            print("\n" + answer_table(answer_eval, len(questions), len(refusal_set), composer))
     return 0
 
 

@@ -27,23 +27,23 @@ def _cell(column: str, value: float) -> str:
     return f"{value:.1f}" if column.endswith("ms") else f"{value:.3f}"
 
 
-def answer_table(result: AnswerEval, answerable: int, unanswerable: int) -> str:
-    """One row: the answer composer's metrics (extractive) on answerable and unanswerable questions."""
-    lines = [f"Answers (extractive composer; {answerable} answerable, {unanswerable} unanswerable questions)", "",
+def answer_table(result: AnswerEval, answerable: int, unanswerable: int, composer: str = "extractive") -> str:
+    """One row: the answer composer's metrics on answerable and unanswerable questions."""
+    lines = [f"Answers ({composer} composer; {answerable} answerable, {unanswerable} unanswerable questions)", "",
              "| " + " | ".join(ANSWER_COLUMNS) + " |", "|" + "---|" * len(ANSWER_COLUMNS)]
     lines.append("| " + " | ".join(_cell(c, result.metrics[c]) for c in ANSWER_COLUMNS) + " |")
     return "\n".join(lines)
 
 
 def write_report(results: list[MethodResult], folder: Path, title: str,
-                 answers: AnswerEval | None = None) -> list[Path]:
+                 answers: AnswerEval | None = None, composer: str = "extractive") -> list[Path]:
     """Write `report.md`, `per_query.json` and `recall_mrr.png` into `folder`; returns the paths written."""
     folder.mkdir(parents=True, exist_ok=True)
     md = folder / "report.md"
     body = f"# {title}\n\n{markdown_table(results)}\n\n![Recall@5 and MRR@10](recall_mrr.png)\n"
     if answers is not None:
         body += "\n" + answer_table(answers, sum(1 for q in answers.per_question if q["answerable"]),
-                                     sum(1 for q in answers.per_question if not q["answerable"])) + "\n"
+                                     sum(1 for q in answers.per_question if not q["answerable"]), composer) + "\n"
     md.write_text(body, encoding="utf-8")
     per_query = folder / "per_query.json"
     detail: dict[str, object] = {f"{r.method} | {r.form}": r.per_query for r in results}

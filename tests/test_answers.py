@@ -33,7 +33,7 @@ from service.app import create_app
 from service.compose.extractive import ExtractiveParams, compose_extractive, refusal, same_statement
 from service.compose.relevance import Evidence, EvidenceParams, QueryTerms, Scored, evidence
 from service.compose.sentences import candidates, display_text, is_formulaic, is_heading, is_instruction
-from service.compose.support import containment
+from service.compose.support import containment, is_negative
 from service.filters import parse_filters
 from service.search import Searcher
 
@@ -752,3 +752,22 @@ def test_cli_eval_answers_on_the_corpus(store: Path, capsys: pytest.CaptureFixtu
     for key in ("answered", "citation precision", "answer hits gold", "refusal rate"):
         assert 0.0 <= answers[key] <= 1.0, key
     assert 0.0 <= answers["p50 ms"] <= answers["p95 ms"]
+
+
+def test_support_refuses_the_negation_of_the_cited_sentence(answerer: Answerer) -> None:
+    """「利用できないようにいたします」 shares every content word with the source but says the opposite."""
+    head = "令和七年一月六日から、正規職員は庁内のＬＧＷＡＮ環境から生成ＡＩを"
+    negated = answerer.checker.check(head + "利用できないようにいたします。", [passage_chunk()])
+    assert not negated.supported and "opposite" in negated.reason
+    same = answerer.checker.check(head + "利用できるようにいたします。", [passage_chunk()])
+    assert same.supported, same.reason
+
+
+@pytest.mark.parametrize(("text", "negative"), [
+    ("対象を拡大しません。", True),
+    ("業務情報の入力を禁止いたします。", True),
+    ("入力してはならない。", True),
+    ("対象を拡大いたします。", False),
+])
+def test_is_negative(text: str, negative: bool) -> None:
+    assert is_negative(text) is negative

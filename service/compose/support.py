@@ -12,6 +12,7 @@ else it says is suspect, so a model that obeyed it is caught rather than cited.
 from __future__ import annotations
 
 import itertools
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -79,6 +80,11 @@ class SupportChecker:
             return Support(False, f"figure(s) {', '.join(missing)} not in the cited passages", wording, meaning, spans)
         if novel_share > p.novel:
             return Support(False, f"word(s) {'、'.join(novel)} not in the cited passages", wording, meaning, spans)
+        best_text = "".join(c.text[s - c.start:e - c.start] for c in cited if c.chunk_id in spans
+                            for s, e in [spans[c.chunk_id]])
+        if is_negative(sentence) != is_negative(best_text):
+            return Support(False, "it says the opposite of the cited sentence (one of them is negated)", wording,
+                           meaning, spans)
         if wording >= p.wording or (meaning >= p.meaning and wording >= p.meaning_wording):
             return Support(True, "", wording, meaning, spans)
         return Support(False, f"the cited passages do not say this (wording {wording:.2f}, meaning {meaning:.2f})",
@@ -98,6 +104,17 @@ class SupportChecker:
         flat = normalize(source_text)
         novel = [t for t in words if t not in held and t not in flat and not _kanji_held(t, flat)]
         return novel, len(novel) / len(words)
+
+
+# Negation and prohibition: 「拡大しません」 and 「拡大します」 share every content word (Sudachi drops ない).
+_NEGATIVE = re.compile(
+    r"ない|なく|なかっ|ません|ず[、。にとも]|ずに|ぬ[。、]|禁止|不可|ならない|いけない|できない|出来ない"
+)
+
+
+def is_negative(text: str) -> bool:
+    """True when the text negates or forbids (「…しません」「…してはならない」「…を禁止する」)."""
+    return bool(_NEGATIVE.search(unicodedata.normalize("NFKC", text)))
 
 
 def trusted_sentences(chunk: Chunk) -> list[tuple[Chunk, int, int]]:
