@@ -9,10 +9,12 @@ TORCH ?= torch==2.13.0
 
 .PHONY: run test setup setup-dev system-packages lint bench
 
-## Set up and run the main job on the embedded defaults: ingest corpus/ and search it.
+## Set up and run the main job on the embedded defaults: ingest corpus/, search it, answer from it, draft from it.
 run: setup
 	$(VENV)/bin/kotae ingest corpus --store $(STORE)
 	$(VENV)/bin/kotae search "生成AIに個人情報を入力してよいか" --store $(STORE) -k 3
+	$(VENV)/bin/kotae ask "生成AIに個人情報を入力してよいか" --store $(STORE)
+	$(VENV)/bin/kotae draft "書かない窓口の拡大について" --questioner 早瀬亮介 --stance 推進 --store $(STORE)
 
 ## Set up with the test extras and run the whole test suite, lint and type checks included.
 test: setup-dev
