@@ -1,4 +1,4 @@
-"""The `kotae` command: `ingest`, `search`, `ask`, `draft`, `serve` and `eval`.
+"""The `kotae` command: `ingest`, `remove`, `search`, `ask`, `draft`, `serve` and `eval`.
 
 Exit status: 0 success, 1 when an ingestion had failed files, 2 for bad arguments, settings, policy or store
 errors, 3 when the language model endpoint failed or timed out.
@@ -40,9 +40,18 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     ingest = sub.add_parser("ingest", help="index files and folders (only what changed is redone)")
-    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    ingest.add_argument("--all", action="store_true",
+                        help="also every folder ingested into the store before (and its uploads)")
+    ingest.add_argument("--progress", choices=["auto", "jsonl"], default="auto",
+                        help="auto: a bar on a terminal, lines otherwise; jsonl: JSON lines for programs")
     _store_and_json(ingest)
     ingest.set_defaults(run=_ingest)
+
+    remove = sub.add_parser("remove", help="remove documents from the index (later runs skip them)")
+    remove.add_argument("sources", nargs="+", metavar="SOURCE", help="as listed by the admin page / the catalogue")
+    _store_and_json(remove)
+    remove.set_defaults(run=_remove)
 
     search = sub.add_parser("search", help="find passages for a query")
     search.add_argument("query")
@@ -112,13 +121,22 @@ def _store_and_json(parser: argparse.ArgumentParser) -> None:
 
 def _ingest(args: argparse.Namespace) -> int:
     from ingest.pipeline import run_ingest
-    from ingest.progress import ConsoleProgress
+    from ingest.progress import ConsoleProgress, JsonLinesProgress, Progress
+    from kotae.index.store import StorePaths, registered_folders
 
     settings = load_settings(args.store)
-    for path in args.paths:
+    paths = list(args.paths)
+    if args.all:
+        store = StorePaths(settings.store.dir)
+        known = [*registered_folders(store), store.uploads]
+        paths += [p for p in known if p.is_dir() and p not in paths]
+    if not paths:
+        raise KotaeError("nothing to ingest: give PATH... or --all (the store has no folders yet)")
+    for path in paths:
         if not path.exists():
             raise FileNotFoundError(f"{path}: no such file or folder")
-    summary = run_ingest(args.paths, settings, ConsoleProgress())
+    progress: Progress = JsonLinesProgress() if args.progress == "jsonl" else ConsoleProgress()
+    summary = run_ingest(paths, settings, progress)
     if args.json:
         print(json.dumps(summary.as_dict(), ensure_ascii=False))
     else:
@@ -134,6 +152,17 @@ def _ingest(args: argparse.Namespace) -> int:
         for failure in summary.failed:
             print(f"  FAILED {failure['source']}: {failure['reason']}")
     return 1 if summary.failed else 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from ingest.pipeline import remove_documents
+
+    summary = remove_documents(args.sources, load_settings(args.store))
+    if args.json:
+        print(json.dumps(summary.as_dict(), ensure_ascii=False))
+    else:
+        print(f"removed {summary.removed}; documents {summary.documents}, chunks {summary.chunks}")
+    return 0
 
 
 def _search(args: argparse.Namespace) -> int:

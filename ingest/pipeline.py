@@ -11,6 +11,7 @@ Order of work, chosen for crash safety (see `kotae/index/catalog.py`):
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,10 +24,18 @@ from ingest.meta import Overrides, overrides_for
 from ingest.prepare import Failed, Job, Preparation, Prepared, one_line
 from ingest.progress import Progress, SilentProgress
 from kotae.embedders import Embedder, Vectors, embedder_key, load_embedder
-from kotae.errors import KotaeError, LoadError
+from kotae.errors import KotaeError, LoadError, StoreError
 from kotae.index import lexical
 from kotae.index.catalog import Catalog, DocumentRecord
-from kotae.index.store import IngestLock, StorePaths, check_embedder, open_catalog
+from kotae.index.store import (
+    IngestLock,
+    StorePaths,
+    check_embedder,
+    exclude_sources,
+    excluded_sources,
+    open_catalog,
+    register_folders,
+)
 from kotae.index.vectors import VectorStore
 from kotae.settings import Settings
 from kotae.types import Chunk
@@ -160,9 +169,10 @@ def run_ingest(paths: list[Path], settings: Settings, progress: Progress | None 
         try:
             # Before any work: a store built by another embedder is refused as a whole, not file by file.
             check_embedder(catalog, embedder_key(settings.embedder.name, settings.embedder.model_path), store_paths)
+            register_folders(store_paths, [p for p in paths if p.is_dir()])
             writer = _Writer(settings, store_paths, catalog)
             writer.recover()
-            _ingest(paths, settings, writer, summary, progress)
+            _ingest(paths, settings, writer, summary, progress, excluded_sources(store_paths))
             writer.refresh_lexical()
             summary.documents = len(catalog.documents())
             summary.chunks = catalog.chunk_count()
@@ -174,8 +184,39 @@ def run_ingest(paths: list[Path], settings: Settings, progress: Progress | None 
     return summary
 
 
+def remove_documents(sources: list[str], settings: Settings) -> Summary:
+    """Remove indexed documents and keep later runs from adding them back (an uploaded copy is deleted).
+    Raises `StoreError` naming a source that is not indexed, before removing anything."""
+    started = time.monotonic()
+    store_paths = StorePaths(settings.store.dir)
+    summary = Summary()
+    with IngestLock(store_paths):
+        catalog = open_catalog(store_paths, create=False)
+        try:
+            stored = catalog.documents()
+            unknown = [s for s in sources if s not in stored]
+            if unknown:
+                raise StoreError(f"not indexed: {', '.join(unknown)}")
+            writer = _Writer(settings, store_paths, catalog)
+            writer.recover()
+            uploads = os.path.abspath(store_paths.uploads)
+            exclude_sources(store_paths, [str(Path(stored[s].root) / s) for s in sources])
+            for source in sources:
+                writer.remove(source)
+                summary.removed += 1
+                if stored[source].root == uploads:
+                    (store_paths.uploads / source).unlink(missing_ok=True)
+            writer.refresh_lexical()
+            summary.documents = len(catalog.documents())
+            summary.chunks = catalog.chunk_count()
+        finally:
+            catalog.close()
+    summary.seconds = round(time.monotonic() - started, 3)
+    return summary
+
+
 def _ingest(paths: list[Path], settings: Settings, writer: _Writer, summary: Summary,
-            progress: Progress) -> None:
+            progress: Progress, excluded: set[str]) -> None:
     catalog = writer.catalog
     chunking = {"target": settings.ingest.chunk_chars, "max": settings.ingest.max_chunk_chars,
                 "sudachi": settings.lexical.sudachi_mode}
@@ -190,6 +231,8 @@ def _ingest(paths: list[Path], settings: Settings, writer: _Writer, summary: Sum
             _fail(summary, catalog, refused.source, root, refused.reason)
             seen_sources.add(refused.source)
         for candidate in result.candidates:
+            if str(candidate.root / candidate.source) in excluded:
+                continue  # removed by an admin: not seen, so a stored copy goes too
             seen_sources.add(candidate.source)
             try:
                 planned.append(_plan(candidate, chunking))

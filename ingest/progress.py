@@ -5,6 +5,7 @@ Everything goes to stderr, so `--json` output on stdout stays exactly one JSON o
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from typing import Any, Protocol
@@ -78,3 +79,37 @@ class ConsoleProgress:
         """Close the bar."""
         if self._bar is not None:
             self._bar.close()
+
+
+class JsonLinesProgress:
+    """One JSON object per line on stderr, for a program that follows the run (the admin page's job runner):
+    {"event": "start", "files": N}, then {"event": "file", "source", "status", "chunks", "done", "files",
+    "chunks_total", "eta_s"} per file."""
+
+    def __init__(self) -> None:
+        self._files = 0
+        self._done = 0
+        self._chunks = 0
+        self._started = time.monotonic()
+
+    def start(self, files: int) -> None:
+        """Announce the number of files to process."""
+        self._files = files
+        self._started = time.monotonic()
+        self._emit({"event": "start", "files": files})
+
+    def file_done(self, source: str, chunks: int, status: str) -> None:
+        """One line per finished file, with the running totals and the estimated time left."""
+        self._done += 1
+        self._chunks += chunks
+        elapsed = time.monotonic() - self._started
+        eta = round((self._files - self._done) * elapsed / self._done, 1)
+        self._emit({"event": "file", "source": source, "status": status, "chunks": chunks, "done": self._done,
+                    "files": self._files, "chunks_total": self._chunks, "eta_s": eta})
+
+    def close(self) -> None:
+        """Nothing more to say: the summary goes to stdout."""
+
+    @staticmethod
+    def _emit(event: dict[str, Any]) -> None:
+        print(json.dumps(event, ensure_ascii=False), file=sys.stderr, flush=True)

@@ -5,11 +5,15 @@
       chroma/          dense vectors and filter metadata (embedded Chroma)
       lexical/gen-N/   BM25 over the committed chunks of catalogue generation N
       ingest.lock      held by the one ingestion run allowed at a time
+      folders.json     the folders ingested into this store (re-run together from the admin page)
+      excluded.json    sources an admin removed: later runs skip them
+      uploads/         files uploaded through the admin page (a folder like any other)
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 from pathlib import Path
 from typing import IO
@@ -27,6 +31,9 @@ class StorePaths:
         self.chroma = root / "chroma"
         self.lexical = root / "lexical"
         self.lock = root / "ingest.lock"
+        self.folders = root / "folders.json"
+        self.excluded = root / "excluded.json"
+        self.uploads = root / "uploads"
 
 
 def open_catalog(paths: StorePaths, create: bool) -> Catalog:
@@ -77,3 +84,53 @@ class IngestLock:
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()
             self._file = None
+
+
+def registered_folders(paths: StorePaths) -> list[Path]:
+    """The folders ingested into the store, in the order they were first ingested."""
+    return [Path(p) for p in _read_list(paths.folders)]
+
+
+def register_folders(paths: StorePaths, folders: list[Path]) -> None:
+    """Remember `folders` (absolute) as folders of the store; already known ones are kept once."""
+    known = _read_list(paths.folders)
+    for folder in folders:
+        absolute = os.path.abspath(folder)  # spelled as ingestion stores a document's root
+        if absolute not in known:
+            known.append(absolute)
+    _write_list(paths.folders, known)
+
+
+def excluded_sources(paths: StorePaths) -> set[str]:
+    """Sources an admin removed from the index; ingestion skips them."""
+    return set(_read_list(paths.excluded))
+
+
+def exclude_sources(paths: StorePaths, sources: list[str]) -> None:
+    """Record `sources` as removed, so a later run does not add them back."""
+    _write_list(paths.excluded, sorted(set(_read_list(paths.excluded)) | set(sources)))
+
+
+def include_sources(paths: StorePaths, sources: list[str]) -> None:
+    """Forget removals of `sources` (an admin uploaded the file again)."""
+    _write_list(paths.excluded, sorted(set(_read_list(paths.excluded)) - set(sources)))
+
+
+def _read_list(path: Path) -> list[str]:
+    if not path.is_file():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"{path}: unreadable ({exc}); fix or delete the file") from exc
+    if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
+        raise StoreError(f"{path}: expected a JSON list of strings; fix or delete the file")
+    return data
+
+
+def _write_list(path: Path, items: list[str]) -> None:
+    """Write atomically: a crash leaves the old list or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(items, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(temporary, path)
