@@ -15,6 +15,7 @@ from . import docx_file, html_file, pdf_file, text_file
 
 Loader = Callable[[Path], Extracted]
 
+# One loader per suffix of kotae.formats.DOCUMENT_SUFFIXES (a test keeps the two in step).
 LOADERS: dict[str, Loader] = {
     ".txt": text_file.load_text,
     ".md": text_file.load_text,

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from service.answer import Answerer
 from service.draft import Drafter
+from service.jobs import JobRunner
 from service.search import Searcher
 
 
@@ -36,3 +37,12 @@ def get_drafter(request: Request) -> Drafter:
 
 
 DrafterDep = Annotated[Drafter, Depends(get_drafter)]
+
+
+def get_jobs(request: Request) -> JobRunner:
+    """The process-wide runner of ingestion jobs."""
+    jobs: JobRunner = request.app.state.jobs
+    return jobs
+
+
+JobsDep = Annotated[JobRunner, Depends(get_jobs)]

@@ -203,6 +203,91 @@ class DraftResponse(BaseModel):
                    model=d.model)
 
 
+class DocumentOut(BaseModel):
+    """A document of the index (or a file that failed) and its status."""
+
+    source: str
+    title: str
+    doc_type: str | None
+    date: str | None
+    chunks: int
+    status: Literal["indexed", "failed", "needs_ocr"]
+    reason: str | None
+    needs_ocr_pages: list[int]
+    root: str | None
+    indexed_at: str | None
+
+
+class DocumentsResponse(BaseModel):
+    """GET /api/documents."""
+
+    documents: list[DocumentOut]
+    doc_types: list[str]
+
+
+class PassageOut(BaseModel):
+    """A whole passage: a citation's span inside it is text[c.start - start : c.end - start]."""
+
+    chunk_id: str
+    source: str
+    title: str
+    doc_type: str
+    page: int | None
+    date: str | None
+    speaker: str | None
+    speaker_title: str | None
+    speaker_role: str | None
+    start: int
+    end: int
+    text: str
+    file_url: str | None
+
+
+class FolderRequest(BaseModel):
+    """POST /api/admin/folders."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: str = Field(min_length=1, max_length=4096, description="a folder on the server, full path")
+
+
+class FoldersResponse(BaseModel):
+    """The folders of the store and the uploads folder."""
+
+    folders: list[str]
+    uploads: str
+
+
+class RefusedUpload(BaseModel):
+    """An uploaded file that was not saved, and why."""
+
+    name: str
+    reason: str
+
+
+class UploadResponse(BaseModel):
+    """POST /api/admin/upload: what was saved into the uploads folder (indexed by the next job)."""
+
+    saved: list[str]
+    refused: list[RefusedUpload]
+
+
+class JobOut(BaseModel):
+    """An ingestion or removal job; poll GET /api/admin/jobs/current while `status` is running."""
+
+    id: str
+    kind: str
+    status: Literal["running", "done", "failed"]
+    files_total: int
+    files_done: int
+    chunks: int
+    eta_s: float | None
+    current: str | None
+    started_at: str
+    finished_at: str | None
+    summary: dict[str, Any] | None
+    error: str | None
+
+
 class ModelOut(BaseModel):
     """A language model staff can pick: its name and what it is good for."""
 

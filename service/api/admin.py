@@ -1,0 +1,125 @@
+"""The admin API behind /admin: folders of the store, uploads, ingestion and removal jobs.
+
+Jobs run the writer side in a child process (`service/jobs.py`); these routes only start and report them.
+Access control comes with the authentication issue; until then, serve on a trusted network only.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, UploadFile
+
+from kotae.formats import DOCUMENT_SUFFIXES
+from kotae.index.store import StorePaths, include_sources, register_folders, registered_folders
+from service.api.deps import JobsDep, SearcherDep
+from service.api.schemas import FolderRequest, FoldersResponse, JobOut, RefusedUpload, UploadResponse
+from service.jobs import JobBusy
+
+router = APIRouter(prefix="/api/admin", tags=["admin"])
+_CHUNK = 1 << 20
+
+
+@router.get("/folders")
+def folders(searcher: SearcherDep) -> FoldersResponse:
+    """The folders ingested into this store, and where uploads go."""
+    paths = StorePaths(searcher.settings.store.dir)
+    return FoldersResponse(folders=[str(f) for f in registered_folders(paths)], uploads=str(paths.uploads.resolve()))
+
+
+@router.post("/folders", status_code=201)
+def add_folder(body: FolderRequest, searcher: SearcherDep) -> FoldersResponse:
+    """Register a folder on the server; its files are indexed by the next job."""
+    folder = Path(body.path).expanduser()
+    if not folder.is_absolute():
+        raise HTTPException(status_code=422, detail=f"{body.path}: give the folder's full path (e.g. /srv/docs)")
+    if not folder.is_dir():
+        raise HTTPException(status_code=422, detail=f"{body.path}: no such folder on the server")
+    if not os.access(folder, os.R_OK | os.X_OK):
+        raise HTTPException(status_code=422, detail=f"{body.path}: the server may not read this folder")
+    paths = StorePaths(searcher.settings.store.dir)
+    register_folders(paths, [folder])
+    return folders(searcher)
+
+
+@router.post("/upload")
+async def upload(files: list[UploadFile], searcher: SearcherDep) -> UploadResponse:
+    """Save uploaded files into the store's uploads folder (indexed by the next job). A file is refused, with
+    the reason, when its type is not one Kotae reads, its name is unusable or it is too large."""
+    paths = StorePaths(searcher.settings.store.dir)
+    paths.uploads.mkdir(parents=True, exist_ok=True)
+    limit = int(searcher.settings.ingest.max_file_mb * 1_000_000)
+    saved: list[str] = []
+    refused: list[RefusedUpload] = []
+    for item in files:
+        raw_name = item.filename or ""
+        name = Path(raw_name.replace("\\", "/")).name
+        reason = _refusal(name, limit, item.size)
+        if reason is None:
+            reason = await _save(item, paths.uploads / name, limit)
+        if reason is not None:
+            refused.append(RefusedUpload(name=raw_name or "(no name)", reason=reason))
+        else:
+            saved.append(name)
+    include_sources(paths, [str(Path(os.path.abspath(paths.uploads)) / n) for n in saved])  # uploaded again
+    return UploadResponse(saved=saved, refused=refused)
+
+
+@router.post("/jobs", status_code=202)
+def start_ingest(jobs: JobsDep) -> JobOut:
+    """Re-run ingestion over every folder of the store and its uploads (only what changed is redone)."""
+    try:
+        return JobOut(**jobs.ingest_all().as_dict())
+    except JobBusy as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+
+
+@router.get("/jobs/current")
+def current_job(jobs: JobsDep) -> JobOut:
+    """The running job, or the last one (404 before the first since start-up)."""
+    job = jobs.current()
+    if job is None:
+        raise HTTPException(status_code=404, detail="no job has run since the server started")
+    return JobOut(**job.as_dict())
+
+
+@router.delete("/documents/{source:path}", status_code=202)
+def remove_document(source: str, jobs: JobsDep, searcher: SearcherDep) -> JobOut:
+    """Remove a document from the index and from later runs (an uploaded copy is deleted)."""
+    if source not in searcher.catalog.documents():
+        raise HTTPException(status_code=404, detail=f"{source}: not an indexed document")
+    try:
+        return JobOut(**jobs.remove([source]).as_dict())
+    except JobBusy as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+
+
+def _refusal(name: str, limit: int, size: int | None) -> str | None:
+    if not name or name in (".", "..") or name.startswith("."):
+        return "the file name is empty or hidden"
+    if Path(name).suffix.lower() not in DOCUMENT_SUFFIXES:
+        return f"unsupported file type '{Path(name).suffix or '(none)'}' (supported: {' '.join(DOCUMENT_SUFFIXES)})"
+    if size is not None and size > limit:
+        return f"larger than {limit // 1_000_000} MB (KOTAE_INGEST_MAX_FILE_MB)"
+    return None
+
+
+async def _save(item: UploadFile, target: Path, limit: int) -> str | None:
+    """Stream the upload to a temporary file and move it into place; None when saved, else the reason."""
+    temporary = target.with_name(f".{target.name}.part")
+    written = 0
+    try:
+        with open(temporary, "wb") as out:
+            while chunk := await item.read(_CHUNK):
+                written += len(chunk)
+                if written > limit:
+                    raise ValueError(f"larger than {limit // 1_000_000} MB (KOTAE_INGEST_MAX_FILE_MB)")
+                out.write(chunk)
+        if written == 0:
+            raise ValueError("the file is empty")
+        os.replace(temporary, target)
+    except (OSError, ValueError) as exc:
+        temporary.unlink(missing_ok=True)
+        return str(exc) if isinstance(exc, ValueError) else f"could not be saved: {exc.strerror or exc}"
+    return None

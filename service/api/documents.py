@@ -1,0 +1,82 @@
+"""The documents in the index: GET /api/documents (with their status), GET /api/passages/{chunk_id} (a whole
+passage, to show a citation in context) and GET /api/files/{source} (the original file)."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from pathlib import Path
+from typing import Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse
+
+from service.api.deps import SearcherDep
+from service.api.schemas import DocumentOut, DocumentsResponse, PassageOut
+
+router = APIRouter(prefix="/api", tags=["documents"])
+
+
+@router.get("/documents")
+def documents(searcher: SearcherDep) -> DocumentsResponse:
+    """Every indexed document and every file that failed, with its status: indexed, failed (with the reason;
+    an earlier version may still be indexed) or needs_ocr (pages without text that could not be read)."""
+    records = searcher.catalog.documents()
+    failures = searcher.catalog.failures()
+    listed: list[DocumentOut] = []
+    for source, r in sorted(records.items()):
+        status: Literal["indexed", "failed", "needs_ocr"] = (
+            "failed" if source in failures else "needs_ocr" if r.needs_ocr else "indexed")
+        listed.append(DocumentOut(source=source, title=r.title, doc_type=r.doc_type, date=r.date, chunks=r.n_chunks,
+                                  status=status, reason=failures.get(source), needs_ocr_pages=list(r.needs_ocr),
+                                  root=r.root, indexed_at=r.indexed_at))
+    for source, reason in sorted(failures.items()):
+        if source not in records:
+            listed.append(DocumentOut(source=source, title=Path(source).name, doc_type=None, date=None, chunks=0,
+                                      status="failed", reason=reason, needs_ocr_pages=[], root=None,
+                                      indexed_at=None))
+    return DocumentsResponse(documents=listed, doc_types=sorted({r.doc_type for r in records.values()}))
+
+
+@router.get("/passages/{chunk_id}")
+def passage(chunk_id: str, searcher: SearcherDep) -> PassageOut:
+    """The whole passage a citation lies in, and where to open its original file."""
+    chunk = searcher.catalog.chunks([chunk_id]).get(chunk_id)
+    if chunk is None:
+        raise HTTPException(status_code=404, detail=f"passage {chunk_id} is not in the index (re-ingested since?)")
+    record = searcher.catalog.documents().get(chunk.source)
+    file_url = None
+    if record is not None and (Path(record.root) / chunk.source).is_file():
+        file_url = "/api/files/" + quote(chunk.source)
+    return PassageOut(chunk_id=chunk.chunk_id, source=chunk.source, title=chunk.title, doc_type=chunk.doc_type,
+                      page=chunk.page, date=chunk.date, speaker=chunk.speaker, speaker_title=chunk.speaker_title,
+                      speaker_role=chunk.speaker_role, start=chunk.start, end=chunk.end, text=chunk.text,
+                      file_url=file_url)
+
+
+@router.get("/files/{source:path}", response_class=FileResponse)
+def original_file(source: str, searcher: SearcherDep) -> FileResponse:
+    """The original file of an indexed document (only indexed sources are served, from their own folder)."""
+    record = searcher.catalog.documents().get(source)
+    if record is None:
+        raise HTTPException(status_code=404, detail=f"{source}: not an indexed document")
+    root = Path(record.root).resolve()
+    path = (root / source).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise HTTPException(status_code=404, detail=f"{source}: the original file is no longer at {record.root}")
+    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if media_type.startswith("text/"):
+        media_type += "; charset=utf-8" if _is_utf8(path) else "; charset=shift_jis"
+    return FileResponse(path, media_type=media_type, content_disposition_type="inline", filename=path.name)
+
+
+def _is_utf8(path: Path) -> bool:
+    """Whether a text file is UTF-8 (else it is served as Shift_JIS, the other encoding Kotae reads)."""
+    with open(path, "rb") as handle:
+        head = handle.read(min(os.path.getsize(path), 1 << 20))
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start > len(head) - 4  # cut inside a character at the 1 MB mark
+    return True
