@@ -142,7 +142,8 @@ def test_register_a_folder_and_ingest_it(client: TestClient, tmp_path: Path) -> 
     """A registered folder is listed and its files are indexed by the next job; bad paths are refused."""
     folder = tmp_path / "notices"
     folder.mkdir()
-    (folder / "お知らせ.md").write_text("# 図書館の休館日\n中央図書館は毎週月曜日を休館日としております。\n", encoding="utf-8")
+    notice = "# 図書館の休館日\n中央図書館は毎週月曜日を休館日としております。\n"
+    (folder / "お知らせ.md").write_text(notice, encoding="utf-8")
     assert client.post("/api/admin/folders", json={"path": "relative/path"}).status_code == 422
     missing = client.post("/api/admin/folders", json={"path": str(tmp_path / "nope")})
     assert missing.status_code == 422 and "no such folder" in missing.json()["detail"]
