@@ -405,3 +405,11 @@ def test_docx_without_text(tmp_path: Path) -> None:
     docx.Document().save(str(path))
     with pytest.raises(LoadError, match="empty document"):
         load_docx(path)
+
+
+def test_every_document_suffix_has_a_loader() -> None:
+    """The admin page accepts exactly the types ingestion can read."""
+    from ingest.loaders import LOADERS
+    from kotae.formats import DOCUMENT_SUFFIXES
+
+    assert set(LOADERS) == set(DOCUMENT_SUFFIXES)
