@@ -7,7 +7,7 @@ STORE ?= store
 # torch is pinned to the CPU build that pip finds on this kind of machine; on others PyPI serves it.
 TORCH ?= torch==2.13.0
 
-.PHONY: run test setup setup-dev system-packages lint bench
+.PHONY: run test setup setup-dev system-packages browser-packages lint bench
 
 ## Set up and run the main job on the embedded defaults: ingest corpus/, search it, answer from it, draft from it.
 run: setup
@@ -42,7 +42,16 @@ $(VENV)/bin/python:
 setup: system-packages $(VENV)/bin/python
 	$(PIP) install -q -e .
 
-setup-dev: system-packages $(VENV)/bin/python
+# The browser tests drive Debian's Chromium through Playwright (no browser download).
+browser-packages:
+	@if command -v apt-get >/dev/null 2>&1; then \
+	  if ! command -v chromium >/dev/null 2>&1; then \
+	    echo "installing Debian packages: chromium"; \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \
+	  fi; \
+	else echo "apt-get not found: install Chromium yourself for the browser tests"; fi
+
+setup-dev: system-packages browser-packages $(VENV)/bin/python
 	$(PIP) install -q "$(TORCH)"
 	$(PIP) install -q -e ".[dev]"
 
