@@ -9,12 +9,16 @@ TORCH ?= torch==2.13.0
 
 .PHONY: run test setup setup-dev system-packages browser-packages lint bench
 
-## Set up and run the main job on the embedded defaults: ingest corpus/, search it, answer from it, draft from it.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+## Set up and run the main job on the embedded defaults: ingest corpus/, answer one question from it, then
+## serve the web app (staff page at /, admin page at /admin) until Ctrl+C.
 run: setup
 	$(VENV)/bin/kotae ingest corpus --store $(STORE)
-	$(VENV)/bin/kotae search "生成AIに個人情報を入力してよいか" --store $(STORE) -k 3
 	$(VENV)/bin/kotae ask "生成AIに個人情報を入力してよいか" --store $(STORE)
-	$(VENV)/bin/kotae draft "書かない窓口の拡大について" --questioner 早瀬亮介 --stance 推進 --store $(STORE)
+	@echo "Kotae: open http://$(HOST):$(PORT)/ (staff) and http://$(HOST):$(PORT)/admin (admin); Ctrl+C stops it"
+	$(VENV)/bin/kotae serve --store $(STORE) --host $(HOST) --port $(PORT)
 
 ## Set up with the test extras and run the whole test suite, lint and type checks included.
 test: setup-dev
@@ -42,12 +46,16 @@ $(VENV)/bin/python:
 setup: system-packages $(VENV)/bin/python
 	$(PIP) install -q -e .
 
-# The browser tests drive Debian's Chromium through Playwright (no browser download).
+# The browser tests drive Debian's Chromium through Playwright (no browser download); the Noto CJK fonts let
+# it render Japanese (screenshots).
 browser-packages:
 	@if command -v apt-get >/dev/null 2>&1; then \
-	  if ! command -v chromium >/dev/null 2>&1; then \
-	    echo "installing Debian packages: chromium"; \
-	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \
+	  missing=""; \
+	  command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	  [ -d /usr/share/fonts/opentype/noto ] || missing="$$missing fonts-noto-cjk"; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	  fi; \
 	else echo "apt-get not found: install Chromium yourself for the browser tests"; fi
 

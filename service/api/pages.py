@@ -11,13 +11,13 @@ STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/")
+@router.api_route("/", methods=["GET", "HEAD"])
 def staff_page() -> FileResponse:
     """Ask a question or draft a 答弁案."""
     return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
 
 
-@router.get("/admin")
+@router.api_route("/admin", methods=["GET", "HEAD"])
 def admin_page() -> FileResponse:
     """Documents, uploads and ingestion."""
     return FileResponse(STATIC / "admin.html", media_type="text/html; charset=utf-8")

@@ -1,0 +1,341 @@
+// Admin page (DX推進課): the documents in the index, uploads, folders, and ingestion jobs with their progress.
+// Plain ES module, no build step: the office machines are offline.
+
+const DOC_TYPE_LABELS = {
+  minutes: "会議録", ordinance: "例規・条例", guideline: "指針・計画", speech: "施政方針・演説",
+  report: "報告", faq: "よくある質問", document: "その他文書",
+};
+const POLL_MS = 500;
+
+const $ = (id) => document.getElementById(id);
+const errorBox = $("error");
+const confirmDialog = $("confirm-dialog");
+
+let polling = false;     // one poll loop at a time, however many buttons start or attach to jobs
+let runAfterJob = false; // files uploaded while another job ran: start a new run when it ends
+
+// ---------- talking to the server ----------
+
+class ApiError extends Error {
+  constructor(status, detail) { super(`HTTP ${status}`); this.status = status; this.detail = detail; }
+}
+
+async function api(path, options = {}) {
+  let response;
+  try { response = await fetch(path, options); } catch { throw new ApiError(0, null); }
+  if (!response.ok) {
+    let detail = null;
+    try { detail = (await response.json()).detail; } catch { /* not JSON */ }
+    throw new ApiError(response.status, detail);
+  }
+  return response.status === 204 ? null : response.json();
+}
+const postJson = (path, body) => api(path, {
+  method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+});
+
+/** An error in words: a Japanese lead, then the server's reason. */
+function describeError(err, lead = "処理できませんでした。") {
+  if (err.status === 0) return "サーバーに接続できません。しばらくしてからもう一度お試しください。";
+  const detail = Array.isArray(err.detail) ? err.detail.map((d) => d.msg).join(" ") : err.detail || "";
+  if (err.status === 422) return `入力を確認してください: ${detail || "入力内容に誤りがあります。"}`;
+  if (err.status === 403) return `この操作は許可されていません。${detail ? `（詳細：${detail}）` : ""}`;
+  return `${lead}${detail ? `（詳細：${detail}）` : ""}`;
+}
+const showError = (message) => { errorBox.textContent = message; };
+const clearError = () => { errorBox.textContent = ""; };
+
+// ---------- small helpers ----------
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) if (child != null && child !== "") node.append(child);
+  return node;
+}
+
+const eraFormat = (() => {
+  try { return new Intl.DateTimeFormat("ja-JP-u-ca-japanese", { era: "long", year: "numeric", month: "long", day: "numeric" }); }
+  catch { return null; }
+})();
+function formatDate(iso) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
+  if (!m) return iso || "—";
+  return eraFormat ? eraFormat.format(new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : iso;
+}
+function formatTime(stamp) {
+  const date = stamp ? new Date(stamp) : null;
+  return date && !Number.isNaN(date.getTime()) ? date.toLocaleString("ja-JP") : stamp || "";
+}
+/** A source path as the URL segment(s) the server expects: each folder name encoded on its own. */
+const encodeSource = (source) => source.split("/").map(encodeURIComponent).join("/");
+
+function listOf(items, render) { return el("ul", { class: "plain-list" }, ...items.map((x) => el("li", {}, ...render(x)))); }
+
+// ---------- documents ----------
+
+/** 状態: words first (登録済み / 失敗 / 要OCR), colour only as a second cue. */
+function stateCell(doc) {
+  const td = el("td", { role: "cell" });
+  if (doc.status === "failed") {
+    td.append(el("span", { class: "state state-failed" }, "✕ 失敗"));
+    if (doc.reason) td.append(el("span", { class: "state-reason" }, `理由：${doc.reason}`));
+    if (doc.chunks > 0) td.append(el("span", { class: "state-reason" }, "（前の版は登録されたままです）"));
+  } else if (doc.status === "needs_ocr") {
+    td.append(el("span", { class: "state state-needs_ocr" }, "！ 要OCR"));
+    td.append(el("span", { class: "state-reason" }, `文字を読み取れないページ：${doc.needs_ocr_pages.join("、")}`));
+  } else {
+    td.append(el("span", { class: "state state-indexed" }, "✓ 登録済み"));
+  }
+  return td;
+}
+
+function documentRow(doc) {
+  const title = doc.title || doc.source;
+  const action = el("td", { role: "cell" });
+  if (doc.status !== "failed" || doc.chunks > 0) { // only what is in the index can be removed from it
+    const button = el("button", { type: "button", class: "remove-document danger", "data-source": doc.source },
+      "削除", el("span", { class: "visually-hidden" }, `：${title}`));
+    button.addEventListener("click", () => removeDocument(doc, button));
+    action.append(button);
+  }
+  const state = stateCell(doc);
+  state.setAttribute("data-label", "状態");
+  action.setAttribute("data-label", "操作");
+  // Explicit roles keep it a table for screen readers when phones show each row as a card (display: block).
+  return el("tr", { role: "row" },
+    el("th", { scope: "row", role: "rowheader" }, el("span", { class: "doc-title" }, title),
+      el("span", { class: "source-path" }, doc.source),
+      doc.root ? el("span", { class: "state-reason" }, `フォルダ：${doc.root}`) : ""),
+    el("td", { role: "cell", "data-label": "種類" }, DOC_TYPE_LABELS[doc.doc_type] || doc.doc_type || "—"),
+    el("td", { role: "cell", "data-label": "日付" }, formatDate(doc.date)),
+    el("td", { role: "cell", class: "num", "data-label": "チャンク数" }, String(doc.chunks ?? 0)),
+    state,
+    action);
+}
+
+async function loadDocuments() {
+  const body = $("documents-body");
+  try {
+    const data = await api("/api/documents");
+    const docs = data.documents || [];
+    $("docs-caption").textContent = `資料の一覧（${docs.length}件）`;
+    if (!docs.length) {
+      body.replaceChildren(el("tr", {}, el("td", { colspan: "6" }, "まだ資料がありません。上の「資料を追加する」から追加してください。")));
+      return;
+    }
+    body.replaceChildren(...docs.map(documentRow));
+  } catch (err) {
+    body.replaceChildren(el("tr", {}, el("td", { colspan: "6" }, describeError(err, "資料の一覧を読み込めませんでした。"))));
+  }
+}
+
+function askConfirm(text) {
+  $("confirm-text").textContent = text;
+  confirmDialog.returnValue = "";
+  confirmDialog.showModal();
+  return new Promise((resolve) => {
+    confirmDialog.addEventListener("close", () => resolve(confirmDialog.returnValue === "yes"), { once: true });
+  });
+}
+$("confirm-yes").addEventListener("click", () => confirmDialog.close("yes"));
+$("confirm-no").addEventListener("click", () => confirmDialog.close("no"));
+
+async function removeDocument(doc, button) {
+  const ok = await askConfirm(`「${doc.title || doc.source}」（${doc.source}）を検索の対象から外します。以後の取り込みでも読み込みません。`
+    + "アップロードしたファイルの場合は、保存したファイルも削除されます。登録フォルダにある元のファイルは削除されません。");
+  button.focus();
+  if (!ok) return;
+  clearError();
+  try {
+    watch(await api(`/api/admin/documents/${encodeSource(doc.source)}`, { method: "DELETE" }));
+  } catch (err) {
+    if (err.status === 409) return attachToRunning();
+    showError(describeError(err, "削除を始められませんでした。"));
+  }
+}
+
+// ---------- folders and uploads ----------
+
+function showFolders(data) {
+  const box = $("folders");
+  box.replaceChildren(el("p", { class: "hint" }, "登録済みのフォルダ："));
+  box.append(data.folders?.length ? listOf(data.folders, (f) => [el("span", { class: "source-path" }, f)])
+    : el("p", {}, "まだありません。"));
+  if (data.uploads) box.append(el("p", { class: "hint" }, "アップロードしたファイルの保存先：", el("span", { class: "source-path" }, data.uploads)));
+}
+
+async function loadFolders() {
+  try { showFolders(await api("/api/admin/folders")); }
+  catch (err) { $("folders").replaceChildren(el("p", {}, describeError(err, "フォルダの一覧を読み込めませんでした。"))); }
+}
+
+$("folder-button").addEventListener("click", async () => {
+  clearError();
+  const path = $("folder-input").value.trim();
+  if (!path) { showError("フォルダの場所を入力してください。"); $("folder-input").focus(); return; }
+  try {
+    await postJson("/api/admin/folders", { path });
+    $("folder-result").replaceChildren(el("p", { class: "status-text" }, `登録しました：${path}。「取り込みを実行」を押すと読み込みます。`));
+    $("folder-input").value = "";
+    await loadFolders();
+  } catch (err) {
+    $("folder-result").replaceChildren();
+    if (err.status === 422) showError(`フォルダを登録できませんでした。サーバー上にそのフォルダがあるか確認してください。${err.detail && !Array.isArray(err.detail) ? `（詳細：${err.detail}）` : ""}`);
+    else showError(describeError(err, "フォルダを登録できませんでした。"));
+  }
+});
+
+$("upload-button").addEventListener("click", async () => {
+  clearError();
+  const files = [...$("upload-input").files];
+  if (!files.length) { showError("アップロードするファイルを選んでください。"); $("upload-input").focus(); return; }
+  const form = new FormData();
+  for (const f of files) form.append("files", f, f.name);
+  const button = $("upload-button");
+  button.disabled = true;
+  $("upload-result").replaceChildren(el("p", {}, `${files.length}件のファイルを送っています…`));
+  try {
+    const data = await api("/api/admin/upload", { method: "POST", body: form });
+    const box = $("upload-result");
+    box.replaceChildren();
+    if (data.saved?.length) {
+      box.append(el("p", { class: "status-text" }, `保存しました（${data.saved.length}件）：`), listOf(data.saved, (n) => [n]));
+    }
+    if (data.refused?.length) {
+      box.append(el("p", { class: "state state-failed" }, `✕ 受け付けられなかったファイル（${data.refused.length}件）：`),
+        listOf(data.refused, (r) => [`${r.name}　理由：${r.reason}`]));
+    }
+    $("upload-input").value = "";
+    if (data.saved?.length) await startJob({ rerun: true });
+  } catch (err) {
+    $("upload-result").replaceChildren();
+    showError(describeError(err, "アップロードできませんでした。"));
+  } finally {
+    button.disabled = false;
+  }
+});
+
+// ---------- jobs ----------
+
+/** Start a run; `rerun` (after an upload) queues another run when one is already going on. */
+async function startJob({ rerun = false } = {}) {
+  clearError();
+  try {
+    watch(await postJson("/api/admin/jobs", {}));
+  } catch (err) {
+    if (err.status === 409) { runAfterJob ||= rerun; return attachToRunning(); }
+    showError(describeError(err, "取り込みを始められませんでした。"));
+  }
+}
+
+/** Another run is going on (409): say so and show its progress instead. */
+async function attachToRunning() {
+  $("job-notice").textContent = "別の取り込みが実行中です。終わるまでお待ちください（進み具合を下に表示します）。";
+  try { watch(await api("/api/admin/jobs/current")); } catch { /* the next click will try again */ }
+}
+
+function showProgress(job) {
+  const box = $("job-progress");
+  box.hidden = false;
+  const bar = $("job-bar");
+  const removing = job.kind === "remove";
+  $("job-bar-label").textContent = removing ? "削除の進み具合" : "取り込みの進み具合";
+  if (job.files_total > 0) { bar.max = job.files_total; bar.value = job.files_done; } else bar.removeAttribute("value");
+  const parts = [`${job.files_done} / ${job.files_total} ファイル`, `チャンク ${job.chunks}`];
+  if (job.eta_s != null) parts.push(`残り約 ${Math.max(0, Math.ceil(job.eta_s))} 秒`);
+  $("job-text").textContent = removing ? "削除しています…"
+    : job.files_total > 0 ? `取り込んでいます：${parts.join("、")}` : "ファイルを確認しています…"; // total is 0 while scanning
+  $("job-current").textContent = job.current ? `処理中のファイル：${job.current}` : "";
+}
+
+function showSummary(job, { previous = false } = {}) {
+  const box = $("job-summary");
+  box.replaceChildren();
+  const what = job.kind === "remove" ? "削除" : "取り込み";
+  if (job.status === "failed") {
+    box.append(el("h3", {}, `✕ ${what}が途中で止まりました`),
+      el("p", { role: "alert" }, `理由：${job.error || "不明"}`),
+      el("p", {}, "もう一度実行しても同じ場合は、システム担当にご連絡ください。"));
+  }
+  const s = job.summary;
+  if (!s) return;
+  if (job.status !== "failed") {
+    box.append(el("h3", {}, previous ? `前回の${what}の結果（${formatTime(job.finished_at)}）` : `✓ ${what}が終わりました`));
+  }
+  box.append(el("p", {}, `登録されている資料は ${s.documents ?? "—"} 件、チャンクは ${s.chunks ?? "—"} 件です。`
+    + (s.seconds != null ? `所要時間 ${Number(s.seconds).toFixed(1)} 秒。` : "")));
+  const failed = s.failed || [];
+  const counts = job.kind === "remove" ? [["削除", s.removed], ["失敗", failed.length]]
+    : [["追加", s.added], ["更新", s.updated], ["削除", s.removed], ["変更なし", s.unchanged], ["失敗", failed.length]];
+  box.append(el("dl", { class: "summary-counts" },
+    ...counts.map(([name, n]) => el("div", {}, el("dt", {}, name), el("dd", {}, `${n ?? 0}件`)))));
+  if (failed.length) {
+    box.append(el("h4", {}, "✕ 取り込めなかったファイル"), listOf(failed, (f) => [el("span", { class: "source-path" }, f.source), `　理由：${f.reason}`]));
+  }
+  if (s.needs_ocr?.length) {
+    box.append(el("h4", {}, "！ 文字を読み取れないページがあるファイル（要OCR）"),
+      listOf(s.needs_ocr, (f) => [el("span", { class: "source-path" }, f.source), `　ページ：${(f.pages || []).join("、")}`]));
+  }
+  if (s.duplicates?.length) {
+    box.append(el("h4", {}, "内容が同じファイル（重複のため取り込んでいません）"),
+      listOf(s.duplicates, (d) => [el("span", { class: "source-path" }, d.source), `　→ ${d.same_as} と同じ内容`]));
+  }
+}
+
+/** Follow a job: poll every 500 ms while it runs; when it ends, show the summary and refresh the lists. */
+function watch(job) {
+  $("run-ingest").disabled = job.status === "running";
+  if (job.status === "running") {
+    showProgress(job);
+    $("job-summary").replaceChildren();
+    if (!polling) { polling = true; setTimeout(poll, POLL_MS); }
+    return;
+  }
+  finish(job);
+}
+
+async function poll(failures = 0) {
+  try {
+    const job = await api("/api/admin/jobs/current");
+    polling = job.status === "running";
+    if (polling) { showProgress(job); setTimeout(poll, POLL_MS); } else finish(job);
+  } catch (err) {
+    // A brief network hiccup should not lose the job; after a while, say so and stop.
+    if (failures < 10) { setTimeout(() => poll(failures + 1), POLL_MS * 4); return; }
+    polling = false;
+    $("run-ingest").disabled = false;
+    showError(describeError(err, "取り込みの進み具合を取得できませんでした。"));
+  }
+}
+
+async function finish(job) {
+  $("run-ingest").disabled = false;
+  $("job-notice").textContent = "";
+  if (job.files_total > 0) { $("job-bar").max = job.files_total; $("job-bar").value = job.files_done; }
+  $("job-text").textContent = job.status === "done" ? "終わりました。結果を下に表示しています。" : "途中で止まりました。";
+  $("job-current").textContent = "";
+  showSummary(job);
+  if (document.activeElement === document.body) $("job-summary").focus();
+  await Promise.all([loadDocuments(), loadFolders()]);
+  if (document.activeElement === document.body) $("job-summary").focus(); // a removed row took the focus with it
+  if (runAfterJob) { runAfterJob = false; clearError(); startJob(); } // uploads that arrived during the last run
+}
+
+$("run-ingest").addEventListener("click", () => startJob());
+
+// ---------- start ----------
+
+async function init() {
+  loadDocuments();
+  loadFolders();
+  try {
+    const job = await api("/api/admin/jobs/current");
+    if (job.status === "running") watch(job);
+    else showSummary(job, { previous: true });
+  } catch { /* 404: no job since start-up */ }
+}
+init();

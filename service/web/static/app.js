@@ -1,0 +1,462 @@
+// Staff page: ask a question or draft a council answer, and show every sentence with its sources.
+// Plain ES module, no build step: the office machines are offline.
+
+const DOC_TYPE_LABELS = {
+  minutes: "会議録", ordinance: "例規・条例", guideline: "指針・計画", speech: "施政方針・演説",
+  report: "報告", faq: "よくある質問", document: "その他文書",
+};
+const MODE_TEXT = {
+  ask: { label: "質問を入力してください", submit: "調べる", result: "回答",
+         hint: "質問：資料から答えと出典を探します。", placeholder: "例：生成AIに個人情報を入力してよいですか" },
+  draft: { label: "答弁する質問の要旨（通告の内容）を入力してください", submit: "答弁案を作る", result: "答弁案",
+           hint: "答弁案：これまでの答弁と規則をもとに、議会答弁の案を作ります。",
+           placeholder: "例：書かない窓口の拡大について" },
+};
+
+const $ = (id) => document.getElementById(id);
+const form = $("ask-form");
+const question = $("question");
+const submitButton = $("submit");
+const errorBox = $("error");
+const answerBox = $("answer");
+const dialog = $("passage-dialog");
+
+let lastRequest = null; // { mode, body } of the shown result: copy and Word export use it, not the edited form
+let lastResult = null;
+let inFlight = null; // AbortController of the running request, so a new question cancels the old one
+
+// ---------- talking to the server ----------
+
+class ApiError extends Error {
+  constructor(status, detail) { super(`HTTP ${status}`); this.status = status; this.detail = detail; }
+}
+
+/** fetch that throws ApiError (status 0 = no connection) with the server's `detail`. */
+async function api(path, options = {}) {
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch (err) {
+    if (err.name === "AbortError") throw err;
+    throw new ApiError(0, null);
+  }
+  if (!response.ok) {
+    let detail = null;
+    try { detail = (await response.json()).detail; } catch { /* not JSON: keep null */ }
+    throw new ApiError(response.status, detail);
+  }
+  return response;
+}
+
+const postJson = (path, body, signal) => api(path, {
+  method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body), signal,
+});
+
+// Pydantic's validation messages are English; the common ones get Japanese words here.
+const FIELD_NAMES = { question: "質問", questioner: "質問者", stance: "方針", model: "生成AIモデル", filters: "絞り込み" };
+function validationMessage(item) {
+  const field = FIELD_NAMES[(item.loc || []).at(-1)] || "入力";
+  if (item.type === "string_too_short" || item.type === "missing") return `${field}が入力されていません。`;
+  if (item.type === "string_too_long") return `${field}が長すぎます（${item.ctx?.max_length ?? ""}文字まで）。`;
+  if (/has no words/.test(item.msg || "")) return `${field}に文字が含まれていません。`;
+  return `${field}: ${item.msg}`;
+}
+
+/** An error in words a member of staff can act on; never a bare status code. */
+function describeError(err) {
+  const detail = Array.isArray(err.detail) ? err.detail.map(validationMessage).join(" ")
+    : (err.detail ? String(err.detail) : "");
+  const withDetail = (lead) => (detail ? `${lead}（詳細：${detail}）` : lead);
+  const llmHint = "「生成AIモデル」で「使わない」を選ぶと、資料の文をそのまま引用して回答します。";
+  switch (err.status) {
+    case 0: return "サーバーに接続できません。しばらくしてからもう一度お試しください。";
+    case 422: return `入力を確認してください: ${detail || "入力内容に誤りがあります。"}`;
+    case 400: return withDetail("この条件では処理できませんでした。") + llmHint;
+    case 403: return withDetail("選んだ生成AIモデルは、市の方針により利用できません。") + llmHint;
+    case 404: return withDetail("お探しの資料が見つかりませんでした。資料が更新された可能性があります。");
+    case 502: return withDetail("生成AIの応答でエラーが起きました。") + llmHint;
+    case 504: return withDetail("生成AIの応答が時間内にありませんでした。") + llmHint;
+    default: return withDetail("処理中に問題が起きました。しばらくしてからもう一度お試しください。");
+  }
+}
+
+function showError(message) { errorBox.textContent = message; }
+function clearError() { errorBox.textContent = ""; }
+
+// ---------- formatting ----------
+
+const eraFormat = (() => {
+  try { return new Intl.DateTimeFormat("ja-JP-u-ca-japanese", { era: "long", year: "numeric", month: "long", day: "numeric" }); }
+  catch { return null; }
+})();
+
+/** "2024-09-10" → 令和6年9月10日: staff read 和暦 (the copied text keeps the ISO date). */
+function formatDate(iso) {
+  if (!iso) return "";
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
+  if (!m) return iso;
+  const date = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return eraFormat ? eraFormat.format(date) : `${m[1]}年${Number(m[2])}月${Number(m[3])}日`;
+}
+
+const speakerText = (c) => [c.speaker_title, c.speaker].filter(Boolean).join(" ");
+const docTypeLabel = (t) => DOC_TYPE_LABELS[t] || t || "";
+
+/** One line of facts about a source, as text: 「p.3 ／ 令和6年9月10日 ／ 総務部長 小野寺直樹」. */
+function sourceFacts(c) {
+  return [c.page ? `${c.page}ページ` : "", formatDate(c.date), speakerText(c)].filter(Boolean).join(" ／ ");
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) if (child != null && child !== "") node.append(child);
+  return node;
+}
+
+// ---------- set-up: models and document types ----------
+
+async function loadModels() {
+  try {
+    const data = await (await api("/api/models")).json();
+    if (!data.models?.length) return; // only the offline composer: keep the choice hidden
+    const select = $("model");
+    for (const m of data.models) select.append(el("option", { value: m.name }, m.label ? `${m.label}（${m.name}）` : m.name));
+    $("model-field").hidden = false;
+  } catch { /* without the list, the offline composer still works */ }
+}
+
+async function loadDocTypes() {
+  const box = $("doc-types");
+  try {
+    const data = await (await api("/api/documents")).json();
+    box.replaceChildren();
+    if (!data.doc_types?.length) { box.append(el("p", { class: "hint" }, "登録されている資料がまだありません。")); return; }
+    for (const t of data.doc_types) {
+      const id = `doc-type-${t}`;
+      box.append(el("div", { class: "check" },
+        el("input", { type: "checkbox", id, name: "doc_type", value: t }),
+        el("label", { for: id }, docTypeLabel(t))));
+    }
+  } catch {
+    box.replaceChildren(el("p", { class: "hint" }, "文書の種類を読み込めませんでした。すべての種類から探します。"));
+  }
+}
+
+// ---------- mode and starters ----------
+
+const currentMode = () => ($("mode-draft").checked ? "draft" : "ask");
+
+function applyMode() {
+  const text = MODE_TEXT[currentMode()];
+  $("question-label").textContent = text.label;
+  $("mode-hint").textContent = text.hint;
+  question.placeholder = text.placeholder;
+  submitButton.textContent = text.submit;
+  $("draft-fields").hidden = currentMode() !== "draft";
+}
+
+function useStarter(button) {
+  const mode = button.dataset.kind === "draft" ? "mode-draft" : "mode-ask";
+  $(mode).checked = true;
+  applyMode();
+  question.value = button.dataset.example;
+  question.focus();
+  question.setSelectionRange(question.value.length, question.value.length);
+}
+
+// ---------- building the request ----------
+
+function readFilters() {
+  const filters = {};
+  const types = [...form.querySelectorAll('input[name="doc_type"]:checked')].map((i) => i.value);
+  if (types.length) filters.doc_type = types;
+  if ($("executive-only").checked) filters.speaker_role = ["executive"];
+  if ($("date-from").value) filters.date_from = $("date-from").value;
+  if ($("date-to").value) filters.date_to = $("date-to").value;
+  return filters;
+}
+
+/** The request body, or a Japanese message when the form cannot be sent as it is. */
+function buildRequest() {
+  const text = question.value.trim();
+  if (!text) return { problem: "質問を入力してください。" };
+  if (!/[\p{L}\p{N}]/u.test(text)) return { problem: "質問に文字が含まれていません。言葉で入力してください。" };
+  const filters = readFilters();
+  if (filters.date_from && filters.date_to && filters.date_from > filters.date_to) {
+    return { problem: "期間の開始日が終了日より後になっています。" };
+  }
+  const model = $("model-field").hidden ? "" : $("model").value;
+  const body = { question: text, filters, composer: model ? "llm" : "extractive" };
+  if (model) body.model = model;
+  const mode = currentMode();
+  if (mode === "draft") {
+    const who = $("questioner").value.trim();
+    if (who) body.questioner = who;
+    body.stance = $("stance").value;
+  }
+  return { mode, body };
+}
+
+function setBusy(busy) {
+  form.setAttribute("aria-busy", String(busy));
+  answerBox.setAttribute("aria-busy", String(busy));
+  submitButton.disabled = busy;
+  $("busy").replaceChildren(busy ? el("span", { class: "spinner", "aria-hidden": "true" }) : "",
+    busy ? "資料を調べています…" : "");
+}
+
+async function submit() {
+  if (inFlight) inFlight.abort();
+  clearError();
+  const request = buildRequest();
+  if (request.problem) { showError(request.problem); question.focus(); return; }
+  const controller = new AbortController();
+  inFlight = controller;
+  setBusy(true);
+  try {
+    const path = request.mode === "draft" ? "/api/draft" : "/api/ask";
+    const result = await (await postJson(path, request.body, controller.signal)).json();
+    lastRequest = request;
+    lastResult = result;
+    render(request.mode, result);
+  } catch (err) {
+    if (err.name !== "AbortError") {
+      showError(describeError(err));
+      answerBox.hidden = true; // an older answer under a new question's error would read as its answer
+      lastResult = null;
+    }
+  } finally {
+    if (inFlight === controller) { inFlight = null; setBusy(false); }
+  }
+}
+
+// ---------- rendering ----------
+
+/** A citation mark: a real button that opens the cited passage. */
+function citeButton(n, citation) {
+  const button = el("button", { type: "button", class: "cite", "data-n": String(n), "aria-label": `出典${n}を表示` }, `[${n}]`);
+  if (citation) button.addEventListener("click", () => openPassage(citation, button));
+  else button.disabled = true; // a number the server did not list: keep it visible, but nothing to open
+  return button;
+}
+
+/** Sentences with their marks, in one paragraph; `byN` finds a citation by its number. */
+function sentencesParagraph(sentences, byN, className = "answer-text") {
+  const p = el("p", { class: className });
+  for (const s of sentences) {
+    p.append(el("span", { class: "sentence" }, s.text));
+    for (const n of s.citations) p.append(citeButton(n, byN.get(n)));
+  }
+  return p;
+}
+
+/** A list item for a source: its title opens the passage; the facts and the quote are plain text.
+ *  `past` (earlier answers): who said it and when come first, since every one is from the minutes. */
+function sourceItem(c, { showN = true, past = false } = {}) {
+  const name = past ? [formatDate(c.date), speakerText(c)].filter(Boolean).join("　") || c.title : c.title || c.source;
+  const open = el("button", { type: "button", class: "source-open" },
+    showN ? el("span", { class: "source-n" }, `[${c.n}] `) : "", name,
+    el("span", { class: "visually-hidden" }, "（該当箇所を表示）"));
+  open.addEventListener("click", () => openPassage(c, open));
+  const facts = past ? c.title : [docTypeLabel(c.doc_type), sourceFacts(c)].filter(Boolean).join(" ／ ");
+  return el("li", { "data-n": String(c.n) },
+    open,
+    el("p", { class: "source-facts" }, facts),
+    c.quote ? el("blockquote", { class: "source-quote" }, c.quote) : "",
+    el("p", { class: "source-path" }, el("span", { class: "visually-hidden" }, "ファイル："), c.source));
+}
+
+const fillList = (id, citations, options) => $(id).replaceChildren(...citations.map((c) => sourceItem(c, options)));
+
+// Reasons from the support check are English; the known ones are said in Japanese here.
+const REASONS = [
+  [/^no citation mark/, () => "出典の番号が付いていませんでした。"],
+  [/^cites \[(\d+)\]/, (m) => `示していない資料番号［${m[1]}］を引用していました。`],
+  [/addresses an AI with instructions/, () => "引用した資料にAIへの指示のような文があり、根拠として扱えません。"],
+  [/^figure\(s\) (.+) not in the cited passages/, (m) => `数字「${m[1]}」が出典にありません。`],
+  [/^word\(s\) (.+) not in the cited passages/, (m) => `言葉「${m[1]}」が出典にありません。`],
+  [/opposite of the cited sentence/, () => "出典と反対の意味になっていました（否定の有無が違います）。"],
+  [/do not say this/, () => "出典にこの内容が書かれていません。"],
+];
+function reasonText(reason) {
+  for (const [pattern, say] of REASONS) { const m = pattern.exec(reason); if (m) return say(m); }
+  return reason;
+}
+
+function render(mode, result) {
+  answerBox.hidden = false;
+  const grounded = result.grounded;
+  $("result-title").textContent = MODE_TEXT[mode].result;
+  $("result-question").textContent = `ご質問：${result.question}`;
+  $("result-method").textContent = result.model
+    ? `生成AIモデル「${result.model}」が資料をもとに書いた文です。出典と照らして確認してください。`
+    : "資料の文をそのまま引用しています。";
+  const byN = new Map(result.citations.map((c) => [c.n, c]));
+  const body = $("result-body");
+  body.replaceChildren();
+  if (grounded && mode === "ask") body.append(sentencesParagraph(result.sentences, byN));
+  if (grounded && mode === "draft") body.append(renderDraft(result, byN));
+
+  // Sentences a model wrote that its sources did not support: listed, collapsed, so nothing is hidden silently.
+  const unsupported = result.unsupported || [];
+  $("unsupported").hidden = unsupported.length === 0;
+  $("unsupported").open = false;
+  $("unsupported-count").textContent = String(unsupported.length);
+  $("unsupported-list").replaceChildren(...unsupported.map((u) =>
+    el("li", {}, el("span", { class: "sentence" }, u.sentence), el("span", { class: "reason" }, `理由：${reasonText(u.reason)}`))));
+
+  fillList("sources", result.citations);
+  $("sources-block").hidden = !grounded;
+  const past = mode === "draft" ? result.past_answers || [] : [];
+  fillList("past-answers", past, { showN: false, past: true });
+  $("past-block").hidden = !grounded || past.length === 0;
+
+  // Not grounded: a calm refusal plus what came closest (for a draft, the earlier answers on the topic).
+  const closest = mode === "draft" ? past : result.closest || [];
+  $("no-answer").hidden = grounded;
+  fillList("closest", closest, { showN: false, past: mode === "draft" });
+  $("closest").previousElementSibling.hidden = closest.length === 0;
+
+  $("result-title").hidden = !grounded;
+  $("result-question").hidden = false;
+  $("copy-answer").hidden = !grounded;
+  $("download-docx").hidden = !(grounded && mode === "draft");
+  $("copy-status").textContent = "";
+  (grounded ? $("result-title") : $("no-answer-title")).focus();
+}
+
+/** 答弁案: the opening, one heading per section, and the stance's closing line under 今後の方針. */
+function renderDraft(result, byN) {
+  const box = el("div", { class: "draft" });
+  if (result.opening) box.append(el("p", { class: "draft-opening" }, result.opening));
+  result.sections.forEach((section, i) => {
+    box.append(el("h3", { class: "draft-heading" }, `【${section.heading}】`));
+    if (section.sentences.length) box.append(sentencesParagraph(section.sentences, byN, "draft-text"));
+    else box.append(el("p", { class: "draft-text empty" }, "（該当する資料が見つかりませんでした。担当課で記載してください。）"));
+    if (i === result.sections.length - 1 && result.closing) box.append(el("p", { class: "draft-text draft-closing" }, result.closing));
+  });
+  return box;
+}
+
+// ---------- the passage dialog ----------
+
+let opener = null;
+
+/** Split text at Python string offsets (code points), so astral characters cannot shift the highlight. */
+function splitAt(text, a, b) {
+  const chars = /[\uD800-\uDBFF]/.test(text) ? Array.from(text) : text;
+  const part = (x, y) => (typeof chars === "string" ? chars.slice(x, y) : chars.slice(x, y).join(""));
+  return [part(0, a), part(a, b), part(b)];
+}
+
+async function openPassage(citation, from) {
+  opener = from;
+  $("passage-title").textContent = citation.title || citation.source;
+  $("passage-meta").replaceChildren();
+  $("passage-text").replaceChildren();
+  $("passage-link-row").hidden = true;
+  $("passage-status").textContent = "資料を読み込んでいます…";
+  if (!dialog.open) dialog.showModal();
+  try {
+    const p = await (await api(`/api/passages/${encodeURIComponent(citation.chunk_id)}`)).json();
+    $("passage-status").textContent = "";
+    const facts = [["種類", docTypeLabel(p.doc_type)], ["ページ", p.page ? `${p.page}ページ` : ""],
+      ["日付", formatDate(p.date)], ["発言者", speakerText(p)], ["ファイル", p.source]];
+    for (const [name, value] of facts) if (value) $("passage-meta").append(el("dt", {}, name), el("dd", {}, value));
+    let [before, quote, after] = splitAt(p.text, citation.start - p.start, citation.end - p.start);
+    if (citation.quote && quote !== citation.quote) { // offsets disagree (re-ingested?): find the words instead
+      const at = p.text.indexOf(citation.quote);
+      [before, quote, after] = at >= 0 ? [p.text.slice(0, at), citation.quote, p.text.slice(at + citation.quote.length)]
+        : [p.text, "", ""];
+    }
+    const mark = quote ? el("mark", {}, quote) : null;
+    $("passage-text").append(before, mark || "", after);
+    if (p.file_url) {
+      $("passage-link").href = p.page && /\.pdf$/i.test(p.source) ? `${p.file_url}#page=${p.page}` : p.file_url;
+      $("passage-link-row").hidden = false;
+    }
+    mark?.scrollIntoView({ block: "center" });
+  } catch (err) {
+    $("passage-status").textContent = "";
+    $("passage-text").append(el("p", { class: "error", role: "alert" }, describeError(err)));
+  }
+}
+
+dialog.addEventListener("close", () => { opener?.focus(); opener = null; });
+$("passage-close").addEventListener("click", () => dialog.close());
+// A click on the backdrop (outside the box) closes too, as people expect of a pop-up.
+dialog.addEventListener("click", (e) => { if (e.target === dialog) dialog.close(); });
+
+// ---------- copy and Word ----------
+
+function plainSources(citations) {
+  return citations.map((c) => {
+    const facts = [c.page ? `${c.page}ページ` : "", c.date || "", speakerText(c)].filter(Boolean).join("、");
+    return `[${c.n}] ${c.title}${facts ? `（${facts}）` : ""} ${c.source}\n　「${c.quote}」`;
+  }).join("\n");
+}
+
+async function copyText(text) {
+  if (navigator.clipboard && window.isSecureContext) {
+    try { await navigator.clipboard.writeText(text); return true; } catch { /* fall back below */ }
+  }
+  // Plain http on the office network is not a secure context: the old textarea way still works there.
+  const area = el("textarea", { class: "visually-hidden", "aria-hidden": "true" });
+  area.value = text;
+  document.body.append(area);
+  area.select();
+  let ok = false;
+  try { ok = document.execCommand("copy"); } catch { ok = false; }
+  area.remove();
+  return ok;
+}
+
+$("copy-answer").addEventListener("click", async () => {
+  if (!lastResult) return;
+  const text = lastRequest.mode === "draft" ? lastResult.draft : lastResult.answer;
+  const ok = await copyText(`${text}\n\n出典\n${plainSources(lastResult.citations)}`);
+  $("copy-status").textContent = ok ? "コピーしました" : "コピーできませんでした。回答を選択してコピーしてください。";
+  setTimeout(() => { $("copy-status").textContent = ""; }, 5000);
+});
+
+$("download-docx").addEventListener("click", async () => {
+  if (!lastRequest) return;
+  const button = $("download-docx");
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  $("copy-status").textContent = "Wordファイルを作成しています…";
+  try {
+    const blob = await (await postJson("/api/draft/docx", lastRequest.body)).blob();
+    const url = URL.createObjectURL(blob);
+    const link = el("a", { href: url, download: "答弁案.docx" });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    $("copy-status").textContent = "「答弁案.docx」をダウンロードしました";
+  } catch (err) {
+    $("copy-status").textContent = "";
+    showError(describeError(err));
+  } finally {
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+  }
+});
+
+// ---------- wiring ----------
+
+form.addEventListener("submit", (e) => { e.preventDefault(); submit(); });
+question.addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
+});
+for (const radio of form.querySelectorAll('input[name="mode"]')) radio.addEventListener("change", applyMode);
+for (const button of document.querySelectorAll(".starter")) button.addEventListener("click", () => useStarter(button));
+
+applyMode();
+loadModels();
+loadDocTypes();

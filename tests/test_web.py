@@ -1,0 +1,186 @@
+"""The web pages in a real browser: Playwright (Python) driving Debian's Chromium against `kotae serve` on
+loopback, over a copy of the sample corpus. Skipped, with the reason, when Chromium is not installed (the dev
+setup installs it)."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kotae_env import clear_kotae_env
+
+from ingest.pipeline import run_ingest
+from kotae.settings import load_settings
+
+pytestmark = pytest.mark.slow
+CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parents[1]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`kotae serve` over a fresh copy of the corpus; yields its base URL."""
+    if not CHROMIUM.is_file():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (the dev setup installs Debian's chromium)")
+    root = tmp_path_factory.mktemp("web")
+    shutil.copytree(REPO / "corpus", root / "docs")
+    with pytest.MonkeyPatch.context() as mp:
+        clear_kotae_env(mp)
+        run_ingest([root / "docs"], load_settings(root / "store"))
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOTAE_")}
+    with open(root / "serve.log", "w", encoding="utf-8") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--store", str(root / "store"),
+                                 "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError((root / "serve.log").read_text(encoding="utf-8")) from None
+                time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.is_file():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (the dev setup installs Debian's chromium)")
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: str) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="ja-JP", accept_downloads=True)
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    yield tab
+    context.close()
+
+
+def ask(page: Any, server: str, question: str) -> None:
+    page.goto(server + "/")
+    page.fill("#question", question)
+    page.click("#submit")
+
+
+def test_ask_and_open_a_citation_with_its_span_highlighted(page: Any, server: str) -> None:
+    """Ask over the corpus; a citation mark opens the passage with exactly the cited span highlighted."""
+    ask(page, server, "書かない窓口の効果は")
+    page.wait_for_selector("#answer .cite")
+    mark = page.locator("#answer .cite").first
+    n = mark.get_attribute("data-n")
+    mark.click()
+    dialog = page.locator("#passage-dialog")
+    dialog.wait_for(state="visible")
+    highlighted = page.locator("#passage-dialog mark").first.inner_text()
+    answer = _post(server, "/api/ask", {"question": "書かない窓口の効果は"})
+    quote = next(c["quote"] for c in answer["citations"] if str(c["n"]) == n)
+    assert _compact(highlighted) == _compact(quote)
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden")
+
+
+def test_no_answer_state(page: Any, server: str) -> None:
+    """A question the documents cannot answer shows the calm no-answer state, not an error."""
+    ask(page, server, "公園へのドッグラン整備の考えは")
+    page.wait_for_selector("#no-answer", state="visible")
+    assert "資料からは回答できません" in page.inner_text("#no-answer")
+    assert not page.locator("#error").is_visible()
+
+
+def test_starter_fills_the_box_and_keyboard_submits(page: Any, server: str) -> None:
+    """A starter card fills the question; Ctrl+Enter in the box asks it."""
+    page.goto(server + "/")
+    page.click(".starter[data-kind=counter]")
+    assert page.input_value("#question").strip()
+    page.focus("#question")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#answer .cite, #no-answer")
+
+
+def test_draft_and_download_docx(page: Any, server: str, tmp_path: Path) -> None:
+    """Draft a 答弁案 and download it as Word; the file opens and holds the opening and the sources."""
+    import docx
+
+    page.goto(server + "/")
+    page.check("#mode-draft")
+    page.fill("#question", "書かない窓口の拡大について")
+    page.fill("#questioner", "早瀬亮介")
+    page.click("#submit")
+    page.wait_for_selector("#answer .cite")
+    with page.expect_download() as download_info:
+        page.click("#download-docx")
+    target = tmp_path / "draft.docx"
+    download_info.value.save_as(target)
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(target.read_bytes())).paragraphs)
+    assert "早瀬亮介議員のご質問にお答えいたします。" in text and "出典" in text
+
+
+def test_admin_upload_is_indexed(page: Any, server: str, tmp_path: Path) -> None:
+    """Upload a document on the admin page; ingestion runs with progress and the document shows as indexed."""
+    notice = tmp_path / "プール開放のお知らせ.txt"
+    notice.write_text("市民プールは七月二十日から八月三十一日まで開放いたします。\n", encoding="utf-8")
+    page.goto(server + "/admin")
+    page.wait_for_selector("#documents")
+    page.set_input_files("#upload-input", str(notice))
+    page.click("#upload-button")
+    page.wait_for_selector("#job-summary", state="visible", timeout=120_000)
+    row = page.locator("#documents tr", has_text=notice.name)
+    row.wait_for(timeout=60_000)
+    assert "登録済み" in row.inner_text()
+
+
+def test_readable_at_phone_width(browser: Any, server: str) -> None:
+    """At 375 px nothing scrolls sideways, on either page."""
+    context = browser.new_context(viewport={"width": 375, "height": 740}, locale="ja-JP")
+    tab = context.new_page()
+    for path in ("/", "/admin"):
+        tab.goto(server + path)
+        tab.wait_for_load_state("networkidle")
+        assert tab.evaluate("document.documentElement.scrollWidth") <= 375, path
+    context.close()
+
+
+def _post(server: str, path: str, body: dict[str, Any]) -> Any:
+    import json
+
+    request = urllib.request.Request(server + path, data=json.dumps(body).encode("utf-8"),
+                                     headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read().decode("utf-8"))
+
+
+def _compact(text: str) -> str:
+    return "".join(text.split())
