@@ -46,22 +46,33 @@ def prose_sentence_spans(text: str, start: int = 0, end: int | None = None) -> l
     line that does not start a new item continues on the next line. For quoting whole sentences.
     """
     end = len(text) if end is None else end
+    width = _wrap_width(text[start:end])
     spans: list[tuple[int, int]] = []
     for s, e in sentence_spans(text, start, end):
-        if spans and _continues(text, spans[-1], s):
+        if spans and _continues(text, spans[-1], s, width):
             spans[-1] = (spans[-1][0], e)
         else:
             spans.append((s, e))
     return spans
 
 
-def _continues(text: str, previous: tuple[int, int], start: int) -> bool:
-    """True when the sentence at `start` is the rest of `previous`, cut by a wrapped line."""
+def _wrap_width(text: str) -> int:
+    """How long a line must be to have been wrapped at the page width: most of the width of the long lines
+    (a heading such as 「基本方針１ 『行かない・書かない・待たない』市役所の実現」 is shorter than the text lines)."""
+    lengths = sorted(len(line.strip()) for line in text.split("\n") if len(line.strip()) >= _WRAPPED_LINE_MIN)
+    if not lengths:
+        return _WRAPPED_LINE_MIN
+    typical = lengths[(len(lengths) * 3) // 4]  # the 75th percentile: the page width, whatever the odd long line
+    return max(_WRAPPED_LINE_MIN, int(typical * 0.8))
+
+
+def _continues(text: str, previous: tuple[int, int], start: int, width: int = _WRAPPED_LINE_MIN) -> bool:
+    """True when the sentence at `start` is the rest of `previous`, cut by a line wrapped at `width`."""
     between = text[previous[1]:start]
     if between.count("\n") != 1 or text[previous[1] - 1] in "。！？!?」』）)】〕：:":
         return False
     line_start = text.rfind("\n", 0, previous[1]) + 1
-    if previous[1] - line_start < _WRAPPED_LINE_MIN:  # the whole line, even when the sentence began mid-line
+    if len(text[line_start:previous[1]].strip()) < width:  # the whole line, even when the sentence began mid-line
         return False
     return not _ITEM_START.match(text, start) and not _ITEM_START.match(between.lstrip("\n"))
 
