@@ -184,3 +184,35 @@ def _post(server: str, path: str, body: dict[str, Any]) -> Any:
 
 def _compact(text: str) -> str:
     return "".join(text.split())
+
+
+LABEL_CHECK = """() => Array.from(document.querySelectorAll('input, select, textarea, button'))
+  .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
+  .filter(el => {
+    const named = (el.labels && el.labels.length) || el.getAttribute('aria-label')
+      || el.getAttribute('aria-labelledby') || (el.tagName === 'BUTTON' && el.textContent.trim());
+    return !named;
+  })
+  .map(el => el.outerHTML.slice(0, 80))"""
+
+
+def test_every_visible_control_has_a_name(page: Any, server: str) -> None:
+    """Screen readers can name every control on both pages (label, aria-label or button text)."""
+    for path in ("/", "/admin"):
+        page.goto(server + path)
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate(LABEL_CHECK) == [], path
+
+
+def test_keyboard_alone_reaches_the_question_and_asks(page: Any, server: str) -> None:
+    """Tab reaches the question box; typing and Ctrl+Enter ask without a mouse."""
+    page.goto(server + "/")
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.id") == "question":
+            break
+    else:
+        raise AssertionError("Tab never reached #question")
+    page.keyboard.type("書かない窓口の効果は")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#answer .cite")
