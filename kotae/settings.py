@@ -116,6 +116,52 @@ class PolicySettings(BaseSettings):
         return (DEFAULT_DENY if self.builtin_deny else ()) + own
 
 
+class AuthSettings(BaseSettings):
+    """Who may use the service. `KOTAE_AUTH`: off (the single-user embedded run: everyone is the local admin),
+    on (API tokens and the web login, users from `kotae user add`), or header (a city's reverse proxy / SSO
+    signs users in and passes their name and groups in headers; only from `trusted_proxies`)."""
+
+    model_config = SettingsConfigDict(env_prefix="KOTAE_AUTH_")
+    mode: str = Field(default="off", validation_alias="KOTAE_AUTH")
+    header_user: str = "X-Remote-User"
+    header_groups: str = "X-Remote-Groups"  # comma-separated
+    admin_group: str = "kotae-admins"  # header mode: members of this group are admins
+    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+
+    @field_validator("mode")
+    @classmethod
+    def _mode(cls, value: str) -> str:
+        if value not in ("off", "on", "header"):
+            raise ValueError("KOTAE_AUTH must be off, on or header")
+        return value
+
+
+class GuardSettings(BaseSettings):
+    """The personal-information guard on what goes to an external model: `block` refuses the request naming
+    what was found, `mask` replaces it with a placeholder, `off` sends as is."""
+
+    model_config = SettingsConfigDict(env_prefix="KOTAE_PII_")
+    question: str = "block"  # what staff type
+    sources: str = "mask"  # the passages sent with it (documents hold office phone numbers and the like)
+
+    @field_validator("question", "sources")
+    @classmethod
+    def _mode(cls, value: str) -> str:
+        if value not in ("block", "mask", "off"):
+            raise ValueError("must be block, mask or off")
+        return value
+
+
+class UsageSettings(BaseSettings):
+    """Limits and records of use."""
+
+    model_config = SettingsConfigDict(env_prefix="KOTAE_")
+    rate_limit_per_minute: int = Field(default=60, ge=0, le=100_000)  # per user; 0: no limit
+    audit_retention_days: int = Field(default=365 * 3, ge=1, le=365 * 30)
+    max_body_kb: int = Field(default=256, ge=4, le=65_536)  # JSON request bodies (uploads have their own limit)
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """One named language model a request can pick: where it is and how to call it."""
@@ -139,6 +185,9 @@ class Settings:
         self.lexical = _section(LexicalSettings)
         self.llm = _section(LLMSettings)
         self.policy = _section(PolicySettings)
+        self.auth = _section(AuthSettings)
+        self.guard = _section(GuardSettings)
+        self.usage = _section(UsageSettings)
         self.models: dict[str, ModelConfig] = _models(self.llm)
         self.default_model: str | None = next(iter(self.models), None)
         self._check_policy()
@@ -248,10 +297,12 @@ def load_settings(store_dir: Path | None = None) -> Settings:
 
 
 def _describe(exc: ValidationError) -> str:
-    sections = (StoreSettings, EmbedderSettings, IngestSettings, LexicalSettings, LLMSettings, PolicySettings)
+    sections = (StoreSettings, EmbedderSettings, IngestSettings, LexicalSettings, LLMSettings, PolicySettings,
+                AuthSettings, GuardSettings, UsageSettings)
     prefix = next((str(s.model_config.get("env_prefix")) for s in sections if s.__name__ == exc.title), "KOTAE_")
     parts = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"])
-        parts.append(f"{prefix}{field.upper()}: {err['msg']}")
+        name = field.upper() if field.upper().startswith("KOTAE_") else f"{prefix}{field.upper()}"  # an alias
+        parts.append(f"{name}: {err['msg']}")
     return "invalid setting: " + "; ".join(parts)

@@ -164,3 +164,4 @@ class Answer:
     unsupported: tuple[Unsupported, ...] = ()
     closest: tuple[Citation, ...] = ()
     model: str | None = None
+    guard: str = ""  # what the personal-information guard did before text went to a model (「氏名 1件を伏せて送信」)

@@ -68,6 +68,7 @@ class Draft:
     grounded: bool
     unsupported: tuple[Unsupported, ...] = ()  # what a model wrote that its sources do not support (removed)
     model: str | None = None  # the model that wrote it; None for the extractive draft
+    guard: str = ""  # what the personal-information guard did before text went to the model
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ class Drafter:
         searcher = self.answerer.searcher
         hits = searcher.search(question, k=self.params.past_answer_passages,
                                filters=replace(filters, speaker_role=("executive",)))
-        types = tuple(t for t in RULE_TYPES if t in searcher.doc_types() and (not filters.doc_type
+        types = tuple(t for t in RULE_TYPES if t in searcher.doc_types(filters.access_groups) and (not filters.doc_type
                                                                                or t in filters.doc_type))
         if types:
             hits += searcher.search(question, k=self.params.rule_passages,

@@ -28,6 +28,9 @@ class Filters:
     source_prefix: str | None = None
     date_from: str | None = None
     date_to: str | None = None
+    # Who is asking, not what they ask for: only documents sharing one of these access groups (None: all).
+    # Set by the service from the signed-in user, never parsed from a request.
+    access_groups: tuple[str, ...] | None = None
 
 
 def parse_filters(raw: Mapping[str, Any] | None) -> Filters:

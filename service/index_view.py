@@ -36,10 +36,13 @@ class IndexView:
     date_of: IntArray  # yyyymmdd, 0 when unknown
     speaker_text: list[str]  # speaker name + title, for the speaker filter
     text_hash: list[str]
+    groups_of_source: list[frozenset[str]]  # access groups of each of `sources`
 
     def mask(self, filters: Filters, *, roles: tuple[str, ...] | None = None) -> BoolArray:
         """Chunks passing `filters`; `roles` replaces the role filter (used to find the member's questions)."""
         keep = np.ones(len(self.chunk_ids), dtype=bool)
+        if filters.access_groups is not None:
+            keep &= np.isin(self.source_of, self.visible_sources(filters.access_groups))
         if filters.doc_type:
             wanted = [i for i, t in enumerate(self.doc_type) if t in filters.doc_type]
             keep &= np.isin(self.doc_type_of, wanted)
@@ -56,6 +59,11 @@ class IndexView:
         if filters.speaker and roles is None:
             keep &= np.array([any(s in text for s in filters.speaker) for text in self.speaker_text], dtype=bool)
         return keep
+
+    def visible_sources(self, groups: tuple[str, ...]) -> list[int]:
+        """Indexes into `sources` of the documents sharing at least one of `groups`."""
+        wanted = set(groups)
+        return [i for i, g in enumerate(self.groups_of_source) if g & wanted]
 
 
 def build_view(chunk_ids: list[str], facts: list[ChunkFacts]) -> IndexView:
@@ -94,7 +102,13 @@ def build_view(chunk_ids: list[str], facts: list[ChunkFacts]) -> IndexView:
         date_of=np.array([int(f.date.replace("-", "")) if f.date else 0 for f in ordered], dtype=np.int64),
         speaker_text=[(f.speaker or "") + (f.speaker_title or "") for f in ordered],
         text_hash=[f.text_hash for f in ordered],
+        groups_of_source=_groups_of_sources(sources, ordered),
     )
+
+
+def _groups_of_sources(sources: list[str], facts: list[ChunkFacts]) -> list[frozenset[str]]:
+    groups = {f.source: frozenset(f.access_groups) for f in facts}
+    return [groups[s] for s in sources]
 
 
 def _question_turns(facts: list[ChunkFacts], turn_ids: dict[tuple[str, int], int]) -> dict[int, int]:

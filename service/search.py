@@ -80,9 +80,13 @@ class Searcher:
                 self._snapshot = self._load()
         return True
 
-    def doc_types(self) -> list[str]:
-        """The document types the index served holds."""
-        return list(self._snapshot.view.doc_type)
+    def doc_types(self, access_groups: tuple[str, ...] | None = None) -> list[str]:
+        """The document types of the documents visible to `access_groups` (None: all)."""
+        view = self._snapshot.view
+        if access_groups is None:
+            return list(view.doc_type)
+        visible = view.mask(Filters(access_groups=access_groups))
+        return sorted({view.doc_type[i] for i in np.unique(view.doc_type_of[visible])})
 
     def term_weights(self, text: str) -> tuple[list[str], dict[str, float], set[str]]:
         """The Sudachi tokens of `text`, the IDF of each in the index served (rare words weigh most) and the
@@ -103,11 +107,12 @@ class Searcher:
         params = METHODS[method]
         filters = filters or Filters()
         view = snap.view
-        unknown_types = set(filters.doc_type) - set(view.doc_type)
-        if unknown_types and view.doc_type:
+        known_types = self.doc_types(filters.access_groups)  # only what this user may see is named
+        unknown_types = set(filters.doc_type) - set(known_types)
+        if unknown_types and known_types:
             raise FilterError(
                 f"filter 'doc_type': no documents of type {', '.join(sorted(unknown_types))} "
-                f"(the index has {', '.join(view.doc_type)})"
+                f"(the index has {', '.join(known_types)})"
             )
         target_mask = view.mask(filters)
         question_mask = view.mask(filters, roles=("member",))

@@ -223,9 +223,12 @@ class Catalog:
         """Every committed chunk's retrieval fields, in document order."""
         rows = self._db.execute(
             "SELECT c.chunk_id, c.source, c.turn, c.speaker_role, c.speaker, c.speaker_title, d.doc_type, d.date,"
-            " c.text_hash FROM chunks c JOIN documents d ON c.source = d.source ORDER BY c.source, c.ordinal"
+            " c.text_hash, d.access_groups FROM chunks c JOIN documents d ON c.source = d.source"
+            " ORDER BY c.source, c.ordinal"
         )
-        return [ChunkFacts(*row) for row in rows]
+        return [ChunkFacts(chunk_id=r[0], source=r[1], turn=r[2], speaker_role=r[3], speaker=r[4], speaker_title=r[5],
+                           doc_type=r[6], date=r[7], text_hash=r[8], access_groups=tuple(json.loads(r[9])))
+                for r in rows]
 
     def tokens_of(self, source: str) -> list[list[str]]:
         """The lexical tokens of a document's chunks, in reading order."""
@@ -299,4 +302,5 @@ class ChunkFacts:
     doc_type: str
     date: str | None
     text_hash: str
+    access_groups: tuple[str, ...] = ("everyone",)
 

@@ -1,7 +1,7 @@
-"""The admin API behind /admin: folders of the store, uploads, ingestion and removal jobs.
+"""The admin API behind /admin (admins only): folders of the store, uploads, ingestion and removal jobs, the
+audit log and the usage report.
 
 Jobs run the writer side in a child process (`service/jobs.py`); these routes only start and report them.
-Access control comes with the authentication issue; until then, serve on a trusted network only.
 """
 
 from __future__ import annotations
@@ -9,12 +9,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, UploadFile
+from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
+from fastapi.responses import PlainTextResponse
 
 from kotae.formats import DOCUMENT_SUFFIXES
 from kotae.index.store import StorePaths, include_sources, register_folders, registered_folders
+from service.api.access import record
+from service.api.auth import AdminDep
 from service.api.deps import JobsDep, SearcherDep
 from service.api.schemas import FolderRequest, FoldersResponse, JobOut, RefusedUpload, UploadResponse
+from service.audit import AuditLog
 from service.jobs import JobBusy
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -22,14 +26,14 @@ _CHUNK = 1 << 20
 
 
 @router.get("/folders")
-def folders(searcher: SearcherDep) -> FoldersResponse:
+def folders(admin: AdminDep, searcher: SearcherDep) -> FoldersResponse:
     """The folders ingested into this store, and where uploads go."""
     paths = StorePaths(searcher.settings.store.dir)
     return FoldersResponse(folders=[str(f) for f in registered_folders(paths)], uploads=str(paths.uploads.resolve()))
 
 
 @router.post("/folders", status_code=201)
-def add_folder(body: FolderRequest, searcher: SearcherDep) -> FoldersResponse:
+def add_folder(body: FolderRequest, request: Request, admin: AdminDep, searcher: SearcherDep) -> FoldersResponse:
     """Register a folder on the server; its files are indexed by the next job."""
     folder = Path(body.path).expanduser()
     if not folder.is_absolute():
@@ -40,11 +44,12 @@ def add_folder(body: FolderRequest, searcher: SearcherDep) -> FoldersResponse:
         raise HTTPException(status_code=422, detail=f"{body.path}: the server may not read this folder")
     paths = StorePaths(searcher.settings.store.dir)
     register_folders(paths, [folder])
-    return folders(searcher)
+    record(request, admin, "admin.folder", "ok", question=str(folder))
+    return folders(admin, searcher)
 
 
 @router.post("/upload")
-async def upload(files: list[UploadFile], searcher: SearcherDep) -> UploadResponse:
+async def upload(files: list[UploadFile], request: Request, admin: AdminDep, searcher: SearcherDep) -> UploadResponse:
     """Save uploaded files into the store's uploads folder (indexed by the next job). A file is refused, with
     the reason, when its type is not one Kotae reads, its name is unusable or it is too large."""
     paths = StorePaths(searcher.settings.store.dir)
@@ -63,20 +68,23 @@ async def upload(files: list[UploadFile], searcher: SearcherDep) -> UploadRespon
         else:
             saved.append(name)
     include_sources(paths, [str(Path(os.path.abspath(paths.uploads)) / n) for n in saved])  # uploaded again
+    record(request, admin, "admin.upload", "ok", sources=tuple(saved))
     return UploadResponse(saved=saved, refused=refused)
 
 
 @router.post("/jobs", status_code=202)
-def start_ingest(jobs: JobsDep) -> JobOut:
+def start_ingest(request: Request, admin: AdminDep, jobs: JobsDep) -> JobOut:
     """Re-run ingestion over every folder of the store and its uploads (only what changed is redone)."""
     try:
-        return JobOut(**jobs.ingest_all().as_dict())
+        job = jobs.ingest_all()
+        record(request, admin, "admin.ingest", "ok")
+        return JobOut(**job.as_dict())
     except JobBusy as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
 
 
 @router.get("/jobs/current")
-def current_job(jobs: JobsDep) -> JobOut:
+def current_job(admin: AdminDep, jobs: JobsDep) -> JobOut:
     """The running job, or the last one (404 before the first since start-up)."""
     job = jobs.current()
     if job is None:
@@ -85,14 +93,42 @@ def current_job(jobs: JobsDep) -> JobOut:
 
 
 @router.delete("/documents/{source:path}", status_code=202)
-def remove_document(source: str, jobs: JobsDep, searcher: SearcherDep) -> JobOut:
+def remove_document(source: str, request: Request, admin: AdminDep, jobs: JobsDep,
+                    searcher: SearcherDep) -> JobOut:
     """Remove a document from the index and from later runs (an uploaded copy is deleted)."""
     if source not in searcher.catalog.documents():
         raise HTTPException(status_code=404, detail=f"{source}: not an indexed document")
     try:
-        return JobOut(**jobs.remove([source]).as_dict())
+        job = jobs.remove([source])
+        record(request, admin, "admin.remove", "ok", sources=(source,))
+        return JobOut(**job.as_dict())
     except JobBusy as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
+
+
+@router.get("/audit")
+def audit_events(request: Request, admin: AdminDep, limit: int = Query(100, ge=1, le=1000),
+                 offset: int = Query(0, ge=0), user: str | None = None,
+                 action: str | None = None) -> dict[str, list[dict[str, object]]]:
+    """The audit log, newest first: who did what, with which composer and model, citing which sources."""
+    log: AuditLog = request.app.state.audit
+    return {"events": log.events(limit, offset, user, action)}
+
+
+@router.get("/audit.csv", response_class=PlainTextResponse)
+def audit_csv(request: Request, admin: AdminDep, since: str | None = None) -> PlainTextResponse:
+    """The audit log as CSV (as `kotae audit export`)."""
+    log: AuditLog = request.app.state.audit
+    return PlainTextResponse(log.export_csv(since), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": "attachment; filename=kotae-audit.csv"})
+
+
+@router.get("/usage")
+def usage(request: Request, admin: AdminDep, period: str = Query("week", pattern="^(day|week|month)$"),
+          since: str | None = None) -> dict[str, list[dict[str, object]]]:
+    """Use by department (a user's first group) and task, per day, week or month: for the DX office."""
+    log: AuditLog = request.app.state.audit
+    return {"rows": log.usage(period, since)}
 
 
 def _refusal(name: str, limit: int, size: int | None) -> str | None:

@@ -12,6 +12,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
+from service.api.access import can_see
+from service.api.auth import UserDep
 from service.api.deps import SearcherDep
 from service.api.schemas import DocumentOut, DocumentsResponse, PassageOut
 
@@ -19,11 +21,12 @@ router = APIRouter(prefix="/api", tags=["documents"])
 
 
 @router.get("/documents")
-def documents(searcher: SearcherDep) -> DocumentsResponse:
-    """Every indexed document and every file that failed, with its status: indexed, failed (with the reason;
-    an earlier version may still be indexed) or needs_ocr (pages without text that could not be read)."""
-    records = searcher.catalog.documents()
-    failures = searcher.catalog.failures()
+def documents(user: UserDep, searcher: SearcherDep) -> DocumentsResponse:
+    """The documents the user may see, with their status: indexed, failed (with the reason; an earlier version
+    may still be indexed) or needs_ocr (pages without text that could not be read). Files that failed without
+    ever being indexed have no access groups yet, so only admins see them."""
+    records = {s: r for s, r in searcher.catalog.documents().items() if can_see(user, r.access_groups)}
+    failures = {s: reason for s, reason in searcher.catalog.failures().items() if user.is_admin or s in records}
     listed: list[DocumentOut] = []
     for source, r in sorted(records.items()):
         status: Literal["indexed", "failed", "needs_ocr"] = (
@@ -40,10 +43,10 @@ def documents(searcher: SearcherDep) -> DocumentsResponse:
 
 
 @router.get("/passages/{chunk_id}")
-def passage(chunk_id: str, searcher: SearcherDep) -> PassageOut:
+def passage(chunk_id: str, user: UserDep, searcher: SearcherDep) -> PassageOut:
     """The whole passage a citation lies in, and where to open its original file."""
     chunk = searcher.catalog.chunks([chunk_id]).get(chunk_id)
-    if chunk is None:
+    if chunk is None or not can_see(user, chunk.access_groups):  # the same answer: nothing is revealed
         raise HTTPException(status_code=404, detail=f"passage {chunk_id} is not in the index (re-ingested since?)")
     record = searcher.catalog.documents().get(chunk.source)
     file_url = None
@@ -56,10 +59,10 @@ def passage(chunk_id: str, searcher: SearcherDep) -> PassageOut:
 
 
 @router.get("/files/{source:path}", response_class=FileResponse)
-def original_file(source: str, searcher: SearcherDep) -> FileResponse:
+def original_file(source: str, user: UserDep, searcher: SearcherDep) -> FileResponse:
     """The original file of an indexed document (only indexed sources are served, from their own folder)."""
     record = searcher.catalog.documents().get(source)
-    if record is None:
+    if record is None or not can_see(user, record.access_groups):
         raise HTTPException(status_code=404, detail=f"{source}: not an indexed document")
     root = Path(record.root).resolve()
     path = (root / source).resolve()

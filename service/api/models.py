@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from service.api.auth import UserDep
 from service.api.deps import AnswererDep
 from service.api.schemas import ModelOut, ModelsResponse
 
@@ -11,7 +12,7 @@ router = APIRouter(prefix="/api", tags=["models"])
 
 
 @router.get("/models")
-def models(answerer: AnswererDep) -> ModelsResponse:
+def models(user: UserDep, answerer: AnswererDep) -> ModelsResponse:
     """Configured models (name and label) and the default one; none means only the extractive composer."""
     generators = answerer.generators
     listed = [ModelOut(name=c.name, label=c.label) for c in generators.models.values()]

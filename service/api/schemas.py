@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from kotae.types import Answer, Citation, Hit
 from service.draft import Draft
 
+Task = Literal["research", "writing", "draft", "counter"]
+
 
 class SearchRequest(BaseModel):
     """POST /api/search."""
@@ -77,6 +79,7 @@ class AskRequest(BaseModel):
         default="extractive", description="extractive: the sources' own sentences (offline); llm: a configured model")
     model: str | None = Field(default=None, max_length=200,
                               description="for composer=llm: a configured model name (default: the first one)")
+    task: Task | None = Field(default=None, description="what the user is doing, for the usage report")
 
     @field_validator("question")
     @classmethod
@@ -160,6 +163,7 @@ class DraftRequest(BaseModel):
         default="extractive", description="extractive: the sources' own sentences (offline); llm: a configured model")
     model: str | None = Field(default=None, max_length=200,
                               description="for composer=llm: a configured model name (default: the first one)")
+    task: Task | None = Field(default=None, description="what the user is doing, for the usage report")
 
     @field_validator("question")
     @classmethod
@@ -306,7 +310,7 @@ class Health(BaseModel):
     """GET /healthz."""
 
     status: str
-    documents: int
-    chunks: int
+    documents: int | None  # of those the caller may see; None for anonymous callers
+    chunks: int | None
     generation: int
     embedder: str

@@ -1,0 +1,130 @@
+"""Who is asking. KOTAE_AUTH=off: everyone is the local admin (the single-user embedded run). on: an API token
+(`Authorization: Bearer …`) or the web login's session cookie. header: a trusted reverse proxy passes the
+user and groups in headers. Routes declare `UserDep` (401 when nobody is signed in) or `AdminDep` (403 for
+non-admins); `POST /api/login`, `POST /api/logout` and `GET /api/me` are here."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from kotae.auth import EVERYONE, LOCAL_USER, User, UserStore, parse_groups
+from kotae.settings import Settings
+from service.ratelimit import RateLimiter
+
+SESSION_COOKIE = "kotae_session"
+router = APIRouter(prefix="/api", tags=["auth"])
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def current_user(request: Request) -> User | None:
+    """The signed-in user, or None (anonymous)."""
+    auth = _settings(request).auth
+    if auth.mode == "off":
+        return LOCAL_USER
+    if auth.mode == "header":
+        host = request.client.host if request.client else ""
+        name = request.headers.get(auth.header_user, "").strip()
+        if host not in auth.trusted_proxies or not name:
+            return None
+        groups = tuple(parse_groups(request.headers.get(auth.header_groups, "")))
+        return User(name, "admin" if auth.admin_group in groups else "staff", groups)
+    users: UserStore = request.app.state.users
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return users.by_token(header[7:].strip())
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return users.by_session(cookie) if cookie else None
+
+
+def require_user(request: Request) -> User:
+    """The signed-in user; 401 for anonymous requests."""
+    user = current_user(request)
+    if user is None:
+        raise HTTPException(status_code=401, detail="sign in first (API: Authorization: Bearer TOKEN)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+def require_user_within_rate(request: Request, user: Annotated[User, Depends(require_user)]) -> User:
+    """The signed-in user, for the routes that search and compose (the expensive ones); 429 with Retry-After
+    when they exceed KOTAE_RATE_LIMIT_PER_MINUTE."""
+    limiter: RateLimiter = request.app.state.limiter
+    wait = limiter.allow(user.name)
+    if wait is not None:
+        raise HTTPException(status_code=429, detail=f"too many requests; try again in {math.ceil(wait)} s",
+                            headers={"Retry-After": str(math.ceil(wait))})
+    return user
+
+
+def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
+    """The signed-in user when an admin; 403 otherwise."""
+    if not user.is_admin:
+        raise HTTPException(status_code=403, detail=f"user {user.name!r} is not an admin")
+    return user
+
+
+UserDep = Annotated[User, Depends(require_user)]
+RatedUserDep = Annotated[User, Depends(require_user_within_rate)]
+AdminDep = Annotated[User, Depends(require_admin)]
+MaybeUserDep = Annotated[User | None, Depends(current_user)]
+
+
+class LoginRequest(BaseModel):
+    """POST /api/login."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class Me(BaseModel):
+    """The signed-in user."""
+
+    name: str
+    role: str
+    groups: list[str]
+    auth: str
+
+
+@router.post("/login")
+def login(body: LoginRequest, request: Request, response: Response) -> Me:
+    """Sign in to the web app with a name and password (set with `kotae user passwd`)."""
+    settings = _settings(request)
+    if settings.auth.mode != "on":
+        raise HTTPException(status_code=400, detail=f"sign-in is not used (KOTAE_AUTH={settings.auth.mode})")
+    users: UserStore = request.app.state.users
+    user = users.check_password(body.name, body.password)
+    if user is None:
+        raise HTTPException(status_code=401, detail="wrong user name or password")
+    token = users.new_session(user.name, settings.auth.session_hours)
+    response.set_cookie(SESSION_COOKIE, token, max_age=int(settings.auth.session_hours * 3600), httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https", path="/")
+    return _me(user, settings)
+
+
+@router.post("/logout", status_code=204)
+def logout(request: Request, response: Response) -> None:
+    """End the web session."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie and _settings(request).auth.mode == "on":
+        users: UserStore = request.app.state.users
+        users.end_session(cookie)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+@router.get("/me")
+def me(request: Request, user: UserDep) -> Me:
+    """Who is signed in (the local admin when authentication is off)."""
+    return _me(user, _settings(request))
+
+
+def _me(user: User, settings: Settings) -> Me:
+    return Me(name=user.name, role=user.role, groups=[EVERYONE, *user.groups], auth=settings.auth.mode)
