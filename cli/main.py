@@ -1,4 +1,4 @@
-"""The `kotae` command: `ingest`, `remove`, `search`, `ask`, `draft`, `serve` and `eval`.
+"""The `kotae` command: `ingest`, `remove`, `search`, `ask`, `draft`, `serve`, `eval`, `user` and `audit`.
 
 Exit status: 0 success, 1 when an ingestion had failed files, 2 for bad arguments, settings, policy or store
 errors, 3 when the language model endpoint failed or timed out.
@@ -77,6 +77,31 @@ def _parser() -> argparse.ArgumentParser:
     _store_and_json(draft)
     draft.set_defaults(run=_draft)
 
+    user = sub.add_parser("user", help="manage users (KOTAE_AUTH=on): add, passwd, token, list, remove")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    user_add = user_sub.add_parser("add", help="create a user; prints an API token as the last line")
+    user_add.add_argument("name")
+    user_add.add_argument("--role", choices=["staff", "admin"], required=True)
+    user_add.add_argument("--groups", default="", help="access groups, comma-separated (departments)")
+    user_passwd = user_sub.add_parser("passwd", help="set the web login password (read from stdin)")
+    user_passwd.add_argument("name")
+    user_token = user_sub.add_parser("token", help="issue another API token for a user")
+    user_token.add_argument("name")
+    user_list = user_sub.add_parser("list", help="list users")
+    user_remove = user_sub.add_parser("remove", help="delete a user, their tokens and sessions")
+    user_remove.add_argument("name")
+    for each in (user_add, user_passwd, user_token, user_list, user_remove):
+        each.add_argument("--store", type=Path, default=None, help="index folder")
+    user.set_defaults(run=_user)
+
+    audit = sub.add_parser("audit", help="the audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    export = audit_sub.add_parser("export", help="print the audit log")
+    export.add_argument("--format", choices=["csv"], default="csv")
+    export.add_argument("--since", default=None, help="ISO date: only events from then on")
+    export.add_argument("--store", type=Path, default=None, help="index folder")
+    audit.set_defaults(run=_audit)
+
     serve = sub.add_parser("serve", help="serve the HTTP API (OpenAPI docs at /docs)")
     serve.add_argument("--store", type=Path, default=None, help="index folder (default: KOTAE_STORE_DIR or ./store)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -152,6 +177,41 @@ def _ingest(args: argparse.Namespace) -> int:
         for failure in summary.failed:
             print(f"  FAILED {failure['source']}: {failure['reason']}")
     return 1 if summary.failed else 0
+
+
+def _user(args: argparse.Namespace) -> int:
+    from kotae.auth import UserStore, parse_groups
+
+    settings = load_settings(args.store)
+    users = UserStore(settings.store.dir)
+    if args.user_command == "add":
+        token = users.add(args.name, args.role, parse_groups(args.groups))
+        print(f"user {args.name} ({args.role}; groups: {args.groups or '-'}) created; API token:", file=sys.stderr)
+        print(token)
+    elif args.user_command == "passwd":
+        password = sys.stdin.readline().rstrip("\n")
+        users.set_password(args.name, password)
+        print(f"password of {args.name} set", file=sys.stderr)
+    elif args.user_command == "token":
+        if users.get(args.name) is None:
+            raise KotaeError(f"no user {args.name!r}")
+        print(users.new_token(args.name))
+    elif args.user_command == "list":
+        for u in users.users():
+            print(f"{u.name}\t{u.role}\t{','.join(u.groups)}")
+    elif args.user_command == "remove":
+        users.remove(args.name)
+        print(f"user {args.name} removed", file=sys.stderr)
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from service.audit import AuditLog
+
+    settings = load_settings(args.store)
+    log = AuditLog(settings.store.dir, settings.usage.audit_retention_days)
+    sys.stdout.write(log.export_csv(args.since))
+    return 0
 
 
 def _remove(args: argparse.Namespace) -> int:
