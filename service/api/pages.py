@@ -17,6 +17,12 @@ def staff_page() -> FileResponse:
     return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
 
 
+@router.api_route("/login", methods=["GET", "HEAD"])
+def login_page() -> FileResponse:
+    """Sign in (KOTAE_AUTH=on)."""
+    return FileResponse(STATIC / "login.html", media_type="text/html; charset=utf-8")
+
+
 @router.api_route("/admin", methods=["GET", "HEAD"])
 def admin_page() -> FileResponse:
     """Documents, uploads and ingestion."""
