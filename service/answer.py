@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from kotae.types import Answer, Hit
 from service.compose.extractive import ExtractiveParams, compose_extractive, refusal
+from service.compose.guard import check_question
 from service.compose.llm import compose_llm
 from service.compose.relevance import (
     EvidenceParams,
@@ -62,13 +63,16 @@ class Answerer:
         if composer not in COMPOSERS:
             raise ValueError(f"unknown composer {composer!r}; choose one of {', '.join(COMPOSERS)}")
         generator = self.generators.get(model) if composer == "llm" else None  # refuse before searching
-        hits = self.passages(question, filters)
-        terms = self.terms(question)
+        searched = question
+        if generator is not None:
+            searched = check_question(question, self.searcher.settings.guard)
+        hits = self.passages(searched, filters)
+        terms = self.terms(searched)
         if not self.can_answer(terms, hits):
             answer = refusal(candidates(hits))
             return replace(answer, model=generator.name) if generator is not None else answer
         if generator is not None:
-            return compose_llm(question, hits, generator, self.checker)
+            return compose_llm(question, hits, generator, self.checker, self.searcher.settings.guard)
         return compose_extractive(self.score(question, hits, terms), self.params.extractive)
 
     def terms(self, question: str) -> QueryTerms:

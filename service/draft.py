@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from kotae.types import Citation, Hit, Sentence, Unsupported
 from service.answer import COMPOSERS, Answerer
 from service.compose.extractive import REFUSAL, render, same_statement
+from service.compose.guard import check_question, guard
 from service.compose.llm import Verifier, build_messages
 from service.compose.relevance import Scored
 from service.compose.sentences import Candidate, citation
@@ -101,6 +102,8 @@ class Drafter:
         if composer not in COMPOSERS:
             raise ValueError(f"unknown composer {composer!r}; choose one of {', '.join(COMPOSERS)}")
         generator = self.answerer.generators.get(model) if composer == "llm" else None  # refuse before searching
+        if generator is not None:
+            check_question(question, self.answerer.searcher.settings.guard)
         hits = self._passages(question, filters or Filters())
         terms = self.answerer.terms(question)
         scored = self.answerer.score(question, hits, terms)
@@ -132,13 +135,15 @@ class Drafter:
     def _written(self, question: str, hits: list[Hit], generator: Generator, opening: str, closing: str,
                  past: tuple[Citation, ...]) -> Draft:
         """The model writes the three sections from the numbered passages; unsupported sentences are removed."""
-        reply = generator.chat(build_messages(question, hits, DRAFT_PROMPT))
+        guarded = guard(question, hits, self.answerer.searcher.settings.guard)
+        reply = generator.chat(build_messages(guarded.question, hits, DRAFT_PROMPT, guarded.redact))
         verifier = Verifier(hits, self.answerer.checker)
         sections = [DraftSection(h, tuple(verifier.sentences(body))) for h, body in split_sections(reply)]
         if not any(s.sentences for s in sections):
-            return _no_sources(question, opening, closing, past, tuple(verifier.unsupported), generator.name)
+            return replace(_no_sources(question, opening, closing, past, tuple(verifier.unsupported), generator.name),
+                           guard=guarded.note)
         return Draft(question, render_draft(opening, sections, closing), opening, tuple(sections), closing,
-                     tuple(verifier.citations), past, True, tuple(verifier.unsupported), generator.name)
+                     tuple(verifier.citations), past, True, tuple(verifier.unsupported), generator.name, guarded.note)
 
     def _passages(self, question: str, filters: Filters) -> list[Hit]:
         """Past executive answers first, then guidelines and ordinances (when the index has any)."""

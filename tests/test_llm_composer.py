@@ -757,3 +757,40 @@ def test_models_route_is_empty_without_a_model(store: Path) -> None:
     """Without a configured model only the extractive composer exists."""
     with app_client(settings_with(store)) as c:
         assert c.get("/api/models").json() == {"models": [], "default": None}
+
+
+def test_personal_information_in_the_question_is_blocked_and_never_sent(client: TestClient, llm: StubLLM) -> None:
+    """By default a question holding personal information is refused, naming the kinds, and nothing is sent."""
+    llm.script(reply(citing(GOOD[0])))
+    response = ask(client, "山田太郎様（電話 090-1234-5678）の転入届は書かない窓口で受け付けられますか")
+    assert response.status_code == 422
+    detail = one_line_detail(response)
+    assert "personal information" in detail and "電話番号" in detail and "090" not in detail
+    assert llm.requests == []
+
+
+def test_masked_question_leaves_only_placeholders(store: Path, llm: StubLLM) -> None:
+    """With KOTAE_PII_QUESTION=mask the model receives placeholders, never the values; the answer says so."""
+    settings = settings_with(store, KOTAE_LLM_BASE_URL=llm.base_url, KOTAE_LLM_MODEL=MODEL, KOTAE_PII_QUESTION="mask")
+    llm.script(reply(citing(GOOD[0])))
+    with app_client(settings) as c:
+        answer = answer_of(ask(c, "書かない窓口の実績と効果はどうか。山田太郎様（電話 090-1234-5678）から問合せ"))
+    sent = json.dumps(llm.requests[0].body, ensure_ascii=False)
+    assert "090-1234-5678" not in sent and "山田太郎" not in sent and "［個人情報：電話番号］" in sent
+    assert answer["guard"] and "電話番号" in answer["guard"]
+
+
+def test_guard_masks_passages_and_blocks_them_when_told() -> None:
+    """Passages go masked by default; KOTAE_PII_SOURCES=block refuses before anything is sent."""
+    from kotae.settings import GuardSettings
+    from kotae.types import Chunk, Hit
+    from service.compose.guard import PersonalInfoBlocked, guard
+
+    text = "相談者：鈴木一郎さん（連絡先 suzuki@example.jp）から書かない窓口について問合せがありました。"
+    hit = Hit(Chunk("c1", "memo.txt", 0, len(text), text, 0, "document", "メモ", None), 1, 1.0)
+    guarded = guard("書かない窓口への問合せは", [hit], GuardSettings(question="block", sources="mask"))
+    sent = guarded.redact(text)
+    assert "suzuki@example.jp" not in sent and "鈴木一郎" not in sent and "書かない窓口" in sent
+    assert "メールアドレス" in guarded.note
+    with pytest.raises(PersonalInfoBlocked, match="メールアドレス"):
+        guard("書かない窓口への問合せは", [hit], GuardSettings(question="block", sources="block"))

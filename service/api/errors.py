@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import HTTPException
 
 from kotae.errors import GeneratorError, GeneratorTimeout, PolicyError
+from service.compose.guard import PersonalInfoBlocked
 from service.filters import FilterError
 from service.generators import ModelChoiceError
 
 
 def http_error(exc: Exception) -> Exception:
     """The HTTPException for one of our errors; any other exception is returned unchanged (a real bug: 500)."""
-    if isinstance(exc, (FilterError, ValueError)):
+    if isinstance(exc, (FilterError, ValueError, PersonalInfoBlocked)):
         return HTTPException(status_code=422, detail=str(exc))
     if isinstance(exc, PolicyError):
         return HTTPException(status_code=403, detail=str(exc))

@@ -139,6 +139,7 @@ class AskResponse(BaseModel):
     unsupported: list[UnsupportedOut]
     closest: list[CitationOut]
     model: str | None
+    guard: str | None = Field(default=None, description="what the personal-information guard did (llm composer)")
 
     @classmethod
     def from_answer(cls, question: str, a: Answer) -> AskResponse:
@@ -147,7 +148,7 @@ class AskResponse(BaseModel):
                    sentences=[SentenceOut(text=s.text, citations=list(s.citations)) for s in a.sentences],
                    citations=[CitationOut.from_citation(c) for c in a.citations],
                    unsupported=[UnsupportedOut(sentence=u.sentence, reason=u.reason) for u in a.unsupported],
-                   closest=[CitationOut.from_citation(c) for c in a.closest], model=a.model)
+                   closest=[CitationOut.from_citation(c) for c in a.closest], model=a.model, guard=a.guard or None)
 
 
 class DraftRequest(BaseModel):
@@ -193,6 +194,7 @@ class DraftResponse(BaseModel):
     past_answers: list[CitationOut]
     unsupported: list[UnsupportedOut]
     model: str | None
+    guard: str | None = None
 
     @classmethod
     def from_draft(cls, d: Draft) -> DraftResponse:
@@ -204,7 +206,7 @@ class DraftResponse(BaseModel):
                    citations=[CitationOut.from_citation(c) for c in d.citations],
                    past_answers=[CitationOut.from_citation(c) for c in d.past_answers],
                    unsupported=[UnsupportedOut(sentence=u.sentence, reason=u.reason) for u in d.unsupported],
-                   model=d.model)
+                   model=d.model, guard=d.guard or None)
 
 
 class DocumentOut(BaseModel):

@@ -6,9 +6,12 @@ split into sentences, and each sentence is kept only when it cites passages that
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
+from kotae.settings import GuardSettings
 from kotae.types import Answer, Citation, Hit, Sentence, Unsupported
 from service.compose.extractive import REFUSAL, refusal, render
+from service.compose.guard import guard
 from service.compose.sentences import candidates, citation
 from service.compose.support import SupportChecker
 from service.generators import Generator, Message
@@ -25,9 +28,11 @@ _SENTENCE = re.compile(r"(?s)(.+?(?:[。！？!?]|(?=\n)|$))((?:\s*\[\s*\d+\s*\]
 _BULLET = re.compile(r"^\s*(?:[-*・●]|\d+[.)．])\s*")
 
 
-def build_messages(question: str, hits: list[Hit], instructions: str = SYSTEM_PROMPT) -> list[Message]:
+def build_messages(question: str, hits: list[Hit], instructions: str = SYSTEM_PROMPT,
+                   redact: Callable[[str], str] | None = None) -> list[Message]:
     """System rules, then the numbered passages as data and the question. Angle brackets inside passages are
-    made full-width, so a document cannot close its own <資料> block and speak as the user."""
+    made full-width, so a document cannot close its own <資料> block and speak as the user; `redact` (the
+    personal-information guard's masking) is applied to each passage's text first."""
     blocks = []
     for n, hit in enumerate(hits, start=1):
         c = hit.chunk
@@ -38,7 +43,8 @@ def build_messages(question: str, hits: list[Hit], instructions: str = SYSTEM_PR
             attrs.append(f'発言者="{_attr((c.speaker_title or "") + " " + c.speaker)}"')
         if c.page:
             attrs.append(f'ページ="{c.page}"')
-        blocks.append(f"<資料 {' '.join(attrs)}>\n{_data(c.text)}\n</資料>")
+        text = redact(c.text) if redact is not None else c.text
+        blocks.append(f"<資料 {' '.join(attrs)}>\n{_data(text)}\n</資料>")
     user = "\n\n".join(blocks) + f"\n\n質問: {question}"
     return [{"role": "system", "content": instructions}, {"role": "user", "content": user}]
 
@@ -106,18 +112,22 @@ class Verifier:
         return Sentence(text, tuple(dict.fromkeys(numbers)))
 
 
-def compose_llm(question: str, hits: list[Hit], generator: Generator, checker: SupportChecker) -> Answer:
-    """Ask the model, keep what the passages support, cite the exact sentences it rests on."""
+def compose_llm(question: str, hits: list[Hit], generator: Generator, checker: SupportChecker,
+                guard_settings: GuardSettings) -> Answer:
+    """Ask the model (after the personal-information guard), keep what the passages support, cite the exact
+    sentences it rests on."""
     if not hits:
         return _with_model(refusal([]), generator.name)
-    reply = generator.chat(build_messages(question, hits))
+    guarded = guard(question, hits, guard_settings)
+    reply = generator.chat(build_messages(guarded.question, hits, redact=guarded.redact))
     verifier = Verifier(hits, checker)
     sentences = verifier.sentences(reply)
     if not sentences:
         answer = refusal(candidates(hits))
-        return Answer(answer.text, (), (), False, tuple(verifier.unsupported), answer.closest, generator.name)
+        return Answer(answer.text, (), (), False, tuple(verifier.unsupported), answer.closest, generator.name,
+                      guarded.note)
     return Answer(render(sentences), tuple(sentences), tuple(verifier.citations), True,
-                  tuple(verifier.unsupported), (), generator.name)
+                  tuple(verifier.unsupported), (), generator.name, guarded.note)
 
 
 def _with_model(answer: Answer, model: str) -> Answer:

@@ -1,11 +1,26 @@
-// Admin page (DX推進課): the documents in the index, uploads, folders, and ingestion jobs with their progress.
+// Admin page (DX推進課): the documents in the index, uploads, folders, ingestion jobs with their progress, the
+// audit log (利用記録) and the usage report (利用状況).
 // Plain ES module, no build step: the office machines are offline.
+//
+// Security rule: text from the server or from people (document titles and text, questions, file names, folder
+// paths, user names, reasons, server messages) is never inserted as HTML. Build nodes with el()/createElement
+// and set text with textContent or append(string); never innerHTML, outerHTML, insertAdjacentHTML or
+// document.write. Attribute values only through setAttribute, and no href/src from server data.
+
+import { goToLogin, loadMe, showUser } from "./session.js";
 
 const DOC_TYPE_LABELS = {
   minutes: "会議録", ordinance: "例規・条例", guideline: "指針・計画", speech: "施政方針・演説",
   report: "報告", faq: "よくある質問", document: "その他文書",
 };
 const POLL_MS = 500;
+const ACTION_LABELS = { ask: "質問", draft: "答弁案", draft_docx: "答弁案Word", search: "検索" };
+const ADMIN_ACTION_LABELS = {
+  "admin.upload": "アップロード", "admin.ingest": "取り込み", "admin.remove": "削除", "admin.folder": "フォルダ登録",
+};
+const TASK_LABELS = { research: "調べもの", writing: "文書の下書き", draft: "答弁案", counter: "窓口対応" };
+const AUDIT_PAGE = 100;   // events per page
+const QUESTION_CUT = 30;  // characters of a question shown before 「…」 (the rest opens below)
 
 const $ = (id) => document.getElementById(id);
 const errorBox = $("error");
@@ -13,20 +28,31 @@ const confirmDialog = $("confirm-dialog");
 
 let polling = false;     // one poll loop at a time, however many buttons start or attach to jobs
 let runAfterJob = false; // files uploaded while another job ran: start a new run when it ends
+let adminOnly = false;   // the user is not an admin: the tools are hidden and nothing more is loaded
+const auditView = { offset: 0, user: "", action: "" };
+const seenUsers = new Set(); // user names met in the log, offered in the 利用者 filter
 
 // ---------- talking to the server ----------
 
 class ApiError extends Error {
-  constructor(status, detail) { super(`HTTP ${status}`); this.status = status; this.detail = detail; }
+  constructor(status, detail, retryAfter = null) {
+    super(`HTTP ${status}`); this.status = status; this.detail = detail; this.retryAfter = retryAfter;
+  }
 }
 
+/** fetch → parsed JSON, or ApiError (status 0 = no connection) with the server's `detail`. 401 (not signed in,
+ *  or the session ended) goes to the sign-in page; 403 from an admin route shows 「管理者のみが利用できます」.
+ *  In both cases the promise never settles, so no half-finished message is shown. */
 async function api(path, options = {}) {
   let response;
   try { response = await fetch(path, options); } catch { throw new ApiError(0, null); }
+  if (response.status === 401) return goToLogin();
+  if (response.status === 403 && path.startsWith("/api/admin/")) { showAdminOnly(); return new Promise(() => {}); }
   if (!response.ok) {
     let detail = null;
     try { detail = (await response.json()).detail; } catch { /* not JSON */ }
-    throw new ApiError(response.status, detail);
+    const wait = Number(response.headers.get("Retry-After"));
+    throw new ApiError(response.status, detail, Number.isFinite(wait) && wait > 0 ? Math.ceil(wait) : null);
   }
   return response.status === 204 ? null : response.json();
 }
@@ -40,6 +66,10 @@ function describeError(err, lead = "処理できませんでした。") {
   const detail = Array.isArray(err.detail) ? err.detail.map((d) => d.msg).join(" ") : err.detail || "";
   if (err.status === 422) return `入力を確認してください: ${detail || "入力内容に誤りがあります。"}`;
   if (err.status === 403) return `この操作は許可されていません。${detail ? `（詳細：${detail}）` : ""}`;
+  if (err.status === 413) return `入力が大きすぎます。${detail ? `（詳細：${detail}）` : ""}`;
+  if (err.status === 429) {
+    return `短時間に多くの要求が送られました。${err.retryAfter != null ? `${err.retryAfter}秒後に` : "しばらくしてから"}もう一度お試しください。`;
+  }
   return `${lead}${detail ? `（詳細：${detail}）` : ""}`;
 }
 const showError = (message) => { errorBox.textContent = message; };
@@ -179,6 +209,7 @@ $("folder-button").addEventListener("click", async () => {
   if (!path) { showError("フォルダの場所を入力してください。"); $("folder-input").focus(); return; }
   try {
     await postJson("/api/admin/folders", { path });
+    refreshAudit();
     $("folder-result").replaceChildren(el("p", { class: "status-text" }, `登録しました：${path}。「取り込みを実行」を押すと読み込みます。`));
     $("folder-input").value = "";
     await loadFolders();
@@ -322,16 +353,260 @@ async function finish(job) {
   if (document.activeElement === document.body) $("job-summary").focus();
   await Promise.all([loadDocuments(), loadFolders()]);
   if (document.activeElement === document.body) $("job-summary").focus(); // a removed row took the focus with it
+  refreshAudit(); // the upload, run or removal is now in the log
   if (runAfterJob) { runAfterJob = false; clearError(); startJob(); } // uploads that arrived during the last run
 }
 
 $("run-ingest").addEventListener("click", () => startJob());
 
+// ---------- the audit log (利用記録) ----------
+
+/** 「管理者のみが利用できます」 in place of the tools (a staff user, or 403 from an admin route). */
+function showAdminOnly() {
+  if (adminOnly) return;
+  adminOnly = true;
+  $("admin-tools").hidden = true;
+  $("admin-only").hidden = false;
+  $("admin-only-title").focus();
+}
+
+const dash = () => el("span", {}, el("span", { "aria-hidden": "true" }, "—"), el("span", { class: "visually-hidden" }, "なし"));
+const note = (text) => el("span", { class: "state-reason" }, text);
+const AUDIT_COLUMNS = { 日時: "c-at", 利用者: "c-user", 所属: "c-dept", 操作: "c-action", 質問: "c-question", 方式: "c-method",
+  出典: "c-sources", 個人情報チェック: "c-guard", 結果: "c-result" };
+const cell = (label, ...children) => el("td", { role: "cell", "data-label": label, class: AUDIT_COLUMNS[label] || "" }, ...children);
+
+function actionCell(e) {
+  const td = cell("操作");
+  if (e.action.startsWith("admin.")) {
+    td.append("管理操作", note(ADMIN_ACTION_LABELS[e.action] || e.action.slice("admin.".length)));
+  } else {
+    td.append(ACTION_LABELS[e.action] || e.action);
+    if (e.task) td.append(note(`用途：${TASK_LABELS[e.task] || e.task}`));
+  }
+  return td;
+}
+
+/** The question, cut to QUESTION_CUT characters; the whole text in the tooltip and under 「…」 (keyboard too). */
+function questionCell(text) {
+  if (!text) return cell("質問", dash());
+  const chars = Array.from(text);
+  if (chars.length <= QUESTION_CUT) return cell("質問", text);
+  const more = el("details", { class: "cell-more" },
+    el("summary", { title: text }, `${chars.slice(0, QUESTION_CUT).join("")}…`,
+      el("span", { class: "visually-hidden" }, "（全文を表示）")),
+    el("p", { class: "full-text" }, text));
+  return cell("質問", more);
+}
+
+function methodCell(e) {
+  if (e.composer === "llm") return cell("方式", "生成AI", e.model ? note(e.model) : "");
+  if (e.composer === "extractive") return cell("方式", "資料の文を引用");
+  return cell("方式", e.composer ? e.composer : dash(), e.model ? note(e.model) : "");
+}
+
+/** 出典: how many, and the files under a disclosure (each once, with how many passages of it were cited). */
+function sourcesCell(sources) {
+  if (!sources?.length) return cell("出典", "0件");
+  const counts = new Map();
+  for (const s of sources) counts.set(s, (counts.get(s) || 0) + 1);
+  return cell("出典", el("details", { class: "cell-more" },
+    el("summary", { class: "nowrap" }, `${sources.length}件`, el("span", { class: "visually-hidden" }, "（出典の一覧を表示）")),
+    listOf([...counts], ([source, n]) => [el("span", { class: "source-path" }, source), n > 1 ? `（${n}か所）` : ""])));
+}
+
+/** 結果: words and a sign first (✓ 回答 / － 資料なし / ✕ エラー), colour only as a second cue. */
+function resultCell(e) {
+  const status = e.status || "";
+  if (status === "ok") {
+    return cell("結果", el("span", { class: "state state-indexed" }, e.action.startsWith("admin.") ? "✓ 完了" : "✓ 回答"));
+  }
+  if (status === "refused") return cell("結果", el("span", { class: "state state-needs_ocr" }, "－ 資料なし"));
+  if (status === "blocked") return cell("結果", el("span", { class: "state state-failed" }, "✕ 送信を止めました"));
+  if (status.startsWith("error")) {
+    const reason = status.replace(/^error:?\s*/, "");
+    // The server's reason (often long, in English) stays folded away until asked for.
+    return cell("結果", el("span", { class: "state state-failed" }, "✕ エラー"), reason ? el("details", { class: "cell-more" },
+      el("summary", {}, "理由"), el("p", { class: "full-text" }, reason)) : "");
+  }
+  return cell("結果", status || dash());
+}
+
+/** 日時 in the browser's local time, the date and the time each kept whole (a line break only between them). */
+function timeCell(stamp) {
+  const date = stamp ? new Date(stamp) : null;
+  if (!date || Number.isNaN(date.getTime())) return cell("日時", stamp || dash());
+  return cell("日時", el("time", { datetime: stamp },
+    el("span", { class: "nowrap" }, date.toLocaleDateString("ja-JP")), " ",
+    el("span", { class: "nowrap" }, date.toLocaleTimeString("ja-JP"))));
+}
+
+function auditRow(e) {
+  return el("tr", { role: "row" },
+    timeCell(e.at),
+    el("th", { scope: "row", role: "rowheader", "data-label": "利用者", class: "c-user" }, e.user || "—"),
+    cell("所属", e.groups?.length ? e.groups.join("、") : dash()),
+    actionCell(e),
+    questionCell(e.question),
+    methodCell(e),
+    sourcesCell(e.sources),
+    cell("個人情報チェック", e.guard ? e.guard : dash()),
+    resultCell(e));
+}
+
+async function loadAudit({ focusFrom = null } = {}) {
+  const body = $("audit-body");
+  const table = $("audit");
+  // One more than a page: whether there is a next page, without a total from the server.
+  const params = new URLSearchParams({ limit: String(AUDIT_PAGE + 1), offset: String(auditView.offset) });
+  if (auditView.user) params.set("user", auditView.user);
+  if (auditView.action) params.set("action", auditView.action);
+  table.setAttribute("aria-busy", "true");
+  try {
+    const data = await api(`/api/admin/audit?${params}`);
+    const events = (data.events || []).slice(0, AUDIT_PAGE);
+    const more = (data.events || []).length > AUDIT_PAGE;
+    for (const e of events) if (e.user && !seenUsers.has(e.user)) {
+      seenUsers.add(e.user);
+      $("audit-users").append(el("option", { value: e.user }));
+    }
+    const conditions = [auditView.user && `利用者：${auditView.user}`,
+      auditView.action && `操作：${$("audit-action").selectedOptions[0]?.textContent || auditView.action}`].filter(Boolean);
+    $("audit-caption").textContent = conditions.length ? `利用記録（${conditions.join("、")}）` : "利用記録";
+    if (events.length) body.replaceChildren(...events.map(auditRow));
+    else body.replaceChildren(el("tr", {}, el("td", { colspan: "9" }, auditView.offset ? "これより古い記録はありません。"
+      : conditions.length ? "この条件に当てはまる記録はありません。" : "まだ記録がありません。")));
+    $("audit-range").textContent = events.length
+      ? `${auditView.offset + 1}〜${auditView.offset + events.length}件目（新しい順）` : "";
+    $("audit-prev").disabled = auditView.offset === 0;
+    $("audit-next").disabled = !more;
+  } catch (err) {
+    body.replaceChildren(el("tr", {}, el("td", { colspan: "9" }, describeError(err, "利用記録を読み込めませんでした。"))));
+    $("audit-range").textContent = "";
+  } finally {
+    table.removeAttribute("aria-busy");
+  }
+  // Paging to the last (or first) page disables the button pressed: keep the focus on the pager.
+  if (focusFrom?.disabled) (focusFrom === $("audit-next") ? $("audit-prev") : $("audit-next")).focus();
+}
+
+/** After an admin action: show it in the log, if the newest page is the one shown. */
+function refreshAudit() { if (!adminOnly && auditView.offset === 0) loadAudit(); }
+
+$("audit-filter").addEventListener("submit", (e) => {
+  e.preventDefault();
+  auditView.user = $("audit-user").value.trim();
+  auditView.action = $("audit-action").value;
+  auditView.offset = 0;
+  loadAudit();
+});
+$("audit-clear").addEventListener("click", () => {
+  $("audit-user").value = "";
+  $("audit-action").value = "";
+  auditView.user = "";
+  auditView.action = "";
+  auditView.offset = 0;
+  loadAudit();
+});
+$("audit-prev").addEventListener("click", (e) => {
+  auditView.offset = Math.max(0, auditView.offset - AUDIT_PAGE);
+  loadAudit({ focusFrom: e.currentTarget });
+});
+$("audit-next").addEventListener("click", (e) => {
+  auditView.offset += AUDIT_PAGE;
+  loadAudit({ focusFrom: e.currentTarget });
+});
+
+// ---------- the usage report (利用状況) ----------
+
+const eraMonthFormat = (() => {
+  try { return new Intl.DateTimeFormat("ja-JP-u-ca-japanese", { era: "long", year: "numeric", month: "long" }); }
+  catch { return null; }
+})();
+
+/** A period key from the server as words: 令和7年1月15日 / 令和7年1月13日の週 / 令和7年1月. */
+function periodLabel(period, key) {
+  if (period === "week") return `${formatDate(key)}の週`;
+  if (period === "month") {
+    const m = /^(\d{4})-(\d{2})$/.exec(key || "");
+    return m && eraMonthFormat ? eraMonthFormat.format(new Date(Number(m[1]), Number(m[2]) - 1, 1)) : key || "—";
+  }
+  return formatDate(key);
+}
+const taskLabel = (task) => TASK_LABELS[task] || ACTION_LABELS[task] || task || "—";
+
+/** Horizontal bars drawn with CSS; each bar has its number in text (the bar itself is hidden from readers). */
+function barChart(title, items) {
+  const max = Math.max(1, ...items.map(([, n]) => n));
+  return el("figure", { class: "bar-chart" },
+    el("figcaption", {}, title),
+    el("ul", { class: "bars" }, ...items.map(([label, n]) => {
+      const fill = el("span", { class: "bar-fill" });
+      fill.style.width = `${(n / max) * 100}%`;
+      return el("li", {}, el("span", { class: "bar-label" }, label),
+        el("span", { class: "bar-track", "aria-hidden": "true" }, fill),
+        el("span", { class: "bar-value" }, `${n}件`));
+    })));
+}
+
+function totals(rows, key) {
+  const sums = new Map();
+  for (const r of rows) sums.set(key(r), (sums.get(key(r)) || 0) + (r.requests || 0));
+  return [...sums].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0], "ja"));
+}
+
+async function loadUsage() {
+  const period = $("usage-period").value;
+  const body = $("usage-body");
+  const chart = $("usage-chart");
+  $("usage").setAttribute("aria-busy", "true");
+  try {
+    const data = await api(`/api/admin/usage?period=${encodeURIComponent(period)}`);
+    // Newest period first; inside a period, by department and task.
+    const rows = [...(data.rows || [])].sort((a, b) => String(b.period).localeCompare(String(a.period))
+      || String(a.department).localeCompare(String(b.department), "ja") || taskLabel(a.task).localeCompare(taskLabel(b.task), "ja"));
+    if (!rows.length) {
+      chart.replaceChildren();
+      body.replaceChildren(el("tr", {}, el("td", { colspan: "6" }, "まだ利用がありません。")));
+      return;
+    }
+    body.replaceChildren(...rows.map((r) => el("tr", { role: "row" },
+      el("td", { role: "cell", "data-label": "期間" }, periodLabel(period, r.period)),
+      el("th", { scope: "row", role: "rowheader", "data-label": "所属" }, r.department || "—"),
+      cell("用途", taskLabel(r.task)),
+      el("td", { role: "cell", class: "num", "data-label": "件数" }, String(r.requests ?? 0)),
+      el("td", { role: "cell", class: "num", "data-label": "利用者数" }, String(r.users ?? 0)),
+      el("td", { role: "cell", class: "num", "data-label": "回答できなかった件数" }, String(r.not_ok ?? 0)))));
+    const latest = rows[0].period;
+    const current = rows.filter((r) => r.period === latest);
+    const total = current.reduce((n, r) => n + (r.requests || 0), 0);
+    chart.replaceChildren(
+      el("h3", {}, `最新の期間（${periodLabel(period, latest)}）：${total}件`),
+      el("div", { class: "chart-pair" },
+        barChart("所属別の件数", totals(current, (r) => r.department || "—")),
+        barChart("用途別の件数", totals(current, (r) => taskLabel(r.task)))));
+  } catch (err) {
+    chart.replaceChildren();
+    body.replaceChildren(el("tr", {}, el("td", { colspan: "6" }, describeError(err, "利用状況を読み込めませんでした。"))));
+  } finally {
+    $("usage").removeAttribute("aria-busy");
+  }
+}
+
+$("usage-period").addEventListener("change", loadUsage);
+
 // ---------- start ----------
 
 async function init() {
+  const me = await loadMe(); // 401: off to the sign-in page
+  if (me) {
+    showUser(me);
+    if (me.role !== "admin") { showAdminOnly(); return; }
+  }
   loadDocuments();
   loadFolders();
+  loadAudit();
+  loadUsage();
   try {
     const job = await api("/api/admin/jobs/current");
     if (job.status === "running") watch(job);

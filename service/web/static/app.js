@@ -1,5 +1,12 @@
 // Staff page: ask a question or draft a council answer, and show every sentence with its sources.
 // Plain ES module, no build step: the office machines are offline.
+//
+// Security rule: text from the server or from people (document text, questions, answers, citations, reasons,
+// file names, user names, server messages) is never inserted as HTML. Build nodes with el()/createElement and
+// set text with textContent or append(string); never innerHTML, outerHTML, insertAdjacentHTML or document.write.
+// Links built from server data go through safeHref() (same-origin paths only, never javascript:).
+
+import { goToLogin, loadMe, showUser } from "./session.js";
 
 const DOC_TYPE_LABELS = {
   minutes: "会議録", ordinance: "例規・条例", guideline: "指針・計画", speech: "施政方針・演説",
@@ -24,14 +31,26 @@ const dialog = $("passage-dialog");
 let lastRequest = null; // { mode, body } of the shown result: copy and Word export use it, not the edited form
 let lastResult = null;
 let inFlight = null; // AbortController of the running request, so a new question cancels the old one
+let starterKind = null; // research | writing | draft | counter: the starter last picked, for the usage report
 
 // ---------- talking to the server ----------
 
 class ApiError extends Error {
-  constructor(status, detail) { super(`HTTP ${status}`); this.status = status; this.detail = detail; }
+  constructor(status, detail, retryAfter = null) {
+    super(`HTTP ${status}`); this.status = status; this.detail = detail; this.retryAfter = retryAfter;
+  }
 }
 
-/** fetch that throws ApiError (status 0 = no connection) with the server's `detail`. */
+/** Retry-After as whole seconds (it may be seconds or an HTTP date), or null. */
+function retryAfterSeconds(value) {
+  if (!value) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(1, Math.ceil((at - Date.now()) / 1000));
+}
+
+/** fetch that throws ApiError (status 0 = no connection) with the server's `detail`.
+ *  401 (not signed in, or the session ended) goes to the sign-in page instead. */
 async function api(path, options = {}) {
   let response;
   try {
@@ -40,10 +59,11 @@ async function api(path, options = {}) {
     if (err.name === "AbortError") throw err;
     throw new ApiError(0, null);
   }
+  if (response.status === 401) return goToLogin();
   if (!response.ok) {
     let detail = null;
     try { detail = (await response.json()).detail; } catch { /* not JSON: keep null */ }
-    throw new ApiError(response.status, detail);
+    throw new ApiError(response.status, detail, retryAfterSeconds(response.headers.get("Retry-After")));
   }
   return response;
 }
@@ -71,6 +91,10 @@ function describeError(err) {
   switch (err.status) {
     case 0: return "サーバーに接続できません。しばらくしてからもう一度お試しください。";
     case 422: return `入力を確認してください: ${detail || "入力内容に誤りがあります。"}`;
+    case 413: return "入力が大きすぎます。質問や絞り込みの条件を短くしてください。";
+    case 429: return err.retryAfter != null
+      ? `短時間に多くの質問が送られました。${err.retryAfter}秒後にもう一度お試しください。`
+      : "短時間に多くの質問が送られました。しばらくしてからもう一度お試しください。";
     case 400: return withDetail("この条件では処理できませんでした。") + llmHint;
     case 403: return withDetail("選んだ生成AIモデルは、市の方針により利用できません。") + llmHint;
     case 404: return withDetail("お探しの資料が見つかりませんでした。資料が更新された可能性があります。");
@@ -97,6 +121,17 @@ function formatDate(iso) {
   if (!m) return iso;
   const date = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
   return eraFormat ? eraFormat.format(date) : `${m[1]}年${Number(m[2])}月${Number(m[3])}日`;
+}
+
+/** A link target from server data: only same-origin paths ("/api/files/…"), never javascript: or other sites. */
+function safeHref(url) {
+  if (typeof url !== "string" || !url.startsWith("/") || url.startsWith("//") || url.startsWith("/\\")) return null;
+  try {
+    const parsed = new URL(url, location.origin);
+    return parsed.origin === location.origin ? parsed.pathname + parsed.search + parsed.hash : null;
+  } catch {
+    return null;
+  }
 }
 
 const speakerText = (c) => [c.speaker_title, c.speaker].filter(Boolean).join(" ");
@@ -161,7 +196,8 @@ function applyMode() {
 }
 
 function useStarter(button) {
-  const mode = button.dataset.kind === "draft" ? "mode-draft" : "mode-ask";
+  starterKind = button.dataset.kind;
+  const mode = starterKind === "draft" ? "mode-draft" : "mode-ask";
   $(mode).checked = true;
   applyMode();
   question.value = button.dataset.example;
@@ -191,9 +227,11 @@ function buildRequest() {
     return { problem: "期間の開始日が終了日より後になっています。" };
   }
   const model = $("model-field").hidden ? "" : $("model").value;
-  const body = { question: text, filters, composer: model ? "llm" : "extractive" };
-  if (model) body.model = model;
   const mode = currentMode();
+  // What the user is doing, for the usage report: the starter they picked, else what the mode implies.
+  const task = starterKind || (mode === "draft" ? "draft" : "research");
+  const body = { question: text, filters, composer: model ? "llm" : "extractive", task };
+  if (model) body.model = model;
   if (mode === "draft") {
     const who = $("questioner").value.trim();
     if (who) body.questioner = who;
@@ -376,8 +414,9 @@ async function openPassage(citation, from) {
     }
     const mark = quote ? el("mark", {}, quote) : null;
     $("passage-text").append(before, mark || "", after);
-    if (p.file_url) {
-      $("passage-link").href = p.page && /\.pdf$/i.test(p.source) ? `${p.file_url}#page=${p.page}` : p.file_url;
+    const fileUrl = safeHref(p.file_url);
+    if (fileUrl) {
+      $("passage-link").href = p.page && /\.pdf$/i.test(p.source) ? `${fileUrl}#page=${Number(p.page)}` : fileUrl;
       $("passage-link-row").hidden = false;
     }
     mark?.scrollIntoView({ block: "center" });
@@ -454,9 +493,21 @@ form.addEventListener("submit", (e) => { e.preventDefault(); submit(); });
 question.addEventListener("keydown", (e) => {
   if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
 });
-for (const radio of form.querySelectorAll('input[name="mode"]')) radio.addEventListener("change", applyMode);
+// Switching the mode by hand leaves the starter behind: the task then follows the mode.
+for (const radio of form.querySelectorAll('input[name="mode"]')) {
+  radio.addEventListener("change", () => { starterKind = null; applyMode(); });
+}
 for (const button of document.querySelectorAll(".starter")) button.addEventListener("click", () => useStarter(button));
 
 applyMode();
-loadModels();
-loadDocTypes();
+
+async function init() {
+  const me = await loadMe(); // 401: off to the sign-in page
+  if (me) {
+    showUser(me);
+    $("nav-admin").hidden = me.role !== "admin";
+  }
+  loadModels();
+  loadDocTypes();
+}
+init();
