@@ -160,6 +160,18 @@ class UsageSettings(BaseSettings):
     rate_limit_per_minute: int = Field(default=60, ge=0, le=100_000)  # per user; 0: no limit
     audit_retention_days: int = Field(default=365 * 3, ge=1, le=365 * 30)
     max_body_kb: int = Field(default=256, ge=4, le=65_536)  # JSON request bodies (uploads have their own limit)
+    timezone: str = "Asia/Tokyo"  # the city's days, weeks and months in the usage report
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Tokyo)") from exc
+        return value
 
 
 @dataclass(frozen=True)

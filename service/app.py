@@ -35,7 +35,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.jobs = JobRunner(settings.store.dir)
         app.state.users = UserStore(settings.store.dir) if settings.auth.mode == "on" else None
         app.state.limiter = RateLimiter(settings.usage.rate_limit_per_minute)
-        app.state.audit = AuditLog(settings.store.dir, settings.usage.audit_retention_days)
+        app.state.audit = AuditLog(settings.store.dir, settings.usage.audit_retention_days, settings.usage.timezone)
         yield
 
     app = FastAPI(title="Kotae (答え)", version=__version__, lifespan=lifespan,

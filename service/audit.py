@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events(
@@ -56,12 +57,13 @@ class Event:
 class AuditLog:
     """Append-only record of use for one store."""
 
-    def __init__(self, folder: Path, retention_days: int) -> None:
+    def __init__(self, folder: Path, retention_days: int, zone: str = "Asia/Tokyo") -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(folder / "audit.sqlite", check_same_thread=False, isolation_level=None)
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
         self.retention_days = retention_days
+        self.zone = ZoneInfo(zone)  # usage periods are the city's days, weeks and months
         self._purged_on: dt.date | None = None
         self.purge()
 
@@ -104,9 +106,14 @@ class AuditLog:
             writer.writerow(row)
         return out.getvalue()
 
+    def total(self, user: str | None = None, action: str | None = None) -> int:
+        """How many events there are (of one user or action)."""
+        where, params = _where(user, action)
+        return int(self._db.execute(f"SELECT COUNT(*) FROM events {where}", params).fetchone()[0])
+
     def usage(self, period: str = "week", since: str | None = None) -> list[dict[str, Any]]:
-        """Counts per period, department (first group, else the user's name) and task (the page's task, else the
-        action) for the DX office: what staff use the tool for, and who."""
+        """Counts per period (in the city's time zone), department (first group; 「(所属なし)」 without one) and
+        task (the page's task, else the action) for the DX office: what staff use the tool for, and who."""
         if period not in _PERIODS:
             raise ValueError(f"period must be one of {', '.join(_PERIODS)}")
         rows = self._db.execute(
@@ -115,7 +122,8 @@ class AuditLog:
         counts: dict[tuple[str, str, str], dict[str, int]] = {}
         for at, groups, user, action, task, status in rows:
             department = next(iter(json.loads(groups)), "") or "(所属なし)"
-            key = (_PERIODS[period](at), department, task or action)
+            local = dt.datetime.fromisoformat(at).astimezone(self.zone).isoformat()
+            key = (_PERIODS[period](local), department, task or action)
             bucket = counts.setdefault(key, {"requests": 0, "refused": 0, "users": 0})
             bucket["requests"] += 1
             bucket["refused"] += status != "ok"

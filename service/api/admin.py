@@ -109,10 +109,11 @@ def remove_document(source: str, request: Request, admin: AdminDep, jobs: JobsDe
 @router.get("/audit")
 def audit_events(request: Request, admin: AdminDep, limit: int = Query(100, ge=1, le=1000),
                  offset: int = Query(0, ge=0), user: str | None = None,
-                 action: str | None = None) -> dict[str, list[dict[str, object]]]:
-    """The audit log, newest first: who did what, with which composer and model, citing which sources."""
+                 action: str | None = None) -> dict[str, object]:
+    """The audit log, newest first: who did what, with which composer and model, citing which sources; `total`
+    counts the events matching the filters."""
     log: AuditLog = request.app.state.audit
-    return {"events": log.events(limit, offset, user, action)}
+    return {"events": log.events(limit, offset, user, action), "total": log.total(user, action)}
 
 
 @router.get("/audit.csv", response_class=PlainTextResponse)

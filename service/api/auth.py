@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kotae.auth import EVERYONE, LOCAL_USER, User, UserStore, parse_groups
 from kotae.settings import Settings
+from service.audit import AuditLog, Event
 from service.ratelimit import RateLimiter
 
 SESSION_COOKIE = "kotae_session"
@@ -100,10 +101,20 @@ def login(body: LoginRequest, request: Request, response: Response) -> Me:
     settings = _settings(request)
     if settings.auth.mode != "on":
         raise HTTPException(status_code=400, detail=f"sign-in is not used (KOTAE_AUTH={settings.auth.mode})")
+    limiter: RateLimiter = request.app.state.limiter
+    host = request.client.host if request.client else "?"
+    for key in (f"login:{body.name}", f"login-from:{host}"):  # guessing passwords costs time, per name and per host
+        wait = limiter.allow(key)
+        if wait is not None:
+            raise HTTPException(status_code=429, detail=f"too many sign-in attempts; try again in {math.ceil(wait)} s",
+                                headers={"Retry-After": str(math.ceil(wait))})
     users: UserStore = request.app.state.users
     user = users.check_password(body.name, body.password)
+    audit: AuditLog = request.app.state.audit
     if user is None:
+        audit.record(Event(user=body.name, groups=(), action="login", status="error: wrong user name or password"))
         raise HTTPException(status_code=401, detail="wrong user name or password")
+    audit.record(Event(user=user.name, groups=user.groups, action="login", status="ok"))
     token = users.new_session(user.name, settings.auth.session_hours)
     response.set_cookie(SESSION_COOKIE, token, max_age=int(settings.auth.session_hours * 3600), httponly=True,
                         samesite="strict", secure=request.url.scheme == "https", path="/")
