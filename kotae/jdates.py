@@ -54,7 +54,7 @@ def kanji_to_int(text: str) -> int:
 def _iso(year: int, month: int, day: int) -> str | None:
     try:
         return dt.date(year, month, day).isoformat()
-    except ValueError:
+    except (ValueError, OverflowError):  # 「平成99999999999999999999年」 is no date either
         return None
 
 

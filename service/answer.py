@@ -67,7 +67,7 @@ class Answerer:
         if generator is not None:
             searched = check_question(question, self.searcher.settings.guard)
         hits = self.passages(searched, filters)
-        terms = self.terms(searched)
+        terms = self.terms(searched, filters.access_groups if filters else None)
         if not self.can_answer(terms, hits):
             answer = refusal(candidates(hits))
             return replace(answer, model=generator.name) if generator is not None else answer
@@ -75,9 +75,9 @@ class Answerer:
             return compose_llm(question, hits, generator, self.checker, self.searcher.settings.guard)
         return compose_extractive(self.score(question, hits, terms), self.params.extractive)
 
-    def terms(self, question: str) -> QueryTerms:
-        """The question's content words weighted by rarity in the index."""
-        tokens, idf, unknown = self.searcher.term_weights(question)
+    def terms(self, question: str, access_groups: tuple[str, ...] | None = None) -> QueryTerms:
+        """The question's content words weighted by rarity among the documents `access_groups` may see."""
+        tokens, idf, unknown = self.searcher.term_weights(question, access_groups)
         return QueryTerms.of(tokens, idf, unknown)
 
     def can_answer(self, terms: QueryTerms, hits: list[Hit]) -> bool:

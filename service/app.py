@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -17,6 +18,7 @@ from service.api import admin, ask, auth, documents, draft, health, models, page
 from service.audit import AuditLog
 from service.draft import Drafter
 from service.jobs import JobRunner
+from service.limits import BodyLimit
 from service.ratelimit import RateLimiter
 from service.search import Searcher
 
@@ -41,16 +43,20 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Kotae (答え)", version=__version__, lifespan=lifespan,
                   description="Cited answers from municipal documents: search, answers and council-answer drafts.")
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        """Refuse oversized bodies before reading them (uploads have their own, larger limit)."""
-        length = request.headers.get("content-length", "")
-        limit = settings.usage.max_body_kb * 1024
-        if request.url.path == UPLOAD_PATH:
-            limit = int(settings.ingest.max_file_mb * 1_000_000 * 20) + 1_000_000  # twenty files at the maximum
-        if length.isdigit() and int(length) > limit:
-            return JSONResponse({"detail": f"the request body is larger than {limit // 1024} KB"}, status_code=413)
-        return await call_next(request)
+    def body_limit(path: str) -> int:
+        """JSON bodies are small; uploads may carry twenty files at the maximum file size."""
+        if path == UPLOAD_PATH:
+            return int(settings.ingest.max_file_mb * 1_000_000 * 20) + 1_000_000
+        return settings.usage.max_body_kb * 1024
+
+    app.add_middleware(BodyLimit, limit_for=body_limit)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        """422 with where and why, without echoing the input (it may not even be encodable: NaN, 1e999)."""
+        errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+                  for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
 
     for router in (health.router, auth.router, search.router, ask.router, draft.router, models.router,
                    documents.router, admin.router, pages.router):

@@ -6,7 +6,9 @@ imported here and nowhere else.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
+from typing import Any
 
 from docx import Document as WordDocument
 from docx.shared import Pt
@@ -25,28 +27,28 @@ def write_docx(draft: Draft, path: Path, questioner: str | None = None, stance: 
     style = doc.styles["Normal"]
     style.font.name = "游明朝"
     style.font.size = Pt(10.5)
-    doc.add_heading("答弁案", level=1)
+    _heading(doc, "答弁案", level=1)
     facts = [f"質問: {draft.question}", f"作成日: {dt.date.today().isoformat()}"]
     if questioner:
         facts.append(f"質問者: {questioner}")
     if stance:
         facts.append(f"方針: {stance}")
     for fact in facts:
-        doc.add_paragraph(fact)
-    doc.add_paragraph().add_run(VERIFY_NOTE).italic = True
-    doc.add_heading("本文", level=2)
-    doc.add_paragraph(draft.opening)
+        _paragraph(doc, fact)
+    _paragraph(doc).add_run(VERIFY_NOTE).italic = True
+    _heading(doc, "本文", level=2)
+    _paragraph(doc, draft.opening)
     for section in draft.sections:
-        doc.add_paragraph(f"【{section.heading}】")
-        doc.add_paragraph("\u3000" + section_body(section, draft.closing))
-    doc.add_heading("出典", level=2)
+        _paragraph(doc, f"【{section.heading}】")
+        _paragraph(doc, "\u3000" + section_body(section, draft.closing))
+    _heading(doc, "出典", level=2)
     if not draft.citations:
-        doc.add_paragraph("（引用なし）")
+        _paragraph(doc, "（引用なし）")
     for c in draft.citations:
         _source(doc, c)
-    doc.add_heading("これまでの答弁", level=2)
+    _heading(doc, "これまでの答弁", level=2)
     if not draft.past_answers:
-        doc.add_paragraph("（見つかりませんでした）")
+        _paragraph(doc, "（見つかりませんでした）")
     for c in draft.past_answers:
         _source(doc, c)
     doc.save(str(path))
@@ -70,7 +72,23 @@ def describe(c: Citation) -> str:
     return f"[{c.n}] " + "、".join(p for p in parts if p)
 
 
-def _source(doc: object, c: Citation) -> None:
-    doc.add_paragraph(describe(c))  # type: ignore[attr-defined]
-    quote = doc.add_paragraph("「" + " ".join(c.quote.split()) + "」")  # type: ignore[attr-defined]
+def _source(doc: Any, c: Citation) -> None:
+    _paragraph(doc, describe(c))
+    quote = _paragraph(doc, "「" + " ".join(c.quote.split()) + "」")
     quote.paragraph_format.left_indent = Pt(21)
+
+
+# XML 1.0 has no place for most control characters (a form feed pasted from a PDF); Word files are XML.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_safe(text: str) -> str:
+    return _NOT_XML.sub(" ", text)
+
+
+def _paragraph(doc: Any, text: str = "") -> Any:
+    return doc.add_paragraph(_xml_safe(text))
+
+
+def _heading(doc: Any, text: str, level: int) -> Any:
+    return doc.add_heading(_xml_safe(text), level=level)

@@ -105,7 +105,7 @@ class Drafter:
         if generator is not None:
             check_question(question, self.answerer.searcher.settings.guard)
         hits = self._passages(question, filters or Filters())
-        terms = self.answerer.terms(question)
+        terms = self.answerer.terms(question, (filters or Filters()).access_groups)
         scored = self.answerer.score(question, hits, terms)
         ranked = sorted(scored, key=lambda s: s.score, reverse=True)
         opening = opening_line(questioner)

@@ -88,13 +88,17 @@ class Searcher:
         visible = view.mask(Filters(access_groups=access_groups))
         return sorted({view.doc_type[i] for i in np.unique(view.doc_type_of[visible])})
 
-    def term_weights(self, text: str) -> tuple[list[str], dict[str, float], set[str]]:
-        """The Sudachi tokens of `text`, the IDF of each in the index served (rare words weigh most) and the
-        ones no chunk holds."""
+    def term_weights(self, text: str, access_groups: tuple[str, ...] | None = None
+                     ) -> tuple[list[str], dict[str, float], set[str]]:
+        """The Sudachi tokens of `text`, the IDF of each (rare words weigh most) and the ones no chunk holds —
+        among the chunks `access_groups` may see, so no statistic reveals a word of a hidden document."""
         tokens = self.tokenizer.tokenize(text)
         unique = list(dict.fromkeys(tokens))
-        lexical_index = self._snapshot.lexical
-        return tokens, lexical_index.idf(unique), set(unique) - lexical_index.known(unique)
+        snap = self._snapshot
+        visible = None if access_groups is None else snap.view.mask(Filters(access_groups=access_groups))
+        frequencies, n = snap.lexical.document_frequencies(unique, visible)
+        idf = {t: float(np.log(1 + (n - df + 0.5) / (df + 0.5))) for t, df in frequencies.items()}
+        return tokens, idf, {t for t, df in frequencies.items() if df == 0}
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, method: str = "default") -> list[Hit]:
         """The `k` best committed chunks for `query` passing `filters`, best first."""

@@ -37,22 +37,25 @@ class LexicalIndex:
             return np.zeros(len(self.chunk_ids), dtype=np.float32)
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
 
-    def known(self, tokens: list[str]) -> set[str]:
-        """The tokens at least one chunk holds."""
-        vocab: dict[str, int] = self._retriever.vocab_dict if self.chunk_ids else {}
-        return {t for t in tokens if t in vocab}
-
-    def idf(self, tokens: list[str]) -> dict[str, float]:
-        """BM25 inverse document frequency of each token (a token no chunk has gets the highest value)."""
-        n = len(self.chunk_ids)
-        vocab: dict[str, int] = self._retriever.vocab_dict if n else {}
-        indptr: Any = self._retriever.scores["indptr"] if n else None
-        out: dict[str, float] = {}
+    def document_frequencies(self, tokens: list[str], visible: npt.NDArray[np.bool_] | None = None
+                             ) -> tuple[dict[str, int], int]:
+        """How many chunks hold each token, and how many chunks there are — counting only the `visible` ones
+        (a mask aligned with `chunk_ids`), so a user's statistics never reflect documents they may not see."""
+        n = len(self.chunk_ids) if visible is None else int(visible.sum())
+        if not self.chunk_ids:
+            return dict.fromkeys(tokens, 0), n
+        vocab: dict[str, int] = self._retriever.vocab_dict
+        indptr: Any = self._retriever.scores["indptr"]
+        rows_of: Any = self._retriever.scores["indices"]
+        frequencies: dict[str, int] = {}
         for token in tokens:
             column = vocab.get(token)
-            df = int(indptr[column + 1] - indptr[column]) if column is not None else 0
-            out[token] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
-        return out
+            if column is None:
+                frequencies[token] = 0
+                continue
+            rows = rows_of[indptr[column]:indptr[column + 1]]
+            frequencies[token] = len(rows) if visible is None else int(visible[rows].sum())
+        return frequencies, n
 
 
 def build(catalog: Catalog) -> LexicalIndex:

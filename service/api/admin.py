@@ -6,6 +6,7 @@ Jobs run the writer side in a child process (`service/jobs.py`); these routes on
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -135,6 +136,8 @@ def usage(request: Request, admin: AdminDep, period: str = Query("week", pattern
 def _refusal(name: str, limit: int, size: int | None) -> str | None:
     if not name or name in (".", "..") or name.startswith("."):
         return "the file name is empty or hidden"
+    if any(ord(ch) < 32 or ch == "\x7f" for ch in name) or len(name.encode("utf-8")) > 200:
+        return "the file name has control characters or is longer than 200 bytes"
     if Path(name).suffix.lower() not in DOCUMENT_SUFFIXES:
         return f"unsupported file type '{Path(name).suffix or '(none)'}' (supported: {' '.join(DOCUMENT_SUFFIXES)})"
     if size is not None and size > limit:
@@ -157,6 +160,7 @@ async def _save(item: UploadFile, target: Path, limit: int) -> str | None:
             raise ValueError("the file is empty")
         os.replace(temporary, target)
     except (OSError, ValueError) as exc:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
         return str(exc) if isinstance(exc, ValueError) else f"could not be saved: {exc.strerror or exc}"
     return None

@@ -32,10 +32,10 @@ def current_user(request: Request) -> User | None:
         return LOCAL_USER
     if auth.mode == "header":
         host = request.client.host if request.client else ""
-        name = request.headers.get(auth.header_user, "").strip()
+        name = _header(request, auth.header_user)
         if host not in auth.trusted_proxies or not name:
             return None
-        groups = tuple(parse_groups(request.headers.get(auth.header_groups, "")))
+        groups = tuple(parse_groups(_header(request, auth.header_groups)))
         return User(name, "admin" if auth.admin_group in groups else "staff", groups)
     users: UserStore = request.app.state.users
     header = request.headers.get("authorization", "")
@@ -43,6 +43,16 @@ def current_user(request: Request) -> User | None:
         return users.by_token(header[7:].strip())
     cookie = request.cookies.get(SESSION_COOKIE)
     return users.by_session(cookie) if cookie else None
+
+
+def _header(request: Request, name: str) -> str:
+    """A header as the proxy wrote it: HTTP carries bytes, Starlette reads them as latin-1, proxies send UTF-8
+    (人事課); undo the latin-1 reading when the bytes are UTF-8."""
+    raw = request.headers.get(name, "")
+    try:
+        return raw.encode("latin-1").decode("utf-8").strip()
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return raw.strip()
 
 
 def require_user(request: Request) -> User:

@@ -71,7 +71,10 @@ def original_file(source: str, user: UserDep, searcher: SearcherDep) -> FileResp
     media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if media_type.startswith("text/"):
         media_type += "; charset=utf-8" if _is_utf8(path) else "; charset=shift_jis"
-    return FileResponse(path, media_type=media_type, content_disposition_type="inline", filename=path.name)
+    # A document is data: an HTML original must not run scripts in Kotae's origin with the user's session.
+    headers = {"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"}
+    return FileResponse(path, media_type=media_type, content_disposition_type="inline", filename=path.name,
+                        headers=headers)
 
 
 def _is_utf8(path: Path) -> bool:
