@@ -29,7 +29,7 @@ class Job:
 
     id: str
     kind: str  # ingest | remove
-    status: str = "running"  # running | done | failed
+    status: str = "running"  # running | done | failed | cancelled
     files_total: int = 0
     files_done: int = 0
     chunks: int = 0
@@ -52,6 +52,8 @@ class JobRunner:
         self.store_dir = store_dir
         self._lock = threading.Lock()
         self._job: Job | None = None
+        self._process: subprocess.Popen[str] | None = None
+        self._cancelled = False
 
     def current(self) -> Job | None:
         """The running or last finished job (None before the first)."""
@@ -74,8 +76,20 @@ class JobRunner:
             process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                        encoding="utf-8", errors="replace")
             self._job = job
+            self._process = process
+            self._cancelled = False
         threading.Thread(target=self._follow, args=(job, process), daemon=True, name=f"job-{job.id}").start()
         return job
+
+    def cancel(self) -> Job | None:
+        """Stop the running job. The writer is crash-safe: what it had not committed is invisible to searches and
+        removed by the next run, so the index stays as it was before the job (or as far as it had committed)."""
+        with self._lock:
+            if self._job is None or self._job.status != "running" or self._process is None:
+                return None
+            self._cancelled = True
+            self._process.terminate()
+            return self._job
 
     def _follow(self, job: Job, process: subprocess.Popen[str]) -> None:
         """Update `job` from the child's progress lines until it exits, then record the summary or the error."""
@@ -106,7 +120,10 @@ class JobRunner:
         job.summary = _event(output.strip().splitlines()[-1]) if output.strip() else None
         job.current = None
         job.eta_s = 0.0 if code in (0, 1) else None
-        if code in (0, 1) and job.summary is not None:  # 1: some files failed; they are listed in the summary
+        if self._cancelled:
+            job.status = "cancelled"
+            job.error = "cancelled by an admin; documents it had not committed are unchanged"
+        elif code in (0, 1) and job.summary is not None:  # 1: some files failed; they are listed in the summary
             job.status = "done"
         else:
             job.status = "failed"

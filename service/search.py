@@ -4,6 +4,7 @@ ingestion commits a new catalogue generation, and ranks chunks with `retrieval.r
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from kotae.embedders import Embedder, embedder_key, load_embedder
+from kotae.errors import StoreError
 from kotae.index import lexical
 from kotae.index.catalog import Catalog
 from kotae.index.store import StorePaths, check_embedder, open_catalog
@@ -24,6 +26,7 @@ from service.index_view import IndexView, build_view
 from service.retrieval import METHODS, RetrievalParams, drop_near_duplicates, rank, top_positions
 
 __all__ = ["Filters", "Searcher", "parse_filters"]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -150,12 +153,27 @@ class Searcher:
                cosine: dict[int, float]) -> list[int]:
         """Positions of the `n` nearest committed chunks by cosine (vectors of uncommitted writes never show)."""
         positions: list[int] = []
-        for chunk_id, similarity in snap.vectors.query(vector, n, where):
+        for chunk_id, similarity in self._query_vectors(snap, vector, n, where):
             pos = snap.view.position.get(chunk_id)
             if pos is not None:
                 positions.append(pos)
                 cosine[pos] = similarity
         return positions
+
+    def _query_vectors(self, snap: _Snapshot, vector: Any, n: int,
+                       where: dict[str, Any] | None) -> list[tuple[str, float]]:
+        """Chroma's nearest neighbours. Embedded Chroma can fail while another process (an ingestion) writes the
+        same folder: then a fresh client is tried once, and if that fails too this query is answered from the
+        lexical index alone rather than not at all."""
+        try:
+            return snap.vectors.query(vector, n, where)
+        except StoreError as first:
+            try:
+                snap.vectors = VectorStore(self.paths.chroma, self.embedder.name, self.embedder.dim, fresh=True)
+                return snap.vectors.query(vector, n, where)
+            except StoreError:
+                log.warning("dense search unavailable for this query (%s); answering from BM25 alone", first)
+                return []
 
     def _add_candidates_if_sparse(self, snap: _Snapshot, vector: Any, nearest: list[int], mask: Any,
                                   filters: Filters, role: str | None, params: RetrievalParams,

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from kotae.embedders import Vectors
+from kotae.errors import StoreError
 from kotae.types import Chunk
 
 COLLECTION = "kotae_chunks"
@@ -86,10 +87,14 @@ class VectorStore:
             self._collection.delete(ids=chunk_ids[i : i + _BATCH])
 
     def query(self, vector: Vectors, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
-        """The `k` nearest chunk ids with cosine similarity, optionally filtered by metadata."""
-        got = self._collection.query(
-            query_embeddings=vector.reshape(1, -1), n_results=k, where=where or None, include=["distances"]
-        )
+        """The `k` nearest chunk ids with cosine similarity, optionally filtered by metadata. Raises
+        `StoreError` when Chroma fails (e.g. while another process is writing the same folder)."""
+        try:
+            got = self._collection.query(
+                query_embeddings=vector.reshape(1, -1), n_results=k, where=where or None, include=["distances"]
+            )
+        except Exception as exc:  # chromadb raises its own internal errors; callers need one kind
+            raise StoreError(f"vector query failed: {type(exc).__name__}: {exc}") from exc
         return [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0], strict=True)]
 
 

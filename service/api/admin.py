@@ -84,6 +84,16 @@ def start_ingest(request: Request, admin: AdminDep, jobs: JobsDep) -> JobOut:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
 
 
+@router.post("/jobs/current/cancel")
+def cancel_job(request: Request, admin: AdminDep, jobs: JobsDep) -> JobOut:
+    """Stop the running job; the index keeps what was committed (409 when no job is running)."""
+    job = jobs.cancel()
+    if job is None:
+        raise HTTPException(status_code=409, detail="no job is running")
+    record(request, admin, "admin.cancel", "ok")
+    return JobOut(**job.as_dict())
+
+
 @router.get("/jobs/current")
 def current_job(admin: AdminDep, jobs: JobsDep) -> JobOut:
     """The running job, or the last one (404 before the first since start-up)."""

@@ -282,7 +282,7 @@ class JobOut(BaseModel):
 
     id: str
     kind: str
-    status: Literal["running", "done", "failed"]
+    status: Literal["running", "done", "failed", "cancelled"]
     files_total: int
     files_done: int
     chunks: int
