@@ -161,6 +161,7 @@ class UsageSettings(BaseSettings):
     audit_retention_days: int = Field(default=365 * 3, ge=1, le=365 * 30)
     max_body_kb: int = Field(default=256, ge=4, le=65_536)  # JSON request bodies (uploads have their own limit)
     timezone: str = "Asia/Tokyo"  # the city's days, weeks and months in the usage report
+    compute_slots: int = Field(default=0, ge=0, le=256)  # searches/answers at once; 0: one per CPU core
 
     @field_validator("timezone")
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -37,6 +39,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.jobs = JobRunner(settings.store.dir)
         app.state.users = UserStore(settings.store.dir) if settings.auth.mode == "on" else None
         app.state.limiter = RateLimiter(settings.usage.rate_limit_per_minute)
+        app.state.compute_slots = threading.BoundedSemaphore(settings.usage.compute_slots or os.cpu_count() or 2)
         app.state.audit = AuditLog(settings.store.dir, settings.usage.audit_retention_days, settings.usage.timezone)
         yield
 

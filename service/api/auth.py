@@ -6,6 +6,8 @@ non-admins); `POST /api/login`, `POST /api/logout` and `GET /api/me` are here.""
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -64,15 +66,18 @@ def require_user(request: Request) -> User:
     return user
 
 
-def require_user_within_rate(request: Request, user: Annotated[User, Depends(require_user)]) -> User:
+def require_user_within_rate(request: Request, user: Annotated[User, Depends(require_user)]) -> Iterator[User]:
     """The signed-in user, for the routes that search and compose (the expensive ones); 429 with Retry-After
-    when they exceed KOTAE_RATE_LIMIT_PER_MINUTE."""
+    when they exceed KOTAE_RATE_LIMIT_PER_MINUTE. The route then runs when one of the machine's cores is free:
+    more CPU-bound requests at once than cores only makes every one of them slower (measured, README)."""
     limiter: RateLimiter = request.app.state.limiter
     wait = limiter.allow(user.name)
     if wait is not None:
         raise HTTPException(status_code=429, detail=f"too many requests; try again in {math.ceil(wait)} s",
                             headers={"Retry-After": str(math.ceil(wait))})
-    return user
+    slots: threading.BoundedSemaphore = request.app.state.compute_slots
+    with slots:
+        yield user
 
 
 def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
