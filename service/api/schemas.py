@@ -68,8 +68,8 @@ class SearchResponse(BaseModel):
     hits: list[HitOut]
 
 
-class AskRequest(BaseModel):
-    """POST /api/ask."""
+class ComposeRequest(BaseModel):
+    """What asking and drafting share: the question, filters, which composer (and model), and the task."""
 
     model_config = ConfigDict(extra="forbid")
     question: str = Field(min_length=1, max_length=2000, description="the question, in Japanese",
@@ -87,6 +87,10 @@ class AskRequest(BaseModel):
         if not any(ch.isalnum() for ch in value):
             raise ValueError("question has no words")
         return value
+
+
+class AskRequest(ComposeRequest):
+    """POST /api/ask."""
 
 
 class CitationOut(BaseModel):
@@ -151,27 +155,11 @@ class AskResponse(BaseModel):
                    closest=[CitationOut.from_citation(c) for c in a.closest], model=a.model, guard=a.guard or None)
 
 
-class DraftRequest(BaseModel):
-    """POST /api/draft and /api/draft/docx."""
+class DraftRequest(ComposeRequest):
+    """POST /api/draft and /api/draft/docx: `question` is the member's question (通告の要旨)."""
 
-    model_config = ConfigDict(extra="forbid")
-    question: str = Field(min_length=1, max_length=2000, description="the member's question (通告の要旨)",
-                          examples=["生成AIの全庁導入の進め方について"])
     questioner: str | None = Field(default=None, max_length=100, description="the member's name, for the opening")
     stance: Literal["推進", "検討", "慎重"] = Field(default="検討", description="the line the answer takes")
-    filters: dict[str, Any] = Field(default_factory=dict, description="as for /api/search")
-    composer: Literal["extractive", "llm"] = Field(
-        default="extractive", description="extractive: the sources' own sentences (offline); llm: a configured model")
-    model: str | None = Field(default=None, max_length=200,
-                              description="for composer=llm: a configured model name (default: the first one)")
-    task: Task | None = Field(default=None, description="what the user is doing, for the usage report")
-
-    @field_validator("question")
-    @classmethod
-    def _has_words(cls, value: str) -> str:
-        if not any(ch.isalnum() for ch in value):
-            raise ValueError("question has no words")
-        return value
 
 
 class DraftSectionOut(BaseModel):
