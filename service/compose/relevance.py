@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from kotae.embedders import normalise_rows
 from kotae.jtext import SudachiTokenizer, normalize
 from service.compose.sentences import Candidate
 
@@ -119,8 +120,8 @@ def score_candidates(cands: list[Candidate], terms: QueryTerms, question_vector:
     weights = weights or RelevanceWeights()
     if not cands:
         return []
-    vectors = _unit(embed([c.display for c in cands]))
-    dense = vectors @ _unit(question_vector.reshape(1, -1))[0]
+    vectors = normalise_rows(embed([c.display for c in cands]))
+    dense = vectors @ normalise_rows(question_vector)[0]
     best_hit = max(c.hit.score for c in cands) or 1.0
     out: list[Scored] = []
     for cand, cosine in zip(cands, dense, strict=True):
@@ -132,7 +133,3 @@ def score_candidates(cands: list[Candidate], terms: QueryTerms, question_vector:
         out.append(Scored(cand, coverage, float(cosine), prior, score))
     return out
 
-
-def _unit(vectors: Vectors) -> Vectors:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return np.asarray(vectors / np.where(norms == 0, 1, norms), dtype=np.float32)

@@ -16,8 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-import numpy as np
-
+from kotae.embedders import normalise_rows
 from kotae.jnumbers import numbers_in
 from kotae.jtext import SudachiTokenizer, normalize, prose_sentence_spans
 from kotae.types import Chunk
@@ -65,7 +64,7 @@ class SupportChecker:
         novel, novel_share = self.novel_words(sentence, source_text)
         wording = max(containment(sentence, text) for text in _windows(pieces))
         vectors = self.embed([sentence, *(c.text[s:e] for c, s, e in pieces)])
-        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+        vectors = normalise_rows(vectors)
         cosines = vectors[1:] @ vectors[0]
         meaning = float(cosines.max())
         spans: dict[str, tuple[int, int]] = {}
