@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eval.dataset import Question
+from eval.metrics import percentile
 from eval.runner import matches
 from kotae.types import Answer, Citation
 from service.answer import Answerer
@@ -137,7 +138,7 @@ def evaluate_answers(questions: Sequence[Question], answerer: Answerer, drafter:
         "draft recall": statistics.mean(draft_recall) if draft_recall else float("nan"),
         "refusal rate": refused / len(unanswerable) if unanswerable else float("nan"),
         "p50 ms": statistics.median(latencies) if latencies else 0.0,
-        "p95 ms": sorted(latencies)[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))] if latencies else 0.0,
+        "p95 ms": percentile(latencies, 95),
     }
     return AnswerEval(metrics, per_question)
 

@@ -15,14 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from eval.metrics import percentile
+
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 FOLDERS = ("minutes", "pdf", "reiki", "speeches")
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """The nearest-rank percentile of `values` (ms)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def bench(store: Path, questions: list[str]) -> dict[str, float]:

@@ -22,13 +22,9 @@ from pathlib import Path
 
 import httpx
 
+from eval.metrics import percentile
+
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest-rank percentile (ms)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))] if ordered else 0.0
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -68,3 +68,11 @@ def ndcg_at(hits: Sequence[Retrieved], gold: Sequence[Span], k: int = 10) -> flo
             dcg += 1.0 / math.log2(i + 2)
     ideal = sum(1.0 / math.log2(i + 2) for i in range(min(len(gold), k)))
     return dcg / ideal if ideal else 0.0
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile (0.0 for no values): the latency figures of the evaluation and benchmarks."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]

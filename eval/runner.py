@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from eval.dataset import Question, Span
-from eval.metrics import Retrieved, first_relevant_rank, ndcg_at, recall_at, reciprocal_rank
+from eval.metrics import Retrieved, first_relevant_rank, ndcg_at, percentile, recall_at, reciprocal_rank
 from kotae.errors import KotaeError
 from service.filters import Filters
 from service.retrieval import METHODS
@@ -90,7 +90,7 @@ def evaluate(questions: Sequence[Question], search: SearchFn, method: str, form:
         "strict R@5": _mean(recall_at(r, 5) for r in strict_ranks) if strict_ranks else math.nan,
         "strict MRR@10": _mean(reciprocal_rank(r, 10) for r in strict_ranks) if strict_ranks else math.nan,
         "p50 ms": statistics.median(latencies) if latencies else 0.0,
-        "p95 ms": _percentile(latencies, 95),
+        "p95 ms": percentile(latencies, 95),
     }
     return MethodResult(method, form, metrics, per_query)
 
@@ -123,10 +123,3 @@ def _mean(values: Iterable[float]) -> float:
     items = list(values)
     return float(statistics.mean(items)) if items else 0.0
 
-
-def _percentile(values: Sequence[float], pct: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))
-    return ordered[index]
