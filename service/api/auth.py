@@ -66,6 +66,13 @@ def require_user(request: Request) -> User:
     return user
 
 
+def too_many(what: str, wait: float) -> HTTPException:
+    """429 with the seconds to wait, in the detail and in Retry-After."""
+    seconds = math.ceil(wait)
+    return HTTPException(status_code=429, detail=f"too many {what}; try again in {seconds} s",
+                         headers={"Retry-After": str(seconds)})
+
+
 def require_user_within_rate(request: Request, user: Annotated[User, Depends(require_user)]) -> Iterator[User]:
     """The signed-in user, for the routes that search and compose (the expensive ones); 429 with Retry-After
     when they exceed KOTAE_RATE_LIMIT_PER_MINUTE. The route then runs when one of the machine's cores is free:
@@ -73,8 +80,7 @@ def require_user_within_rate(request: Request, user: Annotated[User, Depends(req
     limiter: RateLimiter = request.app.state.limiter
     wait = limiter.allow(user.name)
     if wait is not None:
-        raise HTTPException(status_code=429, detail=f"too many requests; try again in {math.ceil(wait)} s",
-                            headers={"Retry-After": str(math.ceil(wait))})
+        raise too_many("requests", wait)
     slots: threading.BoundedSemaphore = request.app.state.compute_slots
     with slots:
         yield user
@@ -121,8 +127,7 @@ def login(body: LoginRequest, request: Request, response: Response) -> Me:
     for key in (f"login:{body.name}", f"login-from:{host}"):  # guessing passwords costs time, per name and per host
         wait = limiter.allow(key)
         if wait is not None:
-            raise HTTPException(status_code=429, detail=f"too many sign-in attempts; try again in {math.ceil(wait)} s",
-                                headers={"Retry-After": str(math.ceil(wait))})
+            raise too_many("sign-in attempts", wait)
     users: UserStore = request.app.state.users
     user = users.check_password(body.name, body.password)
     audit: AuditLog = request.app.state.audit

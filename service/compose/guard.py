@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kotae.errors import KotaeError
-from kotae.pii import describe, find_personal_info, mask
+from kotae.pii import Finding, describe, find_personal_info, mask
 from kotae.settings import GuardSettings
 from kotae.types import Hit
 
@@ -32,14 +32,22 @@ def _unchanged(text: str) -> str:
     return text
 
 
+def _question_findings(question: str, settings: GuardSettings) -> list[Finding]:
+    """What the guard finds in the question; raises `PersonalInfoBlocked` when it blocks them."""
+    if settings.question == "off":
+        return []
+    found = find_personal_info(question)
+    if found and settings.question == "block":
+        raise PersonalInfoBlocked(f"the question contains personal information ({describe(found)}); it was not "
+                                  "sent to the model. Remove it, or use the extractive composer")
+    return found
+
+
 def check_question(question: str, settings: GuardSettings) -> str:
     """Refuse at once, before any search, a question the guard blocks (the user learns why straight away).
     Returns the question to search with: without the personal information the model will not see either."""
-    guard(question, [], settings)
-    if settings.question == "off":
-        return question
     text = question
-    for finding in reversed(find_personal_info(question)):
+    for finding in reversed(_question_findings(question, settings)):
         text = text[:finding.start] + " " + text[finding.end:]
     return text
 
@@ -47,14 +55,10 @@ def check_question(question: str, settings: GuardSettings) -> str:
 def guard(question: str, hits: list[Hit], settings: GuardSettings) -> Guarded:
     """Apply the guard to a question and its passages; raises `PersonalInfoBlocked` to block."""
     notes: list[str] = []
-    if settings.question != "off":
-        found = find_personal_info(question)
-        if found and settings.question == "block":
-            raise PersonalInfoBlocked(f"the question contains personal information ({describe(found)}); it was not "
-                                      "sent to the model. Remove it, or use the extractive composer")
-        if found:
-            question = mask(question, found)
-            notes.append(f"質問の{describe(found)}を伏せて送信")
+    found = _question_findings(question, settings)
+    if found:
+        question = mask(question, found)
+        notes.append(f"質問の{describe(found)}を伏せて送信")
     redact: Callable[[str], str] = _unchanged
     if settings.sources != "off":
         found = [f for h in hits for f in find_personal_info(h.chunk.text)]
