@@ -122,6 +122,11 @@ class Catalog:
         rows = self._db.execute("SELECT * FROM documents").fetchall()
         return {row[0]: _document(row) for row in rows}
 
+    def document(self, source: str) -> DocumentRecord | None:
+        """One committed document, or None."""
+        row = self._db.execute("SELECT * FROM documents WHERE source = ?", (source,)).fetchone()
+        return _document(row) if row else None
+
     def chunk_ids_of(self, source: str) -> list[str]:
         """The committed chunk ids of one document."""
         return [r[0] for r in self._db.execute("SELECT chunk_id FROM chunks WHERE source=?", (source,))]

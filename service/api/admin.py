@@ -107,7 +107,7 @@ def current_job(admin: AdminDep, jobs: JobsDep) -> JobOut:
 def remove_document(source: str, request: Request, admin: AdminDep, jobs: JobsDep,
                     searcher: SearcherDep) -> JobOut:
     """Remove a document from the index and from later runs (an uploaded copy is deleted)."""
-    if source not in searcher.catalog.documents():
+    if searcher.catalog.document(source) is None:
         raise HTTPException(status_code=404, detail=f"{source}: not an indexed document")
     try:
         job = jobs.remove([source])

@@ -48,7 +48,7 @@ def passage(chunk_id: str, user: UserDep, searcher: SearcherDep) -> PassageOut:
     chunk = searcher.catalog.chunks([chunk_id]).get(chunk_id)
     if chunk is None or not can_see(user, chunk.access_groups):  # the same answer: nothing is revealed
         raise HTTPException(status_code=404, detail=f"passage {chunk_id} is not in the index (re-ingested since?)")
-    record = searcher.catalog.documents().get(chunk.source)
+    record = searcher.catalog.document(chunk.source)
     file_url = None
     if record is not None and (Path(record.root) / chunk.source).is_file():
         file_url = "/api/files/" + quote(chunk.source)
@@ -61,7 +61,7 @@ def passage(chunk_id: str, user: UserDep, searcher: SearcherDep) -> PassageOut:
 @router.get("/files/{source:path}", response_class=FileResponse)
 def original_file(source: str, user: UserDep, searcher: SearcherDep) -> FileResponse:
     """The original file of an indexed document (only indexed sources are served, from their own folder)."""
-    record = searcher.catalog.documents().get(source)
+    record = searcher.catalog.document(source)
     if record is None or not can_see(user, record.access_groups):
         raise HTTPException(status_code=404, detail=f"{source}: not an indexed document")
     root = Path(record.root).resolve()
