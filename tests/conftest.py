@@ -1,10 +1,15 @@
-"""Shared fixtures: where the real public data lives, and skipping cleanly when it is absent."""
+"""Shared fixtures: the sample corpus indexed once for the run, where the real public data lives, and skipping
+cleanly when it is absent."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from kotae_env import clear_kotae_env
+
+from ingest.pipeline import run_ingest
+from kotae.settings import load_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -17,3 +22,15 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "README.md").is_file():
         pytest.skip(f"real data not found at {SHARED_DATA} (clone the project beside ../shared to run this)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def corpus_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`corpus/` ingested once for the whole run, on default settings. Tests that use it only read the index
+    (an app started on it may add its audit log beside it); tests that change documents build their own."""
+    path = tmp_path_factory.mktemp("corpus") / "store"
+    with pytest.MonkeyPatch.context() as mp:
+        clear_kotae_env(mp)
+        summary = run_ingest([CORPUS], load_settings(path))
+    assert summary.failed == [] and summary.documents == 6, summary
+    return path

@@ -21,7 +21,6 @@ from cli.main import main as kotae_main
 from eval.dataset import load_questions
 from eval.refusal_sweep import COVERAGE_GRID, UNKNOWN_GRID, measure, sweep
 from ingest.loaders.text_file import decode_japanese
-from ingest.pipeline import run_ingest
 from kotae.errors import PolicyError
 from kotae.jnumbers import numbers_in
 from kotae.jtext import prose_sentence_spans
@@ -69,14 +68,9 @@ def _no_kotae_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`corpus/` ingested once; tests only read it."""
-    path = tmp_path_factory.mktemp("answers") / "store"
-    with pytest.MonkeyPatch.context() as mp:
-        clear_kotae_env(mp)
-        summary = run_ingest([CORPUS], load_settings(path))
-    assert summary.failed == [] and summary.documents == len(SOURCES), summary
-    return path
+def store(corpus_store: Path) -> Path:
+    """`corpus/` ingested once for the run; tests only read it."""
+    return corpus_store
 
 
 @pytest.fixture(scope="module")

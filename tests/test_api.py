@@ -21,7 +21,6 @@ import pytest
 from fastapi.testclient import TestClient
 from kotae_env import clear_kotae_env
 
-from ingest.pipeline import run_ingest
 from kotae.settings import load_settings
 from service.app import create_app
 
@@ -41,14 +40,9 @@ def _no_kotae_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`corpus/` ingested once; tests only read it."""
-    path = tmp_path_factory.mktemp("api") / "store"
-    with pytest.MonkeyPatch.context() as mp:
-        clear_kotae_env(mp)
-        summary = run_ingest([CORPUS], load_settings(path))
-    assert summary.failed == [] and summary.documents == 6, summary
-    return path
+def store(corpus_store: Path) -> Path:
+    """`corpus/` ingested once for the run; tests only read it."""
+    return corpus_store
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,6 @@ from kotae_env import clear_kotae_env
 
 from cli.main import main as kotae_main
 from ingest.loaders.text_file import decode_japanese
-from ingest.pipeline import run_ingest
 from kotae.settings import load_settings
 from kotae.types import Citation
 from service.answer import Answerer
@@ -50,14 +49,9 @@ def _no_kotae_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`corpus/` ingested once; tests only read it."""
-    path = tmp_path_factory.mktemp("draft") / "store"
-    with pytest.MonkeyPatch.context() as mp:
-        clear_kotae_env(mp)
-        summary = run_ingest([CORPUS], load_settings(path))
-    assert summary.failed == [] and summary.documents == 6, summary
-    return path
+def store(corpus_store: Path) -> Path:
+    """`corpus/` ingested once for the run; tests only read it."""
+    return corpus_store
 
 
 @pytest.fixture(scope="module")

@@ -99,9 +99,9 @@ def _ingest(folder: Path, store: Path, documents: int) -> Path:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`corpus/` ingested once; tests only read it."""
-    return _ingest(CORPUS, tmp_path_factory.mktemp("llm") / "store", 6)
+def store(corpus_store: Path) -> Path:
+    """`corpus/` ingested once for the run; tests only read it."""
+    return corpus_store
 
 
 @pytest.fixture(scope="module")
