@@ -97,6 +97,17 @@ def is_heading(sentence: str) -> bool:
     return len(text) < _HEADING_CHARS and not text.endswith(("。", "！", "？", "」", "）", ")"))
 
 
+def trusted_spans(text: str) -> list[tuple[int, int]]:
+    """The text's sentences before the first one that addresses an AI with an order: the order and whatever
+    follows it (the planted answer, a forged 「質問:」) are the attack, never an answer or its support."""
+    spans: list[tuple[int, int]] = []
+    for s, e in prose_sentence_spans(text):
+        if is_instruction(text[s:e]):
+            break
+        spans.append((s, e))
+    return spans
+
+
 def candidates(hits: list[Hit]) -> list[Candidate]:
     """The quotable sentences of `hits`, in hit order; chair and clerk turns are procedure and are skipped."""
     out: list[Candidate] = []
@@ -104,9 +115,7 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
         chunk = hit.chunk
         if chunk.speaker_role in ("chair", "other"):
             continue
-        for position, (s, e) in enumerate(prose_sentence_spans(chunk.text)):
-            if is_instruction(chunk.text[s:e]):
-                break  # an order to an AI and what follows it are a planted attack, never an answer
+        for position, (s, e) in enumerate(trusted_spans(chunk.text)):
             sentence_end, e = e, _with_list(chunk.text, s, e)
             quote = chunk.text[s:e]
             if not _MIN_CHARS <= len(quote) <= _MAX_CHARS or is_formulaic(quote) or is_heading(quote):

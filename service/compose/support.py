@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from kotae.embedders import normalise_rows
 from kotae.jnumbers import numbers_in
-from kotae.jtext import SudachiTokenizer, normalize, prose_sentence_spans
+from kotae.jtext import SudachiTokenizer, normalize
 from kotae.types import Chunk
 from service.compose.relevance import GENERIC_WORDS, EmbedFn
-from service.compose.sentences import is_instruction
+from service.compose.sentences import trusted_spans
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class SupportChecker:
 
     def check(self, sentence: str, cited: list[Chunk]) -> Support:
         """The support `cited` gives `sentence` (marks already removed)."""
-        pieces = [piece for c in cited for piece in trusted_sentences(c)]
+        pieces = [(c, s, e) for c in cited for s, e in trusted_spans(c.text)]
         if not pieces:
             return Support(False, "the cited passage addresses an AI with instructions (a possible prompt "
                                   "injection) and cannot support an answer", 0.0, 0.0, {})
@@ -114,17 +114,6 @@ _NEGATIVE = re.compile(
 def is_negative(text: str) -> bool:
     """True when the text negates or forbids (「…しません」「…してはならない」「…を禁止する」)."""
     return bool(_NEGATIVE.search(unicodedata.normalize("NFKC", text)))
-
-
-def trusted_sentences(chunk: Chunk) -> list[tuple[Chunk, int, int]]:
-    """The chunk's sentences before the first one that addresses an AI with an order: the order and whatever
-    follows it (the planted answer, a forged 「質問:」) are the attack, not the document."""
-    out: list[tuple[Chunk, int, int]] = []
-    for s, e in prose_sentence_spans(chunk.text):
-        if is_instruction(chunk.text[s:e]):
-            break
-        out.append((chunk, s, e))
-    return out
 
 
 def _kanji_held(word: str, flat_source: str) -> bool:
