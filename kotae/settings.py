@@ -226,13 +226,16 @@ _S = TypeVar("_S", bound=BaseSettings)
 
 
 def _section(cls: type[_S]) -> _S:
-    """One section read from the environment; a value that is not even parseable (JSON for lists) is reported
-    with the variable's name."""
+    """One section read from the environment; a bad value, or one that is not even parseable (JSON for lists),
+    is reported with the variable's name."""
+    prefix = str(cls.model_config.get("env_prefix", "KOTAE_"))
     try:
         return cls()
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc, prefix)) from exc
     except pydantic_settings.SettingsError as exc:
         field = re.search(r'field "(\w+)"', str(exc))
-        name = f"{cls.model_config.get('env_prefix', 'KOTAE_')}{field.group(1).upper() if field else ''}"
+        name = f"{prefix}{field.group(1).upper() if field else ''}"
         raise SettingsError(f"invalid setting: {name}: cannot be parsed (lists and rules are written as JSON)") from exc
 
 
@@ -300,19 +303,13 @@ def _models_file(path: Path, llm: LLMSettings) -> dict[str, ModelConfig]:
 
 def load_settings(store_dir: Path | None = None) -> Settings:
     """Read every section from the environment; `store_dir` (a CLI flag) overrides KOTAE_STORE_DIR."""
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        raise SettingsError(_describe(exc)) from exc
+    settings = Settings()
     if store_dir is not None:
         settings.store = StoreSettings(dir=store_dir)
     return settings
 
 
-def _describe(exc: ValidationError) -> str:
-    sections = (StoreSettings, EmbedderSettings, IngestSettings, LexicalSettings, LLMSettings, PolicySettings,
-                AuthSettings, GuardSettings, UsageSettings)
-    prefix = next((str(s.model_config.get("env_prefix")) for s in sections if s.__name__ == exc.title), "KOTAE_")
+def _describe(exc: ValidationError, prefix: str) -> str:
     parts = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"])
