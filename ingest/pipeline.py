@@ -6,7 +6,10 @@ Order of work, chosen for crash safety (see `kotae/index/catalog.py`):
 3. for each new or changed file: load, structure, chunk and tokenize (in a worker process, see `prepare.py`),
    embed (reusing stored vectors of identical text), write vectors under pending ids, then commit the
    document in one catalogue transaction;
-4. rebuild the lexical index when the catalogue generation moved.
+4. rebuild the lexical index when the catalogue generation moved (embedded stores; with a Chroma server each
+   reader builds it from the collection).
+
+A store error (Chroma down or failing) ends the run: it is not the file's fault, and what was committed stays.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from ingest.progress import Progress, SilentProgress
 from kotae.embedders import Embedder, Vectors, embedder_key, load_embedder
 from kotae.errors import KotaeError, LoadError, StoreError
 from kotae.index import lexical
-from kotae.index.catalog import Catalog, DocumentRecord
+from kotae.index.catalog import CatalogStore, DocumentRecord
 from kotae.index.store import (
     IngestLock,
     StorePaths,
@@ -34,7 +37,9 @@ from kotae.index.store import (
     exclude_sources,
     excluded_sources,
     open_catalog,
+    open_vectors,
     register_folders,
+    store_name,
 )
 from kotae.index.vectors import VectorStore
 from kotae.settings import Settings
@@ -74,7 +79,7 @@ class _Planned:
 class _Writer:
     """The store opened for writing, with the embedder loaded only when something needs embedding."""
 
-    def __init__(self, settings: Settings, paths: StorePaths, catalog: Catalog) -> None:
+    def __init__(self, settings: Settings, paths: StorePaths, catalog: CatalogStore) -> None:
         self.settings = settings
         self.paths = paths
         self.catalog = catalog
@@ -93,7 +98,7 @@ class _Writer:
     @property
     def vectors(self) -> VectorStore:
         if self._vectors is None:
-            self._vectors = VectorStore(self.paths.chroma, self.embedder.name, self.embedder.dim)
+            self._vectors = open_vectors(self.paths, self.settings.store.chroma_url)
         return self._vectors
 
     def warm_up(self) -> None:
@@ -118,7 +123,7 @@ class _Writer:
         doc, chunks = prepared.doc, prepared.chunks
         vectors, embedded = self._vectors_for(chunks, prepared.text_hashes)
         self.catalog.add_pending(c.chunk_id for c in chunks)
-        self.vectors.upsert(chunks, vectors)
+        self.vectors.upsert(chunks, vectors, prepared.tokens, prepared.text_hashes)
         record = DocumentRecord(
             source=doc.source, root=str(root), content_hash=doc.content_hash, version=doc.version,
             doc_type=doc.doc_type, title=doc.title, date=doc.date, access_groups=doc.access_groups,
@@ -152,7 +157,9 @@ class _Writer:
         return out, len(todo)
 
     def refresh_lexical(self) -> None:
-        """Rebuild the BM25 index when it does not reflect the catalogue's generation."""
+        """Rebuild the BM25 index when it does not reflect the catalogue's generation (embedded stores only)."""
+        if self.settings.store.chroma_url:
+            return
         generation = self.catalog.generation()
         if lexical.saved_generation(self.paths.lexical) != generation:
             lexical.save(lexical.build(self.catalog), self.paths.lexical)
@@ -164,19 +171,22 @@ def run_ingest(paths: list[Path], settings: Settings, progress: Progress | None 
     progress = progress or SilentProgress()
     store_paths = StorePaths(settings.store.dir)
     summary = Summary()
+    url = settings.store.chroma_url
     with IngestLock(store_paths):
-        catalog = open_catalog(store_paths, create=True)
+        catalog = open_catalog(store_paths, create=True, chroma_url=url)
         try:
             # Before any work: a store built by another embedder is refused as a whole, not file by file.
-            check_embedder(catalog, embedder_key(settings.embedder.name, settings.embedder.model_path), store_paths)
+            check_embedder(catalog, embedder_key(settings.embedder.name, settings.embedder.model_path),
+                           store_name(store_paths, url))
             register_folders(store_paths, [p for p in paths if p.is_dir()])
-            writer = _Writer(settings, store_paths, catalog)
-            writer.recover()
-            _ingest(paths, settings, writer, summary, progress, excluded_sources(store_paths))
-            writer.refresh_lexical()
-            summary.documents = len(catalog.documents())
-            summary.chunks = catalog.chunk_count()
-            summary.embed_seconds = round(writer.embed_seconds, 3)
+            with catalog.writer_lease():
+                writer = _Writer(settings, store_paths, catalog)
+                writer.recover()
+                _ingest(paths, settings, writer, summary, progress, excluded_sources(store_paths))
+                writer.refresh_lexical()
+                summary.documents = len(catalog.documents())
+                summary.chunks = catalog.chunk_count()
+                summary.embed_seconds = round(writer.embed_seconds, 3)
         finally:
             progress.close()
             catalog.close()
@@ -191,24 +201,25 @@ def remove_documents(sources: list[str], settings: Settings) -> Summary:
     store_paths = StorePaths(settings.store.dir)
     summary = Summary()
     with IngestLock(store_paths):
-        catalog = open_catalog(store_paths, create=False)
+        catalog = open_catalog(store_paths, create=False, chroma_url=settings.store.chroma_url)
         try:
             stored = catalog.documents()
             unknown = [s for s in sources if s not in stored]
             if unknown:
                 raise StoreError(f"not indexed: {', '.join(unknown)}")
-            writer = _Writer(settings, store_paths, catalog)
-            writer.recover()
-            uploads = os.path.abspath(store_paths.uploads)
-            exclude_sources(store_paths, [str(Path(stored[s].root) / s) for s in sources])
-            for source in sources:
-                writer.remove(source)
-                summary.removed += 1
-                if stored[source].root == uploads:
-                    (store_paths.uploads / source).unlink(missing_ok=True)
-            writer.refresh_lexical()
-            summary.documents = len(catalog.documents())
-            summary.chunks = catalog.chunk_count()
+            with catalog.writer_lease():
+                writer = _Writer(settings, store_paths, catalog)
+                writer.recover()
+                uploads = os.path.abspath(store_paths.uploads)
+                exclude_sources(store_paths, [str(Path(stored[s].root) / s) for s in sources])
+                for source in sources:
+                    writer.remove(source)
+                    summary.removed += 1
+                    if stored[source].root == uploads:
+                        (store_paths.uploads / source).unlink(missing_ok=True)
+                writer.refresh_lexical()
+                summary.documents = len(catalog.documents())
+                summary.chunks = catalog.chunk_count()
         finally:
             catalog.close()
     summary.seconds = round(time.monotonic() - started, 3)
@@ -292,6 +303,8 @@ def _store_one(plan: _Planned, outcome: Prepared | Failed, writer: _Writer, summ
         if isinstance(outcome, Failed):
             raise LoadError(outcome.reason)
         summary.embedded_chunks += writer.store(outcome, folder)
+    except StoreError:
+        raise  # the store failed, not the file: end the run (what was committed stays)
     except (OSError, KotaeError) as exc:
         _fail(summary, writer.catalog, source, str(folder), one_line(exc))
         progress.file_done(source, 0, "failed")
@@ -311,6 +324,6 @@ def _plan(candidate: Candidate, chunking: dict[str, object]) -> _Planned:
     return _Planned(candidate, content, document_version(content, overrides, chunking), overrides)
 
 
-def _fail(summary: Summary, catalog: Catalog, source: str, root: str, reason: str) -> None:
+def _fail(summary: Summary, catalog: CatalogStore, source: str, root: str, reason: str) -> None:
     summary.failed.append({"source": source, "reason": reason})
     catalog.record_failure(source, root, reason)

@@ -28,6 +28,19 @@ class StoreSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="KOTAE_STORE_")
     dir: Path = Path("store")
+    # A Chroma server (`chroma run`) holding the whole index, shared by every replica; unset: embedded Chroma
+    # and a SQLite catalogue in `dir`. `dir` still holds what is local to one machine (users, audit, uploads).
+    chroma_url: str | None = Field(default=None, validation_alias="KOTAE_CHROMA_URL")
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _chroma_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
+            raise ValueError(f"must be a Chroma server address such as http://127.0.0.1:8001, not {value!r}")
+        return value.rstrip("/")
 
 
 class EmbedderSettings(BaseSettings):

@@ -14,8 +14,8 @@ import numpy as np
 from kotae.embedders import Embedder, embedder_key, load_embedder
 from kotae.errors import StoreError
 from kotae.index import lexical
-from kotae.index.catalog import Catalog
-from kotae.index.store import StorePaths, check_embedder, open_catalog
+from kotae.index.catalog import CatalogStore
+from kotae.index.store import StorePaths, check_embedder, open_catalog, open_vectors, store_name
 from kotae.index.vectors import VectorStore
 from kotae.jdates import year_variants
 from kotae.jtext import SudachiTokenizer
@@ -45,8 +45,10 @@ class Searcher:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.paths = StorePaths(settings.store.dir)
-        self.catalog: Catalog = open_catalog(self.paths, create=False)
-        check_embedder(self.catalog, embedder_key(settings.embedder.name, settings.embedder.model_path), self.paths)
+        self.chroma_url = settings.store.chroma_url  # None: an embedded store in `paths`
+        self.catalog: CatalogStore = open_catalog(self.paths, create=False, chroma_url=self.chroma_url)
+        check_embedder(self.catalog, embedder_key(settings.embedder.name, settings.embedder.model_path),
+                       store_name(self.paths, self.chroma_url))
         self.embedder: Embedder = load_embedder(
             settings.embedder.name, settings.embedder.model_path, settings.embedder.threads
         )
@@ -62,25 +64,32 @@ class Searcher:
 
     def _load(self) -> _Snapshot:
         # The lexical index and the chunk facts are two reads; an ingestion committing between them makes them
-        # disagree, so read again until both come from one generation.
+        # disagree, so read again until both come from one generation. With a Chroma server the lexical index is
+        # always built here, from the tokens stored in the collection.
         for _ in range(10):
             generation = self.catalog.generation()
-            index = lexical.load(self.paths.lexical, generation) or lexical.build(self.catalog)
+            saved = None if self.chroma_url else lexical.load(self.paths.lexical, generation)
+            index = saved or lexical.build(self.catalog)
             facts = self.catalog.chunk_facts()
             if self.catalog.generation() == generation:
                 break
         view = build_view(index.chunk_ids, facts)
         # A fresh Chroma client: one opened earlier in this process does not see vectors another process wrote.
-        vectors = VectorStore(self.paths.chroma, self.embedder.name, self.embedder.dim, fresh=True)
-        return _Snapshot(generation, index, view, vectors)
+        return _Snapshot(generation, index, view, open_vectors(self.paths, self.chroma_url, fresh=True))
 
     def refresh(self) -> bool:
-        """Reload when an ingestion has committed since; returns True when it did."""
-        if self.catalog.generation() == self._snapshot.generation:
+        """Reload when an ingestion has committed since; returns True when it did. When the store cannot be
+        asked (a Chroma server restarting), the current snapshot goes on serving."""
+        try:
+            if self.catalog.generation() == self._snapshot.generation:
+                return False
+            with self._lock:
+                if self.catalog.generation() != self._snapshot.generation:
+                    self._snapshot = self._load()
+        except StoreError as exc:
+            log.warning("could not check the index for changes (%s); serving generation %d",
+                        exc, self._snapshot.generation)
             return False
-        with self._lock:
-            if self.catalog.generation() != self._snapshot.generation:
-                self._snapshot = self._load()
         return True
 
     def doc_types(self, access_groups: tuple[str, ...] | None = None) -> list[str]:
@@ -164,13 +173,13 @@ class Searcher:
     def _query_vectors(self, snap: _Snapshot, vector: Any, n: int,
                        where: dict[str, Any] | None) -> list[tuple[str, float]]:
         """Chroma's nearest neighbours. Embedded Chroma can fail while another process (an ingestion) writes the
-        same folder: then a fresh client is tried once, and if that fails too this query is answered from the
-        lexical index alone rather than not at all."""
+        same folder, and a Chroma server can be restarting: then a fresh client is tried once, and if that fails
+        too this query is answered from the lexical index alone rather than not at all."""
         try:
             return snap.vectors.query(vector, n, where)
         except StoreError as first:
             try:
-                snap.vectors = VectorStore(self.paths.chroma, self.embedder.name, self.embedder.dim, fresh=True)
+                snap.vectors = open_vectors(self.paths, self.chroma_url, fresh=True)
                 return snap.vectors.query(vector, n, where)
             except StoreError:
                 log.warning("dense search unavailable for this query (%s); answering from BM25 alone", first)

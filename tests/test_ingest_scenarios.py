@@ -34,7 +34,7 @@ from kotae.errors import StoreError
 from kotae.index import lexical
 from kotae.index.catalog import Catalog
 from kotae.index.store import IngestLock, StorePaths
-from kotae.index.vectors import VectorStore
+from kotae.index.vectors import VectorStore, embedded_vectors
 from kotae.settings import load_settings
 from kotae.types import Chunk, Hit
 from service.search import Searcher
@@ -186,7 +186,7 @@ def chunks_of(store: Path, source: str) -> list[Chunk]:
 
 def vectors(store: Path) -> VectorStore:
     """The store's Chroma collection (only for stores this process wrote, or never opened before)."""
-    return VectorStore(StorePaths(store).chroma, "usem3", USEM3_DIM)
+    return embedded_vectors(StorePaths(store).chroma)
 
 
 @dataclass(frozen=True)

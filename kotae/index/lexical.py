@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kotae.index.catalog import Catalog
+from kotae.index.catalog import CatalogStore
 
 
 class LexicalIndex:
@@ -58,7 +58,7 @@ class LexicalIndex:
         return frequencies, n
 
 
-def build(catalog: Catalog) -> LexicalIndex:
+def build(catalog: CatalogStore) -> LexicalIndex:
     """Build the index in memory from the catalogue's tokens."""
     import bm25s
 

@@ -1,4 +1,6 @@
-"""The store folder: the catalogue, the Chroma database and the lexical index side by side.
+"""The store: where the catalogue, the vectors and the lexical index live.
+
+Embedded (the default), all in one folder:
 
     store/
       catalog.sqlite   which documents and chunks are committed (the commit point)
@@ -8,6 +10,10 @@
       folders.json     the folders ingested into this store (re-run together from the admin page)
       excluded.json    sources an admin removed: later runs skip them
       uploads/         files uploaded through the admin page (a folder like any other)
+
+On a Chroma server (`KOTAE_CHROMA_URL`), the catalogue and the vectors live on the server (`remote.py`) and each
+process builds the lexical index in memory; the folder keeps only what is local to the machine (the lock,
+folders.json, excluded.json, uploads/, users and audit).
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from pathlib import Path
 from typing import IO
 
 from kotae.errors import StoreError
-from kotae.index.catalog import Catalog
+from kotae.index.catalog import Catalog, CatalogStore
+from kotae.index.remote import RemoteCatalog, server_vectors
+from kotae.index.vectors import VectorStore, embedded_vectors
 
 
 class StorePaths:
@@ -36,21 +44,38 @@ class StorePaths:
         self.uploads = root / "uploads"
 
 
-def open_catalog(paths: StorePaths, create: bool) -> Catalog:
-    """Open the catalogue; without `create`, a missing store is an error that names the folder."""
+def open_catalog(paths: StorePaths, create: bool, chroma_url: str | None = None) -> CatalogStore:
+    """Open the catalogue (on the Chroma server when `chroma_url` is set); without `create`, a missing index is
+    an error that says how to make one."""
+    if chroma_url:
+        remote = RemoteCatalog(chroma_url)
+        if not create and not remote.exists():
+            raise StoreError(f"no index on the Chroma server at {chroma_url}: run `kotae ingest PATH` with "
+                             f"KOTAE_CHROMA_URL={chroma_url} first")
+        return remote
     if not create and not paths.catalog.is_file():
         raise StoreError(f"no index at {paths.root}: run `kotae ingest PATH --store {paths.root}` first")
     return Catalog(paths.catalog)
 
 
-def check_embedder(catalog: Catalog, embedder_name: str, paths: StorePaths) -> None:
+def open_vectors(paths: StorePaths, chroma_url: str | None = None, fresh: bool = False) -> VectorStore:
+    """The chunk vectors: on the Chroma server when `chroma_url` is set, else embedded in the store folder."""
+    return server_vectors(chroma_url) if chroma_url else embedded_vectors(paths.chroma, fresh=fresh)
+
+
+def store_name(paths: StorePaths, chroma_url: str | None) -> str:
+    """How messages name the store: the Chroma server's address, or the folder."""
+    return f"the Chroma server at {chroma_url}" if chroma_url else f"the store at {paths.root}"
+
+
+def check_embedder(catalog: CatalogStore, embedder_name: str, where: str) -> None:
     """Refuse to mix vectors of two embedders in one store; bind an empty store to `embedder_name`."""
     bound = catalog.get_meta("embedder")
     if bound is None:
         catalog.set_meta("embedder", embedder_name)
     elif bound != embedder_name:
         raise StoreError(
-            f"the store at {paths.root} was built with embedder '{bound}', but KOTAE_EMBEDDER_NAME is "
+            f"{where} was built with embedder '{bound}', but KOTAE_EMBEDDER_NAME is "
             f"'{embedder_name}': set KOTAE_EMBEDDER_NAME={bound} or use another --store"
         )
 
