@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import AsyncIterator
@@ -14,9 +15,11 @@ from fastapi.staticfiles import StaticFiles
 
 from kotae import __version__
 from kotae.auth import UserStore
+from kotae.errors import StoreError
 from kotae.settings import Settings
 from service.answer import Answerer
 from service.api import admin, ask, auth, documents, draft, health, models, pages, search
+from service.api.errors import STORE_UNAVAILABLE
 from service.audit import AuditLog
 from service.draft import Drafter
 from service.jobs import JobRunner
@@ -25,6 +28,7 @@ from service.ratelimit import RateLimiter
 from service.search import Searcher
 
 UPLOAD_PATH = "/api/admin/upload"
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -53,6 +57,12 @@ def create_app(settings: Settings) -> FastAPI:
         return settings.usage.max_body_kb * 1024
 
     app.add_middleware(BodyLimit, limit_for=body_limit)
+
+    @app.exception_handler(StoreError)
+    async def store_unavailable(request: Request, exc: StoreError) -> JSONResponse:
+        """503 from any route whose store did not answer (the reason goes to the log, not to the caller)."""
+        log.error("store error on %s: %s", request.url.path, exc)
+        return JSONResponse({"detail": STORE_UNAVAILABLE}, status_code=503)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from kotae_env import clear_kotae_env
 
 from eval.processes import ChromaServer, ServiceProcess, clean_env
@@ -35,6 +36,8 @@ from ingest.pipeline import run_ingest
 from kotae.errors import StoreError
 from kotae.index.remote import RemoteCatalog
 from kotae.settings import load_settings
+from service.api.errors import STORE_UNAVAILABLE
+from service.app import create_app
 from service.search import Searcher
 
 pytestmark = pytest.mark.slow
@@ -331,3 +334,21 @@ def test_one_replica_killed_under_load_the_other_keeps_answering(tmp_path: Path,
         assert all(s == 200 for s in results[b.url])
         assert len(results[b.url]) > served_before_kill + 10, "replica B stopped answering after A died"
         assert -1 in results[a.url], "replica A was not killed"
+
+
+def test_while_the_chroma_server_is_down_requests_get_503_and_answers_resume_after_its_restart(
+        tmp_path: Path, docs: Path, chroma: ChromaServer, server_env: str) -> None:
+    settings = load_settings(tmp_path / "local")
+    run_ingest([docs], settings)
+    with TestClient(create_app(settings)) as client:
+        body = {"query": "生成ＡＩの試行", "k": 5}
+        expected = client.post("/api/search", json=body).json()["hits"]
+        assert expected
+        chroma.kill()
+        for path, request in (("/api/search", body), ("/api/ask", {"question": "生成ＡＩの試行の結果は"})):
+            response = client.post(path, json=request)
+            assert response.status_code == 503, (path, response.text)
+            assert response.json()["detail"] == STORE_UNAVAILABLE
+            assert chroma.url not in response.text  # the store's address stays in the log
+        chroma.start()
+        assert client.post("/api/search", json=body).json()["hits"] == expected

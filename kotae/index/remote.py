@@ -71,7 +71,12 @@ def client_for(url: str) -> Any:
 
 def server_vectors(url: str) -> VectorStore:
     """The chunk collection on the server at `url`, keeping text and tokens beside each vector."""
-    return VectorStore(chunk_collection(client_for(url)), keeps_text=True, where=url)
+    client = client_for(url)
+    try:
+        collection = chunk_collection(client)
+    except Exception as exc:
+        raise StoreError(f"Chroma server at {url}: opening the chunks failed: {type(exc).__name__}: {exc}") from exc
+    return VectorStore(collection, keeps_text=True, where=url)
 
 
 @dataclass

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import HTTPException
 
-from kotae.errors import GeneratorError, GeneratorTimeout, PolicyError
+from kotae.errors import GeneratorError, GeneratorTimeout, PolicyError, StoreError
 from service.compose.guard import PersonalInfoBlocked
 from service.filters import FilterError
 from service.generators import ModelChoiceError
+
+log = logging.getLogger(__name__)
+STORE_UNAVAILABLE = "the index is unavailable right now (its store did not answer); try again in a moment"
 
 
 def http_error(exc: Exception) -> Exception:
@@ -22,4 +27,7 @@ def http_error(exc: Exception) -> Exception:
         return HTTPException(status_code=504, detail=str(exc))
     if isinstance(exc, GeneratorError):
         return HTTPException(status_code=502, detail=str(exc))
+    if isinstance(exc, StoreError):  # e.g. a Chroma server restarting; its address stays in the log
+        log.error("store error: %s", exc)
+        return HTTPException(status_code=503, detail=STORE_UNAVAILABLE)
     return exc
