@@ -1,28 +1,32 @@
-"""Concurrent load on one `kotae serve` process: N clients for a fixed time on /api/search and /api/ask.
+"""Concurrent load on `kotae serve`: N clients for a fixed time on /api/search and /api/ask, against one process
+on an embedded store, or against several processes sharing a Chroma server.
 
     python -m eval.bench_load --store STORE [--clients 1 4 16] [--seconds 20] [--data ../shared/data]
+    python -m eval.bench_load --chroma --ingest PATH... [--processes 2] [--clients 1 4 16] [--seconds 20]
 
+With `--chroma`, a Chroma server (`chroma run`) is started on a temporary folder, PATH... are ingested into it,
+and `--processes` replicas serve it; client i talks to replica i mod N, as behind a round-robin load balancer.
 Each client sends the dev questions in turn (search, then ask) over keep-alive HTTP on loopback. Prints, per
-concurrency: requests/s, p50/p95/p99 latency per route, errors (must be zero) and the server's peak RSS. The
-server runs with the rate limit off (this is the load) and default settings otherwise.
+concurrency: requests/s, p50/p95/p99 latency per route, errors (must be zero) and the peak RSS of each process.
+Servers run with the rate limit off (this is the load) and default settings otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 
 from eval.metrics import percentile
+from eval.processes import ChromaServer, Process, ServiceProcess, clean_env
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -35,14 +39,14 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def run_clients(base: str, questions: list[str], clients: int, seconds: float) -> dict[str, object]:
-    """`clients` threads, each alternating search and ask until time is up."""
+def run_clients(bases: list[str], questions: list[str], clients: int, seconds: float) -> dict[str, object]:
+    """`clients` threads, each alternating search and ask until time is up; client i uses `bases[i % len]`."""
     latencies: dict[str, list[float]] = {"search": [], "ask": []}
     errors: list[str] = []
     lock = threading.Lock()
     stop = time.monotonic() + seconds
 
-    def client(offset: int) -> None:
+    def client(offset: int, base: str) -> None:
         with httpx.Client(base_url=base, timeout=60) as http:
             i = offset
             while time.monotonic() < stop:
@@ -63,7 +67,7 @@ def run_clients(base: str, questions: list[str], clients: int, seconds: float) -
                             errors.append(detail)
                 i += 1
 
-    threads = [threading.Thread(target=client, args=(n * 7,)) for n in range(clients)]
+    threads = [threading.Thread(target=client, args=(n * 7, bases[n % len(bases)])) for n in range(clients)]
     began = time.monotonic()
     for t in threads:
         t.start()
@@ -79,45 +83,52 @@ def run_clients(base: str, questions: list[str], clients: int, seconds: float) -
 
 
 def main() -> None:
-    """Start the server, load it at each concurrency, print the table."""
+    """Start the servers, load them at each concurrency, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", type=Path, required=True, help="an ingested store (e.g. of ../shared/data)")
+    parser.add_argument("--store", type=Path, help="an ingested embedded store (e.g. of ../shared/data)")
+    parser.add_argument("--chroma", action="store_true", help="replicas sharing a Chroma server instead")
+    parser.add_argument("--ingest", type=Path, nargs="+", default=[], help="with --chroma: what to ingest")
+    parser.add_argument("--processes", type=int, default=2, help="with --chroma: how many replicas")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     args = parser.parse_args()
+    if args.chroma == (args.store is not None) or (args.chroma and not args.ingest):
+        parser.error("give either --store STORE, or --chroma with --ingest PATH...")
     from eval.dataset import load_questions
 
     questions = [q.query for q in load_questions(args.data / "eval" / "tokyo2020-dev.jsonl")]
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KOTAE_")} | {"KOTAE_RATE_LIMIT_PER_MINUTE": "0"}
-    server = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--store", str(args.store), "--port",
-                               str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("the server did not start") from None
-                time.sleep(0.3)
-        print("| clients | requests/s | search p50 / p95 / p99 ms | ask p50 / p95 / p99 ms | errors | peak RSS |")
+    with tempfile.TemporaryDirectory(prefix="kotae-load-") as scratch, ExitStack() as running:
+        work = Path(scratch)
+        processes: list[Process] = []
+        settings = {"KOTAE_RATE_LIMIT_PER_MINUTE": "0"}
+        if args.chroma:
+            chroma = running.enter_context(ChromaServer(work / "chroma", work / "chroma.log"))
+            processes.append(chroma)
+            settings["KOTAE_CHROMA_URL"] = chroma.url
+            began = time.monotonic()
+            ingest = subprocess.run([sys.executable, "-m", "cli.main", "ingest", *map(str, args.ingest), "--store",
+                                     str(work / "writer")], env=clean_env(settings), capture_output=True, text=True)
+            if ingest.returncode != 0:
+                raise SystemExit(f"ingestion into the Chroma server failed:\n{ingest.stderr[-2000:]}")
+            print(f"ingested into the Chroma server in {time.monotonic() - began:.0f} s", flush=True)
+            stores = [work / f"replica{i}" for i in range(args.processes)]
+        else:
+            stores = [args.store]
+        replicas = [running.enter_context(ServiceProcess(store, work / f"serve{i}.log", settings))
+                    for i, store in enumerate(stores)]
+        processes.extend(replicas)
+        names = ", ".join(p.name for p in processes)
+        print(f"| clients | requests/s | search p50 / p95 / p99 ms | ask p50 / p95 / p99 ms | errors | "
+              f"peak RSS ({names}) |")
         print("|---|---|---|---|---|---|")
         for clients in args.clients:
-            f = run_clients(base, questions, clients, args.seconds)
+            f = run_clients([r.url for r in replicas], questions, clients, args.seconds)
             s, a = f["search"], f["ask"]
             assert isinstance(s, dict) and isinstance(a, dict)
+            rss = " + ".join(f"{peak_rss_mb(p.pid):.0f}" for p in processes)
             print(f"| {clients} | {f['requests_per_s']:.1f} | {s['p50']:.0f} / {s['p95']:.0f} / {s['p99']:.0f} | "
-                  f"{a['p50']:.0f} / {a['p95']:.0f} / {a['p99']:.0f} | {f['errors']} | "
-                  f"{peak_rss_mb(server.pid):.0f} MB |", flush=True)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+                  f"{a['p50']:.0f} / {a['p95']:.0f} / {a['p99']:.0f} | {f['errors']} | {rss} MB |", flush=True)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def clean_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-class _Process:
+class Process:
     """A child process with its output in a log file, killed with the whole group when stopped."""
 
     name = "process"
@@ -97,11 +97,12 @@ class _Process:
             self._out.close()
             self._out = None
 
-    def __exit__(self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
         self.stop()
 
 
-class ChromaServer(_Process):
+class ChromaServer(Process):
     """`chroma run --path DIR --host 127.0.0.1 --port N`; restartable on the same folder and port."""
 
     name = "chroma server"
@@ -122,7 +123,7 @@ class ChromaServer(_Process):
         return self.start()
 
 
-class ServiceProcess(_Process):
+class ServiceProcess(Process):
     """`kotae serve` on its own port, with its own local store folder and the given KOTAE_* settings."""
 
     name = "kotae serve"

@@ -41,6 +41,7 @@ from kotae.index.vectors import VectorStore, chunk_collection
 from kotae.types import Chunk
 
 CATALOG_COLLECTION = "kotae_catalog"
+REREAD_SECONDS = 0.1  # a generation read this recently is not read again by the same process
 LEASE_SECONDS = 300  # an ingestion renews its lease at every commit; a dead writer's lease lapses after this
 _PLACEHOLDER = [1.0]  # catalogue records are found by id and kind, never by vector
 _BATCH = 1000
@@ -107,6 +108,7 @@ class RemoteCatalog:
         self._synced = -1  # generation the mirror reflects
         self._by_text_hash: dict[str, str] | None = None
         self._unclean = False  # a previous run did not finish: look for records it left behind
+        self._generation_read = (float("-inf"), -1)  # (monotonic time, value) of the last read
         self._sync_lock = threading.Lock()  # request threads share the mirror; one of them updates it
 
     def _call(self, what: str, action: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
@@ -136,7 +138,15 @@ class RemoteCatalog:
 
     def generation(self) -> int:
         """A counter bumped by every commit that changes what is visible; readers reload when it moves."""
-        return int(self.get_meta("generation") or 0)
+        value = int(self.get_meta("generation") or 0)
+        self._generation_read = (time.monotonic(), value)
+        return value
+
+    def _recent_generation(self) -> int:
+        """The generation read within the last `REREAD_SECONDS` (a search reads it once, not per step), else
+        read now."""
+        at, value = self._generation_read
+        return value if time.monotonic() - at < REREAD_SECONDS else self.generation()
 
     def _upsert(self, records: list[tuple[str, str, dict[str, Any]]]) -> None:
         """Write records in one request (Chroma applies one request's records together)."""
@@ -244,6 +254,7 @@ class RemoteCatalog:
                                                                                            strict=True)]
         self._mirror[record.source] = _Entry(stored, commit, new_ids, facts, [" ".join(t) for t in tokens])
         self._synced = generation
+        self._generation_read = (time.monotonic(), generation)
         if self._by_text_hash is not None:
             self._by_text_hash.update({f.text_hash: f.chunk_id for f in facts})
         return stale
@@ -256,6 +267,7 @@ class RemoteCatalog:
         generation = self.generation() + 1
         self._upsert([("meta:generation", str(generation), {"kind": "meta"}), self._lease_record()])
         self._synced = generation
+        self._generation_read = (time.monotonic(), generation)
         self._by_text_hash = None
         return list(entry.chunk_ids) if entry else []
 
@@ -343,8 +355,8 @@ class RemoteCatalog:
             self._sync_locked()
 
     def _sync_locked(self) -> None:
-        for _ in range(10):
-            generation = self.generation()
+        for attempt in range(10):
+            generation = self._recent_generation() if attempt == 0 else self.generation()
             if generation == self._synced:
                 return
             if self._try_sync():
