@@ -172,6 +172,9 @@ class RemoteCatalog:
                                  f"{current['host']} (lease until {until})")
         self._unclean = current is not None
         self._renew_lease()
+        taken = self._lease()  # two runs starting at once: the later write wins, the other stops here
+        if taken is None or (taken["host"], taken["pid"]) != (me["host"], me["pid"]):
+            raise StoreError(f"the index on {self.url} was just taken for ingestion by another run; try later")
         try:
             yield
         except BaseException:
@@ -239,7 +242,8 @@ class RemoteCatalog:
         self._sync()
         old = self._mirror.get(record.source)
         new_ids = [c.chunk_id for c in chunks]
-        stale = [c for c in old.chunk_ids if c not in set(new_ids)] if old else []
+        keep = set(new_ids)
+        stale = [c for c in old.chunk_ids if c not in keep] if old else []
         stored = DocumentRecord(**{**asdict(record), "indexed_at": record.indexed_at or _now()})
         commit = uuid.uuid4().hex
         payload = json.dumps({"record": asdict(stored), "commit": commit, "chunk_ids": new_ids}, ensure_ascii=False)
