@@ -7,7 +7,8 @@ next member speaks. `answer_block_of[i]` names, for an executive chunk, the memb
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -18,11 +19,13 @@ from service.filters import Filters
 ROLE_CODES = {"chair": 1, "member": 2, "executive": 3, "other": 4}
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+MASK_CACHE_SIZE = 32  # filter combinations whose masks a view keeps (a million chunks: 1 MB each)
 
 
 @dataclass
 class IndexView:
-    """Per-chunk arrays, position i = the chunk `chunk_ids[i]` of the lexical index."""
+    """Per-chunk arrays, position i = the chunk `chunk_ids[i]` of the lexical index. Never changed once built
+    (a new catalogue generation gets a new view), so what is derived from it is computed once."""
 
     chunk_ids: list[str]
     position: dict[str, int]
@@ -37,9 +40,45 @@ class IndexView:
     speaker_text: list[str]  # speaker name + title, for the speaker filter
     text_hash: list[str]
     groups_of_source: list[frozenset[str]]  # access groups of each of `sources`
+    # Derived from the fields above in __post_init__; at a million chunks each costs milliseconds per query.
+    text_hash_id: IntArray = field(init=False, repr=False)  # equal ids = equal texts
+    speaker_texts: list[str] = field(init=False, repr=False)  # the distinct values of `speaker_text`
+    speaker_text_id: IntArray = field(init=False, repr=False)  # index into `speaker_texts`
+    n_turns: int = field(init=False, repr=False)
+    answer_positions: IntArray = field(init=False, repr=False)  # chunks answering a member's turn
+    asking_positions: IntArray = field(init=False, repr=False)  # members' chunks inside a turn
+    may_stand_alone: BoolArray = field(init=False, repr=False)  # neither answers a question nor asks one
+    _masks: dict[tuple[Filters, tuple[str, ...] | None], BoolArray] = field(init=False, repr=False)
+    _masks_lock: threading.Lock = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        _, self.text_hash_id = _distinct(self.text_hash)
+        self.speaker_texts, self.speaker_text_id = _distinct(self.speaker_text)
+        self.n_turns = int(self.turn_of.max()) + 1 if len(self.turn_of) and self.turn_of.max() >= 0 else 0
+        self.answer_positions = np.flatnonzero(self.question_turn_of >= 0)
+        self.asking_positions = np.flatnonzero((self.role == ROLE_CODES["member"]) & (self.turn_of >= 0))
+        self.may_stand_alone = (self.question_turn_of < 0) & (self.role != ROLE_CODES["member"])
+        self._masks = {}
+        self._masks_lock = threading.Lock()
 
     def mask(self, filters: Filters, *, roles: tuple[str, ...] | None = None) -> BoolArray:
-        """Chunks passing `filters`; `roles` replaces the role filter (used to find the member's questions)."""
+        """Chunks passing `filters`; `roles` replaces the role filter (used to find the member's questions).
+
+        Read-only and shared: the same filters give the same mask for the life of the view, so the last few
+        are kept (a search needs two, and at a million chunks each took milliseconds to compute)."""
+        key = (filters, roles)
+        cached = self._masks.get(key)
+        if cached is not None:
+            return cached
+        keep = self._compute_mask(filters, roles)
+        keep.setflags(write=False)
+        with self._masks_lock:
+            if len(self._masks) >= MASK_CACHE_SIZE:
+                self._masks.pop(next(iter(self._masks)))
+            self._masks[key] = keep
+        return keep
+
+    def _compute_mask(self, filters: Filters, roles: tuple[str, ...] | None) -> BoolArray:
         keep = np.ones(len(self.chunk_ids), dtype=bool)
         if filters.access_groups is not None:
             keep &= np.isin(self.source_of, self.visible_sources(filters.access_groups))
@@ -57,13 +96,22 @@ class IndexView:
         if wanted_roles:
             keep &= np.isin(self.role, [ROLE_CODES[r] for r in wanted_roles])
         if filters.speaker and roles is None:
-            keep &= np.array([any(s in text for s in filters.speaker) for text in self.speaker_text], dtype=bool)
+            # Each distinct speaker is tested once (hundreds), not each of a million chunks.
+            matching = np.array([any(s in text for s in filters.speaker) for text in self.speaker_texts], dtype=bool)
+            keep &= matching[self.speaker_text_id]
         return keep
 
     def visible_sources(self, groups: tuple[str, ...]) -> list[int]:
         """Indexes into `sources` of the documents sharing at least one of `groups`."""
         wanted = set(groups)
         return [i for i, g in enumerate(self.groups_of_source) if g & wanted]
+
+
+def _distinct(values: list[str]) -> tuple[list[str], IntArray]:
+    """The distinct values in first-seen order, and for each value its index among them."""
+    index: dict[str, int] = {}
+    ids = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int64, count=len(values))
+    return list(index), ids
 
 
 def build_view(chunk_ids: list[str], facts: list[ChunkFacts]) -> IndexView:

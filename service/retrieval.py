@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from service.index_view import ROLE_CODES, BoolArray, IndexView
+from service.index_view import BoolArray, IndexView
 
 FloatArray = npt.NDArray[np.float64]
 MEMBER_SHARE = 0.5  # of its own turn's unit score a member's question chunk gets
@@ -56,18 +56,18 @@ def direct_scores(lexical: FloatArray, cosine: dict[int, float], visible: BoolAr
     """Normalised lexical plus weighted normalised dense score of every chunk in `visible` (0 elsewhere)."""
     score = np.zeros(len(lexical))
     if p.use_lexical and visible.any():
-        top = float(lexical[visible].max())
+        top = float(np.max(lexical, where=visible, initial=-np.inf))
         if top > 0:
-            score += np.where(visible, lexical, 0.0) / top
+            np.divide(lexical, top, out=score, where=visible)
     if p.use_dense and cosine:
         positions = np.fromiter(cosine.keys(), dtype=np.int64)
         values = np.fromiter(cosine.values(), dtype=np.float64)
         hi, lo = float(values.max()), float(values.min())
         if hi > lo:
             weight = p.dense_weight if p.use_lexical else 1.0
-            dense = np.zeros(len(lexical))
-            dense[positions] = (values - lo) / (hi - lo)
-            score += weight * np.where(visible, dense, 0.0)
+            seen = visible[positions]
+            # Only the dense candidates change: a few thousand positions, not every chunk.
+            score[positions[seen]] += weight * ((values[seen] - lo) / (hi - lo))
     return score
 
 
@@ -80,22 +80,21 @@ def unit_bonus(view: IndexView, target: FloatArray, questions: FloatArray) -> Fl
     stays above unrelated passages but below the answers to it.
     """
     n = len(target)
-    n_turns = int(view.turn_of.max()) + 1 if n and view.turn_of.max() >= 0 else 0
-    turn_score = np.zeros(n_turns)
-    asked = (questions > 0) & (view.turn_of >= 0)
+    turn_score = np.zeros(view.n_turns)
+    asked = np.flatnonzero(questions > 0)
+    asked = asked[view.turn_of[asked] >= 0]
     np.maximum.at(turn_score, view.turn_of[asked], questions[asked])
-    standalone = (target > 0) & (view.question_turn_of < 0) & (view.role != ROLE_CODES["member"])
-    unit = np.concatenate([turn_score, np.where(standalone, target, 0.0)])
-    best = float(unit.max()) if len(unit) else 0.0
+    standalone = (target > 0) & view.may_stand_alone
+    best = max(float(turn_score.max(initial=0.0)), float(np.max(target, where=standalone, initial=0.0)))
     if best <= 0:
         return np.zeros(n)
-    unit /= best
+    turn_unit = turn_score / best
     bonus = np.zeros(n)
-    answers = view.question_turn_of >= 0
-    bonus[answers] = unit[view.question_turn_of[answers]]
-    bonus[standalone] = unit[n_turns + np.nonzero(standalone)[0]]
-    asking = (view.role == ROLE_CODES["member"]) & (view.turn_of >= 0)
-    bonus[asking] = MEMBER_SHARE * unit[view.turn_of[asking]]
+    answers = view.answer_positions
+    bonus[answers] = turn_unit[view.question_turn_of[answers]]
+    np.divide(target, best, out=bonus, where=standalone)
+    asking = view.asking_positions
+    bonus[asking] = MEMBER_SHARE * turn_unit[view.turn_of[asking]]
     return bonus
 
 
@@ -104,28 +103,44 @@ def rank(view: IndexView, lexical: FloatArray, cosine: dict[int, float], target_
     """Final score of every chunk (0 = not a candidate); see the module docstring."""
     visible = target_mask | question_mask if p.use_questions else target_mask
     direct = direct_scores(lexical, cosine, visible, p)
-    target = np.where(target_mask, direct, 0.0)
+    everything = bool(target_mask.all())  # no filter: skip the copies that would change nothing
+    target = direct if everything else np.where(target_mask, direct, 0.0)
     if not p.use_questions:
         return target
     questions = np.where(question_mask, direct, 0.0)
-    return (target + p.question_weight * unit_bonus(view, target, questions)) * target_mask
+    score = unit_bonus(view, target, questions)
+    score *= p.question_weight
+    score += target
+    if not everything:
+        score *= target_mask
+    return score
 
 
 def top_positions(score: FloatArray, view: IndexView, n: int) -> list[int]:
-    """The `n` best candidates, best first, skipping exact repeats of a text already taken."""
-    candidates = np.nonzero(score > 0)[0]
-    ordered = candidates[np.argsort(-score[candidates], kind="stable")]
-    taken: list[int] = []
-    seen: set[str] = set()
-    for pos in ordered:
-        text_hash = view.text_hash[pos]
-        if text_hash in seen:
-            continue
-        seen.add(text_hash)
-        taken.append(int(pos))
-        if len(taken) == n:
-            break
-    return taken
+    """The `n` best candidates, best first (ties: lower position first), skipping exact repeats of a text
+    already taken.
+
+    Only the best few candidates are sorted, not all of them (at a million chunks most chunks share a word with
+    the query, and sorting them all took tens of milliseconds); when repeats use up that few, more are taken."""
+    candidates = np.flatnonzero(score > 0)
+    if n < 1 or not len(candidates):
+        return []
+    values = score[candidates]
+    wanted = 4 * n
+    while True:
+        if wanted < len(candidates):
+            # Every candidate scoring at least the `wanted`-th best, ties included, in position order.
+            threshold = np.partition(values, len(values) - wanted)[len(values) - wanted]
+            chosen = candidates[values >= threshold]
+        else:
+            chosen = candidates
+        ordered = chosen[np.argsort(-score[chosen], kind="stable")]
+        # The first occurrence of each text, in score order.
+        _, first = np.unique(view.text_hash_id[ordered], return_index=True)
+        taken = ordered[np.sort(first)[:n]]
+        if len(taken) == n or len(chosen) == len(candidates):
+            return [int(p) for p in taken]
+        wanted = 4 * len(chosen)
 
 
 def shingles(text: str, size: int = 4) -> set[str]:

@@ -54,7 +54,7 @@ class LexicalIndex:
                 frequencies[token] = 0
                 continue
             rows = rows_of[indptr[column]:indptr[column + 1]]
-            frequencies[token] = len(rows) if visible is None else int(visible[rows].sum())
+            frequencies[token] = len(rows) if visible is None else int(np.count_nonzero(visible[rows]))
         return frequencies, n
 
 
