@@ -1,6 +1,7 @@
 """Search latency and memory at the shared-data index size and at 10x and 100x that size.
 
     python -m eval.bench_search [--data ../shared/data] [--scales 1 10 100] [--rotate] [--repeat R] [--stores DIR]
+                                [--chart FILE.svg]
 
 Builds one real store from ../shared/data, then for each scale a copy in which every document is repeated
 under new sources and chunk ids (vectors copied, not re-embedded), with the lexical index rebuilt. The dev
@@ -139,6 +140,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="search the dev questions this many times")
     parser.add_argument("--stores", type=Path, default=None, metavar="DIR",
                         help="keep the built stores in DIR and reuse them (default: a temporary folder)")
+    parser.add_argument("--chart", type=Path, default=None, metavar="FILE.svg",
+                        help="also draw latency, memory and build time over the index size")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     dataset = args.data / "eval" / "tokyo2020-dev.jsonl"
@@ -153,6 +156,7 @@ def main() -> int:
     print("| scale | chunks | build s | load s | p50 / p95 ms unfiltered | p50 / p95 ms executive | peak RSS MB "
           "| wider / filtered Chroma queries (unfiltered; executive) |")
     print("|---|---|---|---|---|---|---|---|")
+    rows: list[tuple[int, dict[str, Any], float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.stores or Path(tmp)
         base = folder / "base"
@@ -176,9 +180,30 @@ def main() -> int:
             print(f"| {scale}x | {fig['chunks']:,} | {build} | {fig['load_seconds']} | {u['p50']} / {u['p95']} | "
                   f"{e['p50']} / {e['p95']} | {fig['peak_rss_mb']} | {fallbacks} (of {u['searches']} each) |",
                   flush=True)
+            rows.append((fig["chunks"], fig, float("nan") if reuse else time.perf_counter() - began))
             if not args.stores:
                 shutil.rmtree(target)
+    if args.chart:
+        args.chart.write_text(scaling_chart(rows), encoding="utf-8")
     return 0
+
+
+def scaling_chart(rows: list[tuple[int, dict[str, Any], float]]) -> str:
+    """Three panels over the chunk count: search latency against the 150 ms goal, peak memory of the searching
+    process, and the time to build each copy (replicated vectors: no embedding)."""
+    from eval.chart import Panel, panels
+
+    xs = [float(chunks) for chunks, _, _ in rows]
+    return panels([
+        Panel("search latency (ms)", xs, {
+            "p95 unfiltered": [float(f["unfiltered"]["p95"]) for _, f, _ in rows],
+            "p95 executive filter": [float(f["executive"]["p95"]) for _, f, _ in rows],
+            "p50 unfiltered": [float(f["unfiltered"]["p50"]) for _, f, _ in rows],
+        }, goal=150),
+        Panel("peak memory of search (GB)", xs, {"RSS": [f["peak_rss_mb"] / 1024 for _, f, _ in rows]}, goal=24),
+        Panel("index build (s)", xs, {"copy + BM25 rebuild": [b for _, _, b in rows]},
+              notes=["vectors copied, not embedded"]),
+    ])
 
 if __name__ == "__main__":
     sys.exit(main())
