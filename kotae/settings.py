@@ -35,12 +35,7 @@ class StoreSettings(BaseSettings):
     @field_validator("chroma_url")
     @classmethod
     def _chroma_url(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
-            raise ValueError(f"must be a Chroma server address such as http://127.0.0.1:8001, not {value!r}")
-        return value.rstrip("/")
+        return _check_url(value, "http://127.0.0.1:8001", path_allowed=False) if value else None
 
 
 class EmbedderSettings(BaseSettings):
@@ -252,10 +247,10 @@ def _section(cls: type[_S]) -> _S:
         raise SettingsError(f"invalid setting: {name}: cannot be parsed (lists and rules are written as JSON)") from exc
 
 
-def _check_url(value: str) -> str:
+def _check_url(value: str, example: str = "http://127.0.0.1:8080/v1", path_allowed: bool = True) -> str:
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"must be an http(s) URL such as http://127.0.0.1:8080/v1, not {value!r}")
+    if parts.scheme not in ("http", "https") or not parts.hostname or (parts.path.strip("/") and not path_allowed):
+        raise ValueError(f"must be an http(s) URL such as {example}, not {value!r}")
     return value.rstrip("/")
 
 

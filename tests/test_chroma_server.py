@@ -28,12 +28,13 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from bulk_documents import MINUTES, add_bulk_documents
 from fastapi.testclient import TestClient
 from kotae_env import clear_kotae_env
 
 from eval.processes import ChromaServer, ServiceProcess, clean_env
 from ingest.pipeline import run_ingest
-from kotae.errors import StoreError
+from kotae.errors import SettingsError, StoreError
 from kotae.index.remote import RemoteCatalog
 from kotae.settings import load_settings
 from service.api.errors import STORE_UNAVAILABLE
@@ -42,17 +43,7 @@ from service.search import Searcher
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
-MINUTES = "minutes/令和6年第3回定例会会議録.txt"
 QUERIES = ["書かない窓口の実績", "生成ＡＩの試行", "個人情報の入力", "子育て支援の相談", "DX推進計画の目標"]
-
-
-def _bulk(folder: Path, count: int) -> None:
-    """`count` extra documents made of the minutes' sentences, so that a run takes several seconds."""
-    sentences = [s + "。" for s in (REPO / "corpus" / MINUTES).read_text(encoding="utf-8").split("。") if s.strip()]
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in range(count):
-        body = "".join(sentences[(i * 7 + j) % len(sentences)] for j in range(60))
-        (folder / f"資料{i:03d}.txt").write_text(f"資料第{i}号\n{body}\n", encoding="utf-8")
 
 
 def _ingest_cli(docs: Path, store: Path, url: str) -> subprocess.Popen[str]:
@@ -181,7 +172,7 @@ def test_replicas_on_one_server_return_the_same_hits_as_an_embedded_store_and_ag
 
 def test_a_second_ingestion_is_refused_while_one_holds_the_lease(tmp_path: Path, docs: Path, server_env: str) -> None:
     url = server_env
-    _bulk(docs / "bulk", 30)
+    add_bulk_documents(docs / "bulk", 30)
     run = _ingest_cli(docs, tmp_path / "first-local", url)
     try:
         _wait_for_files(run, 2)
@@ -201,7 +192,7 @@ def test_reingestion_under_concurrent_queries_to_two_replicas_has_no_errors(
     new_text = old_text.replace("書かない窓口", "書かない受付窓口")
     with _replica(tmp_path, "a", url) as a, _replica(tmp_path, "b", url) as b:
         minutes.write_text(new_text, encoding="utf-8")
-        _bulk(docs / "bulk", 40)
+        add_bulk_documents(docs / "bulk", 40)
         errors: list[str] = []
         answered = [0]
         stop = threading.Event()
@@ -244,7 +235,7 @@ def test_reingestion_under_concurrent_queries_to_two_replicas_has_no_errors(
 
 def test_chroma_killed_mid_ingest_then_restarted_and_rerun_equals_a_clean_run(
         tmp_path: Path, docs: Path, chroma: ChromaServer) -> None:
-    _bulk(docs / "bulk", 40)
+    add_bulk_documents(docs / "bulk", 40)
     run = _ingest_cli(docs, tmp_path / "writer-local", chroma.url)
     _wait_for_files(run, 8)
     chroma.kill()
@@ -278,7 +269,7 @@ def test_ingestion_killed_leaves_the_previous_state_and_the_next_run_finishes_it
     minutes = docs / MINUTES
     minutes.write_text(minutes.read_text(encoding="utf-8").replace("書かない窓口", "書かない受付窓口"),
                        encoding="utf-8")
-    _bulk(docs / "bulk", 40)
+    add_bulk_documents(docs / "bulk", 40)
     run = _ingest_cli(docs, tmp_path / "writer-local", url)
     _wait_for_files(run, 5)
     run.send_signal(signal.SIGKILL)
@@ -352,3 +343,14 @@ def test_while_the_chroma_server_is_down_requests_get_503_and_answers_resume_aft
             assert chroma.url not in response.text  # the store's address stays in the log
         chroma.start()
         assert client.post("/api/search", json=body).json()["hits"] == expected
+
+
+@pytest.mark.parametrize("value", ["127.0.0.1:8001", "ftp://127.0.0.1:8001", "http://127.0.0.1:8001/api/v2"])
+def test_a_chroma_url_that_is_not_a_server_address_is_refused_naming_the_variable(value: str) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        clear_kotae_env(mp)
+        mp.setenv("KOTAE_CHROMA_URL", value)
+        with pytest.raises(SettingsError, match=r"KOTAE_CHROMA_URL: .*http://127\.0\.0\.1:8001"):
+            load_settings()
+        mp.setenv("KOTAE_CHROMA_URL", "http://10.0.0.5:8001/")
+        assert load_settings().store.chroma_url == "http://10.0.0.5:8001"
