@@ -253,7 +253,7 @@ class RemoteCatalog:
             ("meta:generation", str(generation), {"kind": "meta"}),
             self._lease_record(),
         ])
-        self._delete_failure(record.source)
+        self.forget_failures([record.source])
         facts = [_facts(c.chunk_id, c.source, _chunk_fields(c), h, stored) for c, h in zip(chunks, text_hashes,
                                                                                            strict=True)]
         self._mirror[record.source] = _Entry(stored, commit, new_ids, facts, [" ".join(t) for t in tokens])
@@ -287,9 +287,6 @@ class RemoteCatalog:
         for i in range(0, len(ids), _BATCH):
             part = ids[i : i + _BATCH]
             self._call("delete", self._records.delete, ids=part)
-
-    def _delete_failure(self, source: str) -> None:
-        self._call("delete", self._records.delete, ids=[f"failure:{source}"])
 
     def failures(self) -> dict[str, str]:
         """Reason of the last failure by source."""
