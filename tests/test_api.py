@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from kotae_env import clear_kotae_env
 
+from eval.processes import free_port
 from kotae.settings import load_settings
 from service.app import create_app
 
@@ -208,13 +208,6 @@ def test_docs_and_openapi(client: TestClient) -> None:
 # --- the real server -----------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _get_json(url: str, body: dict[str, Any] | None = None, timeout: float = 10.0) -> Any:
     data = None if body is None else json.dumps(body).encode("utf-8")
     request = urllib.request.Request(url, data=data, headers={"content-type": "application/json"})
@@ -224,7 +217,7 @@ def _get_json(url: str, body: dict[str, Any] | None = None, timeout: float = 10.
 
 @pytest.mark.slow
 def test_kotae_serve_answers_on_loopback(store: Path, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("KOTAE_")}
     log = tmp_path / "serve.log"

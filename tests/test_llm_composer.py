@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from llm_stub import (
 )
 
 from cli.main import main as kotae_main
+from eval.processes import free_port
 from ingest.pipeline import run_ingest
 from kotae.errors import PolicyError, SettingsError
 from kotae.settings import Settings, load_settings
@@ -186,14 +186,6 @@ def document_text(root: Path, source: str) -> str:
     """A text file of the corpus as the loader decodes it (UTF-8; the memo is CP932); newlines untouched."""
     data = (root / source).read_bytes()
     return data.decode("cp932" if source.startswith("memos/") else "utf-8")
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def models_file(path: Path, tables: dict[str, dict[str, Any]]) -> Path:
@@ -456,7 +448,7 @@ def test_timeout_is_504_without_waiting_for_the_model(store: Path) -> None:
 
 def test_endpoint_not_listening_is_502(store: Path) -> None:
     """Nothing listens at KOTAE_LLM_BASE_URL: 502 saying the model cannot be reached."""
-    url = f"http://127.0.0.1:{closed_port()}/v1"
+    url = f"http://127.0.0.1:{free_port()}/v1"
     with app_client(settings_with(store, KOTAE_LLM_BASE_URL=url, KOTAE_LLM_MODEL=MODEL)) as test_client:
         response = ask(test_client, QUESTION)
     assert response.status_code == 502, response.text
@@ -606,7 +598,7 @@ def test_cli_refuses_a_denied_configuration_with_status_2(store: Path, monkeypat
 def test_cli_exits_3_when_the_endpoint_is_down(store: Path, monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     """`kotae ask --composer llm` with nothing listening exits 3 with the reason on stderr."""
-    url = f"http://127.0.0.1:{closed_port()}/v1"
+    url = f"http://127.0.0.1:{free_port()}/v1"
     monkeypatch.setenv("KOTAE_LLM_BASE_URL", url)
     monkeypatch.setenv("KOTAE_LLM_MODEL", MODEL)
     status = kotae_main(["ask", QUESTION, "--store", str(store), "--composer", "llm"])

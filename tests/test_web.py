@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 from kotae_env import clear_kotae_env
 
+from eval.processes import free_port
 from ingest.pipeline import run_ingest
 from kotae.settings import load_settings
 
@@ -27,13 +27,6 @@ CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[1]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync"]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +39,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as mp:
         clear_kotae_env(mp)
         run_ingest([root / "docs"], load_settings(root / "store"))
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KOTAE_")}
     with open(root / "serve.log", "w", encoding="utf-8") as log:
         proc = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--store", str(root / "store"),
