@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bulk_documents import MINUTES, add_bulk_documents
 from fastapi.testclient import TestClient
 from kotae_env import clear_kotae_env
 
@@ -20,16 +21,6 @@ from service.app import create_app
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
-MINUTES = "minutes/令和6年第3回定例会会議録.txt"
-
-
-def _bulk(folder: Path, count: int) -> None:
-    """`count` extra documents made of the minutes' sentences, so that a run takes a few seconds."""
-    sentences = [s + "。" for s in (REPO / "corpus" / MINUTES).read_text(encoding="utf-8").split("。") if s.strip()]
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in range(count):
-        body = "".join(sentences[(i + j) % len(sentences)] for j in range(60))
-        (folder / f"資料{i:03d}.txt").write_text(f"資料第{i}号\n{body}\n", encoding="utf-8")
 
 
 @pytest.fixture
@@ -66,7 +57,7 @@ def test_queries_answer_during_a_reingestion_and_see_whole_documents(served: tup
     old_text = minutes.read_text(encoding="utf-8")
     new_text = old_text.replace("書かない窓口", "書かない受付窓口")
     minutes.write_text(new_text, encoding="utf-8")
-    _bulk(root / "docs" / "bulk", 40)
+    add_bulk_documents(root / "docs" / "bulk", 40)
     assert client.post("/api/admin/jobs").status_code == 202
     answered = 0
     deadline = time.monotonic() + 180
@@ -91,7 +82,7 @@ def test_cancelled_run_keeps_the_index_whole_and_the_next_run_ends_like_a_clean_
     """Cancel a run part-way: documents are each at their old or new version, searches work, and the next run
     ends in exactly the state a clean run over the same files gives."""
     client, root = served
-    _bulk(root / "docs" / "bulk", 60)
+    add_bulk_documents(root / "docs" / "bulk", 60)
     assert client.post("/api/admin/jobs").status_code == 202
     deadline = time.monotonic() + 120
     while _job(client)["files_done"] < 3 and _job(client)["status"] == "running" and time.monotonic() < deadline:
