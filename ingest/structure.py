@@ -138,8 +138,8 @@ def guess_title(extracted: Extracted, fallback: str) -> str:
     """
     lines = [ln.strip().lstrip("#○ ").strip() for ln in extracted.text.splitlines()[:20]]
     for candidate in [(extracted.title or "").strip(), *lines]:
-        # Skip a dateline (「令和４年２月24日 企画課作成」) standing above the title.
-        if not candidate or (find_date(candidate) and len(candidate) < 40):
+        # Skip a dateline (「令和４年２月24日 企画課作成」) standing above the title, or a birth-date line.
+        if not candidate or (find_date(candidate, birth_dates=True) and len(candidate) < 40):
             continue
         return fallback if _reads_as_sentence(candidate) else candidate[:200]
     return fallback
@@ -150,5 +150,7 @@ def _reads_as_sentence(line: str) -> bool:
 
 
 def guess_date(extracted: Extracted, file_name: str) -> str | None:
-    """The first date near the top of the text (minutes and ordinances put it there), else one in the name."""
+    """The first date near the top of the text (minutes and ordinances put it there), else one in the name.
+    A birth date (生年月日：…, …生まれ) is never the document's date: it is skipped, and if no other date is
+    there, the document has none."""
     return find_date(extracted.text[:1500]) or find_date(file_name)

@@ -24,6 +24,18 @@ _WESTERN_DATE = re.compile(
 # Full-width digits and separators to ASCII, one character for one, so match positions index the input.
 _HALF_WIDTH = str.maketrans("０１２３４５６７８９－／．", "0123456789-/.")
 
+# A date written as someone's birth date: after a label (生年月日：, 誕生日は, 出生日（西暦）, 生まれ, on the same line
+# or, as on a form, the line before) or followed by 生 / 生まれ / (生) / 出生 (昭和45年3月2日生). 生 must end the
+# word: 4月1日生活… is an ordinary date. A document's date is never one of these.
+_BIRTH_LABEL_BEFORE = re.compile(
+    r"(?:生年月日|誕生日|出生日|出生|生誕|生まれ)[ \u3000\t|｜]*(?:[（(][^）)\n]{1,8}[）)])?[ \u3000\t]*[:：は]?"
+    r"[ \u3000\t]*\n?[ \u3000\t]*\Z"
+)
+_BIRTH_MARK_AFTER = re.compile(
+    r"[ \u3000]?(?:[（(]\s*生\s*[）)]|生まれ|出生|生誕|生(?![\u3400-\u9fff\uf900-\ufaff々ぁ-ゖ]))"
+)
+_BIRTH_CONTEXT = 20  # characters looked at before a date for a birth-date label
+
 
 def kanji_to_int(text: str) -> int:
     """Parse a number written in digits or kanji numerals (「二十三」「百二」「二〇二〇」「元」).
@@ -63,32 +75,40 @@ def era_year(era: str, year_text: str) -> int:
     return ERAS[era] + kanji_to_int(year_text) - 1
 
 
-def find_date(text: str) -> str | None:
-    """The first full date in `text` (和暦 or 西暦) as an ISO string, or None.
+def find_date(text: str, *, birth_dates: bool = False) -> str | None:
+    """The first full date in `text` (和暦 or 西暦) as an ISO string, or None. A date written as a birth date
+    (生年月日：昭和45年3月2日, 1980年4月1日生) is skipped unless `birth_dates`: it dates a person, not the text.
 
     「令和二年二月十九日」-> "2020-02-19", 「令和元年5月1日」-> "2019-05-01", 「2020年2月19日」-> "2020-02-19".
     """
-    for match in _iter_dates(text):
-        return match[1]
+    for start, end, iso in _iter_dates(text):
+        if birth_dates or not is_birth_date(text, start, end):
+            return iso
     return None
 
 
-def _iter_dates(text: str) -> list[tuple[int, str]]:
-    """All (position, iso) dates in `text`, in order of position."""
-    found: list[tuple[int, str]] = []
+def is_birth_date(text: str, start: int, end: int) -> bool:
+    """Whether the date at `text[start:end]` is written as a birth date (a label before it, 生 after it)."""
+    before = text[max(0, start - _BIRTH_CONTEXT):start]
+    return _BIRTH_LABEL_BEFORE.search(before) is not None or _BIRTH_MARK_AFTER.match(text, end) is not None
+
+
+def _iter_dates(text: str) -> list[tuple[int, int, str]]:
+    """All (start, end, iso) dates in `text`, in order of position."""
+    found: list[tuple[int, int, str]] = []
     for m in _ERA_DATE.finditer(text):
         try:
             iso = _iso(era_year(m.group(1), m.group(2)), kanji_to_int(m.group(3)), kanji_to_int(m.group(4)))
         except ValueError:
             iso = None
         if iso:
-            found.append((m.start(), iso))
+            found.append((m.start(), m.end(), iso))
     # Not NFKC: it changes the length (「…」 -> "..."), which made positions incomparable and, before, made one
     # such character anywhere in the text hide every 西暦 date.
     for m in _WESTERN_DATE.finditer(text.translate(_HALF_WIDTH)):
         iso = _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        if iso:
-            found.append((m.start(), iso))
+        if iso:  # the pattern takes the blanks after a date without 日; they are not part of it
+            found.append((m.start(), m.start() + len(m.group().rstrip()), iso))
     return sorted(found)
 
 
@@ -99,7 +119,7 @@ def to_iso_date(text: str, end_of_month: bool = False) -> str | None:
     with `end_of_month` (the end of a period).
     """
     text = text.strip()
-    found = find_date(text)
+    found = find_date(text, birth_dates=True)  # a date given on its own is what it says, whatever follows it
     if found:
         return found
     month: tuple[int, int] | None = None

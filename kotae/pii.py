@@ -7,19 +7,25 @@ names, so it is a safety net, not a proof: it leans towards flagging, except for
 in the documents Kotae serves (council members written 〇〇君 / 〇〇議員 / 十二番〇〇さん, officials written
 〇〇市長 / 〇〇部長, bare municipality names), which it leaves alone on purpose.
 
-Every pattern runs on a folded copy of the text (full-width ASCII to half-width, dash look-alikes to "-", one
-character for one), so full-width digits are found and offsets still index the original text.
+Every pattern runs on a normalised copy of the text (`normalise`): invisible characters dropped, full-width and
+other compatibility forms of ASCII made ASCII, dash look-alikes "-", spaces " ", and between digits a separator
+written with spaces, dots or middle dots made one "-", "." or " " (spaced-out digits joined, a written-out run
+of kanji digits read as digits), so a disguised 1234・5678・9012, 0 9 0 - 8 7 6 5 - 4 3 2 1 or 〇九〇… is
+found. Every find is mapped back: offsets index the original text, and a find covers the whole original span,
+invisible characters inside it included.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_left, bisect_right, insort
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["KINDS", "Finding", "describe", "find_personal_info", "mask", "my_number_check_digit"]
+__all__ = ["KINDS", "Finding", "Normalised", "describe", "find_personal_info", "mask", "my_number_check_digit",
+           "normalise"]
 
 # kind -> the Japanese label used in placeholders and messages. The order is the order `describe` reports in.
 KINDS: dict[str, str] = {
@@ -62,16 +68,150 @@ _KATA = "ァ-ヴー"
 _SPACES = " \u3000"
 _KANJI_NUM = "〇一二三四五六七八九十百千"
 
-_FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}  # full-width ASCII -> ASCII
-_FOLD.update({ord(c): ord("-") for c in "‐‑‒–—―−─ｰ"})  # dash look-alikes -> "-"
-_FOLD_TABLE = str.maketrans(_FOLD)
-# The long-vowel mark ー is often typed for a hyphen between digits (03ー1234ー5678); only there is it one.
-_CHOON_BETWEEN_DIGITS = re.compile(r"(?<=[0-9])ー(?=[0-9])")
+
+# ------------------------------------------------------------------------------------------ normalisation
+
+# Characters that show nothing (zero-width spaces and joiners, word joiner, BOM, soft hyphen, direction marks,
+# variation selectors, tag characters): dropped, so 1234<U+200B>5678… is read as the number it shows.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufe00-\ufe0f\ufeff"
+    "\U000e0001\U000e0020-\U000e007f\U000e0100-\U000e01ef]"
+)
+_DASHES = "‐‑‒–—―−─━⁃˗﹘﹣ｰ"
 
 
-def _fold(text: str) -> str:
-    """The text with full-width ASCII and dash look-alikes made half-width, one character for one."""
-    return _CHOON_BETWEEN_DIGITS.sub("-", text.translate(_FOLD_TABLE))
+def _fold_table() -> dict[int, int]:
+    """Full-width, mathematical and small forms of ASCII letters, digits and address signs to ASCII, every kind
+    of space to " ", dash look-alikes to "-": one character for one. Circled (①) and superscript (²) digits
+    are left alone: they number lists and footnotes, and read as a digit they would glue onto a phone number."""
+    table: dict[int, int] = {}
+    ranges = [range(0x00A0, 0x00A1), range(0x2000, 0x2030), range(0x205F, 0x2060), range(0x3000, 0x3001),
+              range(0xFE50, 0xFE70), range(0xFF01, 0xFF5F), range(0x1D400, 0x1D800)]
+    for code in (c for r in ranges for c in r):
+        tag = unicodedata.decomposition(chr(code)).split(" ")[0]
+        plain = unicodedata.normalize("NFKC", chr(code))
+        if tag in ("<wide>", "<font>", "<small>", "<noBreak>", "<compat>") and len(plain) == 1 and plain.isascii():
+            table[code] = ord(plain)
+    table.update({ord(c): ord("-") for c in _DASHES})
+    return table
+
+
+_FOLD_TABLE = _fold_table()
+
+# Between two digits: a separator of one to three characters (spaces, at most one dash, dot or middle dot;
+# the long-vowel mark ー typed for a hyphen counts as a dash), and runs of 10 to 12 positional kanji digits
+# (〇九〇八七六五四三二一), which are numbers written out, not numerals (a numeral has 十, 百, 千 in it).
+_SEP_CHARS = " \\-.・･·•∙‧ー"
+_NUMBER_RUN = re.compile(rf"[0-9](?:[{_SEP_CHARS}]{{1,3}}(?=[0-9])|[0-9])*")
+_KANJI_DIGITS = "〇零一二三四五六七八九"
+_KANJI_RUN = re.compile(
+    rf"(?<![{_KANJI_DIGITS}十百千万億兆])[{_KANJI_DIGITS}](?:[{_SEP_CHARS}]{{0,3}}[{_KANJI_DIGITS}])+"
+    rf"(?![{_KANJI_DIGITS}十百千万億兆])"
+)
+_KANJI_TO_DIGIT = str.maketrans({c: str(i) for i, c in enumerate("〇一二三四五六七八九")} | {"零": "0"})
+_DASH_SEPS = "-ー"
+_GROUP_OR_SEPARATOR = re.compile(r"[0-9]+|[^0-9]+")
+# Spaces either side of @ between address characters (hanako @ example.jp).
+_AT_SPACES = re.compile(r"(?<=[A-Za-z0-9._%+\-]) {1,2}(?=@)|(?<=@) {1,2}(?=[A-Za-z0-9])")
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """A normalised copy of a text: `text`, and for each of its characters where it came from in the original
+    (`origin[i]`, plus one entry for the end). Spans of `text` map back with `span`."""
+
+    text: str
+    origin: tuple[int, ...]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span of `text[start:end]`: from its first character's origin to past its last one's, so
+        invisible characters and dropped spaces inside it are covered."""
+        return self.origin[start], self.origin[end - 1] + 1
+
+
+_Piece = list[tuple[str, int]]  # characters of a rewritten stretch, each with its index in the text rewritten
+
+
+def normalise(text: str) -> Normalised:
+    """`text` as the patterns read it (see the module's docstring), with the map back to `text`."""
+    invisible = {m.start() for m in _INVISIBLE.finditer(text)}
+    if invisible:
+        origin = [i for i in range(len(text)) if i not in invisible]
+        folded = "".join(text[i] for i in origin).translate(_FOLD_TABLE)
+    else:
+        origin, folded = list(range(len(text))), text.translate(_FOLD_TABLE)
+    origin.append(len(text))
+    for pattern, rewrite in ((_KANJI_RUN, _kanji_number), (_NUMBER_RUN, _number_run), (_AT_SPACES, _dropped)):
+        folded, origin = _rewritten(folded, origin, pattern, rewrite)
+    return Normalised(folded, tuple(origin))
+
+
+def _rewritten(text: str, origin: list[int], pattern: re.Pattern[str],
+               rewrite: Callable[[str], _Piece | None]) -> tuple[str, list[int]]:
+    """`text` with each match of `pattern` replaced by `rewrite(match)` (None: left as it is), and its origins."""
+    parts: list[str] = []
+    new_origin: list[int] = []
+    pos = 0
+    for m in pattern.finditer(text):
+        piece = rewrite(m.group())
+        if piece is None:
+            continue
+        parts.append(text[pos:m.start()])
+        new_origin += origin[pos:m.start()]
+        parts.append("".join(c for c, _ in piece))
+        new_origin += [origin[m.start() + i] for _, i in piece]
+        pos = m.end()
+    if not parts:
+        return text, origin
+    parts.append(text[pos:])
+    new_origin += origin[pos:]
+    return "".join(parts), new_origin
+
+
+def _kanji_number(run: str) -> _Piece | None:
+    """A run of 10 to 12 kanji digits (not all one digit: 〇〇〇〇 is a blank to fill in) in ASCII digits."""
+    digits = [c for c in run if c in _KANJI_DIGITS]
+    if not 10 <= len(digits) <= 12 or len(set(digits)) == 1:
+        return None
+    return [(c.translate(_KANJI_TO_DIGIT), i) for i, c in enumerate(run)]
+
+
+def _number_run(run: str) -> _Piece | None:
+    """Digits with their separators made plain: each separator one "-", "." or " " (spaces around a dash or dot
+    dropped), and single digits spaced out (0 9 0) joined. None when nothing changes."""
+    # digit groups and separators, each with where it starts in `run`
+    tokens = [(m.group(), m.start()) for m in _GROUP_OR_SEPARATOR.finditer(run)]
+    piece: _Piece = []
+    for n, (token, at) in enumerate(tokens):
+        if token[0].isdigit():
+            piece += [(c, at + i) for i, c in enumerate(token)]
+            continue
+        hard = [i for i, c in enumerate(token) if c != " "]
+        if len(hard) > 1:
+            piece += [(c, at + i) for i, c in enumerate(token)]  # 1--2, 1.-2: not a separator we know
+        elif hard:
+            piece.append(("-" if token[hard[0]] in _DASH_SEPS else ".", at + hard[0]))
+        elif not _spaced_out(tokens, n):
+            piece.append((" ", at))
+    return None if "".join(c for c, _ in piece) == run else piece
+
+
+def _spaced_out(tokens: list[tuple[str, int]], n: int) -> bool:
+    """Whether the space at `tokens[n]` is inside a chain of at least three single digits separated by spaces."""
+    def single(k: int) -> bool:
+        return 0 <= k < len(tokens) and len(tokens[k][0]) == 1 and tokens[k][0].isdigit()
+
+    def space(k: int) -> bool:
+        return 0 <= k < len(tokens) and not tokens[k][0].strip()
+
+    if not (single(n - 1) and single(n + 1)):
+        return False
+    return (space(n - 2) and single(n - 3)) or (space(n + 2) and single(n + 3))
+
+
+def _dropped(_match: str) -> _Piece:
+    """Nothing: the match is left out."""
+    return []
 
 
 def _is_hiragana(ch: str) -> bool:
@@ -84,10 +224,14 @@ def _is_kana(ch: str) -> bool:
 
 # ------------------------------------------------------------------------------------------ マイナンバー
 
-# 12 digits, bare or in 4-4-4 groups with one kind of separator (hyphen, space, ideographic space), not part of
-# a longer run of digits. Leaves out: other groupings (3-4-5), digits written in kanji, and numbers whose check
-# digit is wrong (those are not マイナンバー; a random 12-digit number still passes one time in eleven).
-_MY_NUMBER = re.compile(r"(?<![0-9])(?<![0-9]-)([0-9]{4})([- \u3000]?)([0-9]{4})\2([0-9]{4})(?![0-9]|-[0-9])")
+# 12 digits, bare or in 4-4-4 groups with one kind of separator (hyphen, dot, space; after normalising, so also
+# a middle dot, an ideographic space or kanji digits written out), not part of a longer run of digits. A number
+# whose check digit is wrong is not a マイナンバー (a random 12-digit number still passes one time in eleven),
+# unless a label says it is one (マイナンバー：1234-5678-9012, mistyped or made up, is still meant as one). Leaves
+# out: other groupings (3-4-5) and kanji numerals (千二百…).
+_MY_NUMBER = re.compile(r"(?<![0-9])(?<![0-9][-.])([0-9]{4})([-. ]?)([0-9]{4})\2([0-9]{4})(?![0-9]|[-.][0-9])")
+# The label, then at most a few characters before the number (マイナンバー（個人番号）：, 個人番号は, My Number: ).
+_MY_NUMBER_LABEL = re.compile(r"(?:マイナンバー|個人番号|my ?number)[^0-9\n。]{0,12}\Z", re.IGNORECASE)
 
 
 def my_number_check_digit(first_eleven: str) -> int:
@@ -105,26 +249,27 @@ def my_number_check_digit(first_eleven: str) -> int:
 def _my_numbers(folded: str) -> Iterator[tuple[str, int, int]]:
     for m in _MY_NUMBER.finditer(folded):
         digits = m.group(1) + m.group(3) + m.group(4)
-        if my_number_check_digit(digits[:11]) == int(digits[11]):
+        labelled = _MY_NUMBER_LABEL.search(folded, max(0, m.start() - 30), m.start()) is not None
+        if labelled or my_number_check_digit(digits[:11]) == int(digits[11]):
             yield "my_number", m.start(), m.end()
 
 
 # ------------------------------------------------------------------------------------------ phone numbers
 
 # Japanese numbers: 0 + area code, local and subscriber parts, 10 digits (fixed lines, 0120, 0570) or 11 digits
-# (050/070/080/090, 0800), written with one kind of separator (hyphen or space), with the area code in
+# (050/070/080/090, 0800), written with one kind of separator (hyphen, dot or space), with the area code in
 # parentheses (03(1234)5678, (03)1234-5678), run together (0312345678), or as +81. Not preceded by a digit or
 # a hyphen (so not the tail of a longer number) and not followed by more digits: amounts (14,564,458千円),
 # years and dates never start with 0 and 10/11 digits; a 12-digit マイナンバー has too many digits. Leaves out:
 # numbers written in kanji, extensions (内線2451), and 4-digit-area numbers missing their leading 0.
 _PHONE = re.compile(
-    r"(?<![0-9\-])(?:"
-    r"\+81[- ]?(?:\(0\))?[- ]?[1-9][0-9]{0,3}[- ]?[0-9]{1,4}[- ]?[0-9]{3,4}"
+    r"(?<![0-9\-])(?<![0-9]\.)(?:"
+    r"\+81[-. ]?(?:\(0\))?[-. ]?[1-9][0-9]{0,3}[-. ]?[0-9]{1,4}[-. ]?[0-9]{3,4}"
     r"|\(0[0-9]{1,4}\)[- ]?[0-9]{1,4}[- ]?[0-9]{3,4}"
     r"|0[0-9]{1,4}\([0-9]{1,4}\)[0-9]{3,4}"
-    r"|0[0-9]{1,4}(?P<sep>[- \u3000])[0-9]{1,4}(?P=sep)[0-9]{3,4}"
+    r"|0[0-9]{1,4}(?P<sep>[-. ])[0-9]{1,4}(?P=sep)[0-9]{3,4}"
     r"|0[0-9]{9,10}"
-    r")(?![0-9]|-[0-9]|,[0-9])"
+    r")(?![0-9]|[-.,][0-9])"
 )
 _NON_DIGIT = re.compile(r"[^0-9]")
 
@@ -267,16 +412,17 @@ _DATE = (
     r"|[/.\-][0-9]{1,2}[/.\-][0-9]{1,2}(?![0-9]))"
     rf"|(?:明治|大正|昭和|平成|令和)[ \u3000]?(?:[0-9]{{1,2}}|[{_KANJI_NUM}]{{1,3}}|元)[ \u3000]?年"
     rf"[ \u3000]?{_DAY}[ \u3000]?月[ \u3000]?{_DAY}[ \u3000]?日"
-    r"|(?:(?<![A-Za-z])[MTSHR]|明治|大正|昭和|平成|令和)[ \u3000]?[0-9]{1,2}[./][0-9]{1,2}[./][0-9]{1,2}(?![0-9])"
+    r"|(?:(?<![A-Za-z])[MTSHR]|明治|大正|昭和|平成|令和)[ \u3000]?[0-9]{1,2}[./-][0-9]{1,2}[./-][0-9]{1,2}(?![0-9])"
 )
-# A date right after 生年月日 / 誕生日 / 出生日 / 生まれ (with an optional (西暦) and ：/は), or right before
-# 生まれ / 生 / 出生 (昭和45年3月2日生). 生 must end the word, so 4月1日生活… is not a birth date. The find is the
-# date only; the label stays. Leaves out ordinary dates (meetings, plans, 施行日) and a birth date phrased at a
-# distance (誕生日は、たしか1980年の…).
+# A date right after 生年月日 / 誕生日 / 出生日 / 生まれ (with an optional (西暦) and ：/は; on the same line or, as
+# on a form, the next), or right before 生まれ / 生 / (生) / 出生 (昭和45年3月2日生). 生 must end the word, so
+# 4月1日生活… is not a birth date. The find is the date only; the label stays. Leaves out ordinary dates
+# (meetings, plans, 施行日) and a birth date phrased at a distance (誕生日は、たしか1980年の…).
 _BIRTH_BEFORE = re.compile(
-    rf"(?:生年月日|誕生日|出生日|生まれ)[ \u3000]*(?:\([^)\n]{{1,8}}\))?[ \u3000]*(?::|は)?[ \u3000]*(?P<d>{_DATE})"
+    rf"(?:生年月日|誕生日|出生日|生まれ)[ \u3000]*(?:\([^)\n]{{1,8}}\))?[ \u3000]*(?::|は)?[ \u3000]*\n?[ \u3000]*"
+    rf"(?P<d>{_DATE})"
 )
-_BIRTH_AFTER = re.compile(rf"(?P<d>{_DATE})[ \u3000]?(?:生まれ|出生|生(?![{_K}{_HIRA}]))")
+_BIRTH_AFTER = re.compile(rf"(?P<d>{_DATE})[ \u3000]?(?:\(生\)|生まれ|出生|生(?![{_K}{_HIRA}]))")
 
 
 def _birth_dates(folded: str) -> Iterator[tuple[str, int, int]]:
@@ -345,8 +491,8 @@ _NOT_NAME_ENDINGS = tuple(_ENDING_WORDS.split())
 _MAX_NAME = 8  # longer kanji runs before an honorific are phrases, not names
 
 
-def _names(text: str, folded: str) -> Iterator[tuple[str, int, int]]:
-    for m in _NAME_LABEL.finditer(folded):
+def _names(text: str) -> Iterator[tuple[str, int, int]]:
+    for m in _NAME_LABEL.finditer(text):
         value = _LABEL_TAIL.sub("", m.group("v")).rstrip(_SPACES)
         if len(value) >= 2 and value not in _LABEL_NON_NAMES:
             yield "person_name", m.start("v"), m.start("v") + len(value)
@@ -431,12 +577,17 @@ def find_personal_info(text: str) -> list[Finding]:
     overlap, the more specific kind wins: マイナンバー, e-mail, phone, birth date, address, name)."""
     if not isinstance(text, str):
         raise TypeError(f"text must be str, not {type(text).__name__}")
-    folded = _fold(text)
+    norm = normalise(text)
+    folded = norm.text
     candidates: list[tuple[str, int, int]] = [
         *_my_numbers(folded), *_emails(folded), *_phones(folded), *_birth_dates(folded),
-        *_addresses(folded), *_names(text, folded),
+        *_addresses(folded), *_names(folded),
     ]
-    return [Finding(kind, s, e, text[s:e]) for kind, s, e in _resolve(candidates)]
+    findings = []
+    for kind, s, e in _resolve(candidates):
+        start, end = norm.span(s, e)
+        findings.append(Finding(kind, start, end, text[start:end]))
+    return findings
 
 
 def _resolve(candidates: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:

@@ -136,7 +136,7 @@ class Drafter:
                  past: tuple[Citation, ...]) -> Draft:
         """The model writes the three sections from the numbered passages; unsupported sentences are removed."""
         guarded = guard(question, hits, self.answerer.searcher.settings.guard)
-        reply = generator.chat(build_messages(guarded.question, hits, DRAFT_PROMPT, guarded.redact))
+        reply = generator.chat(build_messages(guarded.question, guarded.passages, DRAFT_PROMPT))
         verifier = Verifier(hits, self.answerer.checker)
         sections = [DraftSection(h, tuple(verifier.sentences(body))) for h, body in split_sections(reply)]
         if not any(s.sentences for s in sections):

@@ -781,8 +781,10 @@ def test_guard_masks_passages_and_blocks_them_when_told() -> None:
     text = "相談者：鈴木一郎さん（連絡先 suzuki@example.jp）から書かない窓口について問合せがありました。"
     hit = Hit(Chunk("c1", "memo.txt", 0, len(text), text, 0, "document", "メモ", None), 1, 1.0)
     guarded = guard("書かない窓口への問合せは", [hit], GuardSettings(question="block", sources="mask"))
-    sent = guarded.redact(text)
+    sent = guarded.passages[0].text
     assert "suzuki@example.jp" not in sent and "鈴木一郎" not in sent and "書かない窓口" in sent
-    assert "メールアドレス" in guarded.note
+    assert sent == ("相談者：［個人情報：氏名］さん（連絡先 ［個人情報：メールアドレス］）から書かない窓口について"
+                    "問合せがありました。")
+    assert "メールアドレス" in guarded.note and "本文" in guarded.note
     with pytest.raises(PersonalInfoBlocked, match="メールアドレス"):
         guard("書かない窓口への問合せは", [hit], GuardSettings(question="block", sources="block"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kotae.pii import KINDS, Finding, describe, find_personal_info, mask, my_number_check_digit
+from kotae.pii import KINDS, Finding, describe, find_personal_info, mask, my_number_check_digit, normalise
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpus"
@@ -223,6 +223,9 @@ def test_no_address_in_bare_municipality_names_or_article_numbers(text: str) -> 
         ("生年月日（西暦）：1980/04/01", "1980/04/01"),
         ("生年月日：Ｓ４５．３．２", "Ｓ４５．３．２"),
         ("生年月日：１９８０年４月１日", "１９８０年４月１日"),
+        ("山田太郎（昭和45年3月2日（生））", "昭和45年3月2日"),
+        ("生年月日\n1980年4月1日", "1980年4月1日"),  # a form: the label's cell above the value's
+        ("生年月日：1980・4・1", "1980・4・1"),
     ],
 )
 def test_birth_dates_are_found(text: str, date: str) -> None:
@@ -300,6 +303,142 @@ def test_personal_names_are_found(text: str, name: str) -> None:
 )
 def test_no_names_in_public_record_forms_or_common_nouns(text: str) -> None:
     assert found(text, "person_name") == []
+
+
+# ---------------------------------------------------------------- disguised forms (normalised before matching)
+
+ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")  # zero-width space, non-joiner, joiner, WJ, BOM
+VALID = "43219876501" + str(reference_check_digit("43219876501"))  # a number whose check digit is right
+
+
+def only(text: str) -> tuple[str, str]:
+    """The one find in `text` as (kind, text); fails when there is not exactly one."""
+    finds = kinds_and_texts(text)
+    assert len(finds) == 1, (text, finds)
+    return finds[0]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        f"{VALID[:4]}.{VALID[4:8]}.{VALID[8:]}",
+        f"{VALID[:4]}・{VALID[4:8]}・{VALID[8:]}",
+        f"{VALID[:4]}･{VALID[4:8]}･{VALID[8:]}",  # half-width middle dot
+        f"{VALID[:4]}·{VALID[4:8]}·{VALID[8:]}",
+        f"{VALID[:4]}．{VALID[4:8]}．{VALID[8:]}".translate(FULL_WIDTH),
+        f"{VALID[:4]} - {VALID[4:8]} - {VALID[8:]}",
+        f"{VALID[:4]}\u3000－\u3000{VALID[4:8]}\u3000－\u3000{VALID[8:]}".translate(FULL_WIDTH),
+        f"{VALID[:4]}ー{VALID[4:8]}ー{VALID[8:]}",
+        f"{VALID[:4]}\u2212{VALID[4:8]}\u2212{VALID[8:]}",  # minus sign
+        f"{VALID[:4]}\u00a0{VALID[4:8]}\u00a0{VALID[8:]}",  # no-break space
+        " ".join(VALID),  # spaced out
+        VALID.translate(str.maketrans("0123456789", "〇一二三四五六七八九")),  # kanji digits
+        *(zw.join(VALID) for zw in ZERO_WIDTH),  # an invisible character between every two digits
+        f"{VALID[:4]}\u200b-\u200b{VALID[4:8]}\u200b-{VALID[8:]}",
+    ],
+)
+def test_disguised_my_numbers_are_found_and_masked_whole(written: str) -> None:
+    text = f"窓口で控えの番号{written}を確認した。"
+    assert only(text) == ("my_number", written)
+    assert mask(text) == "窓口で控えの番号［個人情報：マイナンバー］を確認した。"
+
+
+@pytest.mark.parametrize(
+    "written", ["1234.5678.9012", "1234・5678・9012", "1234\u200b5678\u200c9012", "123456789012", "1234 5678 9012"]
+)
+def test_a_labelled_my_number_is_one_whatever_its_check_digit(written: str) -> None:
+    """The probe's 1234.5678.9012 has a wrong check digit; after a label it is still meant as a マイナンバー."""
+    for label in ("マイナンバー：", "マイナンバー（個人番号）は", "個人番号 ", "My Number: "):
+        assert only(f"{label}{written}") == ("my_number", written)
+    assert found(f"整理番号{written}の件", "my_number") == []  # without the label the check digit decides
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "090・8765・4321",
+        "090.8765.4321",
+        "０９０．８７６５．４３２１",
+        "090 - 8765 - 4321",
+        "０９０　ー　８７６５　ー　４３２１",
+        "0 9 0 8 7 6 5 4 3 2 1",
+        "0 9 0 - 8 7 6 5 - 4 3 2 1",
+        "〇九〇八七六五四三二一",
+        "〇九〇－八七六五－四三二一",
+        "03・1234・5678",
+        "090\u00a08765\u00a04321",
+        *(f"090{zw}8765{zw}4321" for zw in ZERO_WIDTH),
+        "0\u200b9\u200b0-8765-4321",
+    ],
+)
+def test_disguised_phone_numbers_are_found_and_masked_whole(phone: str) -> None:
+    text = f"折り返しは{phone}（日中のみ）とのこと。"
+    assert only(text) == ("phone", phone)
+    assert mask(text) == "折り返しは［個人情報：電話番号］（日中のみ）とのこと。"
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "hanako\u200b@example.jp",
+        "ha\u200dnako@exa\u2060mple.jp",
+        "hanako @ example.jp",
+        "hanako\ufeff＠example．jp",
+        "𝐡𝐚𝐧𝐚𝐤𝐨@example.jp",  # mathematical bold letters
+        "hanako﹫example.jp",  # small commercial at
+    ],
+)
+def test_disguised_email_addresses_are_found_and_masked_whole(email: str) -> None:
+    text = f"返信先は{email}でお願いします。"
+    assert only(text) == ("email", email)
+    assert mask(text) == "返信先は［個人情報：メールアドレス］でお願いします。"
+
+
+def test_invisible_characters_do_not_hide_names_and_are_masked_with_them() -> None:
+    text = "山\u200b田花子様\u200bから、相談者：鈴\u2060木一郎（連絡先 0\u200d90-8765-4321）"
+    assert kinds_and_texts(text) == [("person_name", "山\u200b田花子"), ("person_name", "鈴\u2060木一郎"),
+                                     ("phone", "0\u200d90-8765-4321")]
+    assert mask(text) == "［個人情報：氏名］様\u200bから、相談者：［個人情報：氏名］（連絡先 ［個人情報：電話番号］）"
+
+
+def test_the_probe_title_line() -> None:
+    title = "山田花子様（090-8765-4321、hanako@example.jp）からの相談記録"
+    assert kinds_and_texts(title) == [("person_name", "山田花子"), ("phone", "090-8765-4321"),
+                                      ("email", "hanako@example.jp")]
+    assert mask(title) == "［個人情報：氏名］様（［個人情報：電話番号］、［個人情報：メールアドレス］）からの相談記録"
+
+
+def test_normalised_text_maps_back_to_the_original() -> None:
+    text = "番号\ufeff１２３４・５６７８\u200b・９０１８、tel 0 9 0 - 8765 - 4321、a @ b.jp"
+    norm = normalise(text)
+    assert norm.text == "番号1234.5678.9018、tel 090-8765-4321、a@b.jp"
+    assert len(norm.origin) == len(norm.text) + 1 and norm.origin[-1] == len(text)
+    assert list(norm.origin) == sorted(set(norm.origin))  # strictly increasing: spans map to spans
+    for i, ch in enumerate(norm.text):
+        assert ch == text[norm.origin[i]].translate(str.maketrans("１２３４５６７８９０・", "1234567890.")), i
+    start = norm.text.index("090")
+    assert norm.span(start, start + len("090-8765-4321")) == (text.index("0 9"), text.index("4321") + 4)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "評価は1・2・3の三段階で行う。",
+        "資料1-2-3参照、第1・2号及び第一・二・三号",
+        "前年度比3.2%増、0.5億円、14,564,458千円",
+        "平成30.4.1施行、2024.04.01 から 2024.10.01 まで",
+        "令和６年１０月１日\u3000１０時００分開議",
+        "人口 12 345 人、世帯 6 789、表 1 2 3 4 5 6",
+        "個人番号（〇〇〇〇〇〇〇〇〇〇〇〇）を記入",  # a blank to fill in
+        "電話番号：〇〇〇－〇〇〇〇－〇〇〇〇",
+        "内線 2451・2452",
+        "平成三十一年四月一日から令和二年三月三十一日まで",
+        "○議長（石川良一君）\u3000二十六番森澤恭子さん。〇〇君、〇〇議員、〇〇市長",
+        "①03、②04、\u200b③05",
+    ],
+)
+def test_normalising_finds_nothing_in_public_forms(text: str) -> None:
+    assert find_personal_info(text) == []
 
 
 # ---------------------------------------------------------------- realistic documents

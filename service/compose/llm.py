@@ -6,12 +6,12 @@ split into sentences, and each sentence is kept only when it cites passages that
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Sequence
 
 from kotae.settings import GuardSettings
 from kotae.types import Answer, Citation, Hit, Sentence, Unsupported
 from service.compose.extractive import REFUSAL, refusal, render
-from service.compose.guard import guard
+from service.compose.guard import Passage, guard
 from service.compose.sentences import candidates, citation
 from service.compose.support import SupportChecker
 from service.generators import Generator, Message
@@ -28,23 +28,17 @@ _SENTENCE = re.compile(r"(?s)(.+?(?:[。！？!?]|(?=\n)|$))((?:\s*\[\s*\d+\s*\]
 _BULLET = re.compile(r"^\s*(?:[-*・●]|\d+[.)．])\s*")
 
 
-def build_messages(question: str, hits: list[Hit], instructions: str = SYSTEM_PROMPT,
-                   redact: Callable[[str], str] | None = None) -> list[Message]:
-    """System rules, then the numbered passages as data and the question. Angle brackets inside passages are
-    made full-width, so a document cannot close its own <資料> block and speak as the user; `redact` (the
-    personal-information guard's masking) is applied to each passage's text first."""
+def build_messages(question: str, passages: Sequence[Passage], instructions: str = SYSTEM_PROMPT) -> list[Message]:
+    """System rules, then the numbered passages as data and the question: nothing else goes to the model, so the
+    guard's `Guarded.question` and `Guarded.passages` are all it sees. Angle brackets and quotes inside passages
+    are made full-width, so a document cannot close its own <資料> block (or an attribute) and speak as the user."""
     blocks = []
-    for n, hit in enumerate(hits, start=1):
-        c = hit.chunk
-        attrs = [f'番号="{n}"', f'文書="{_attr(c.title)}"']
-        if c.date:
-            attrs.append(f'日付="{c.date}"')
-        if c.speaker:
-            attrs.append(f'発言者="{_attr((c.speaker_title or "") + " " + c.speaker)}"')
-        if c.page:
-            attrs.append(f'ページ="{c.page}"')
-        text = redact(c.text) if redact is not None else c.text
-        blocks.append(f"<資料 {' '.join(attrs)}>\n{_data(text)}\n</資料>")
+    for n, passage in enumerate(passages, start=1):
+        attrs = [f'番号="{n}"', f'文書="{_attr(passage.title)}"']
+        for label, value in (("日付", passage.date), ("発言者", passage.speaker), ("ページ", passage.page)):
+            if value:
+                attrs.append(f'{label}="{_attr(value)}"')
+        blocks.append(f"<資料 {' '.join(attrs)}>\n{_data(passage.text)}\n</資料>")
     user = "\n\n".join(blocks) + f"\n\n質問: {question}"
     return [{"role": "system", "content": instructions}, {"role": "user", "content": user}]
 
@@ -119,7 +113,7 @@ def compose_llm(question: str, hits: list[Hit], generator: Generator, checker: S
     if not hits:
         return _with_model(refusal([]), generator.name)
     guarded = guard(question, hits, guard_settings)
-    reply = generator.chat(build_messages(guarded.question, hits, redact=guarded.redact))
+    reply = generator.chat(build_messages(guarded.question, guarded.passages))
     verifier = Verifier(hits, checker)
     sentences = verifier.sentences(reply)
     if not sentences:
