@@ -18,11 +18,12 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ingest.chunking import chunk_document
 from ingest.documents import build_document
+from ingest.loaders import ocr, recording
 from ingest.meta import Overrides
 from kotae.errors import KotaeError, LoadError
 from kotae.jtext import SudachiTokenizer
@@ -68,7 +69,10 @@ _tokenizers: dict[str, SudachiTokenizer] = {}
 def prepare(job: Job) -> Prepared | Failed:
     """Load, structure, chunk and tokenize one file; never raises for a bad file."""
     try:
-        doc = build_document(job.path, job.source, job.content, job.version, job.overrides)
+        with recording() as loaded:
+            doc = build_document(job.path, job.source, job.content, job.version, job.overrides)
+        if doc.needs_ocr and doc.needs_ocr_reason is None and loaded:  # the loader's reason, kept
+            doc = replace(doc, needs_ocr_reason=loaded[-1].needs_ocr_reason)
         chunks = chunk_document(doc, job.chunk_chars, job.max_chunk_chars)
         if not chunks:
             raise LoadError(_no_text_reason(doc))
@@ -140,9 +144,13 @@ def _exit_with_parent() -> None:
 
 
 def _no_text_reason(doc: Document) -> str:
+    """Why a document gave no chunks: the loader's reason for its unread pages (OCR switched off, tesseract
+    not installed, past the OCR budget, OCR failed), or no text at all."""
     if doc.needs_ocr:
-        pages = ", ".join(str(p) for p in doc.needs_ocr)
-        return f"needs OCR: no text layer on page(s) {pages} and tesseract with Japanese (jpn) is not installed"
+        if doc.needs_ocr_reason:
+            return doc.needs_ocr_reason
+        why = ocr.unavailable_reason() or "OCR read nothing from them"
+        return f"needs OCR: no text layer on {ocr.page_ranges(doc.needs_ocr)} and {why}"
     return "no text found in the document"
 
 

@@ -66,7 +66,18 @@ class IngestSettings(BaseSettings):
     chunk_chars: int = Field(default=400, ge=50, le=4000)
     max_chunk_chars: int = Field(default=800, ge=50, le=8000)
     max_file_mb: float = Field(default=50.0, gt=0)
-    ocr: bool = True  # OCR pages without a text layer when tesseract (jpn) is installed
+    # OCR pages without a text layer when tesseract (jpn) is installed. Read as KOTAE_OCR (the name the loaders
+    # and the README use), so a value that is not a yes/no word fails at start-up instead of meaning "on".
+    ocr: bool = Field(default=True, validation_alias="KOTAE_OCR")
+    # What one file may cost the loaders (they run in the ingestion worker and read these from the environment).
+    # A Word file's zip entries together, unpacked: real documents, photos included, stay far below 100 MB; a
+    # 500 KB file unpacking to 150 MB of XML is a zip bomb (python-docx needs ~10x the XML size in memory).
+    max_unpacked_mb: float = Field(default=100.0, gt=0, le=10_000)
+    # OCR per file: at most this many pages and seconds (1.3-2.5 s a page on one core); pages beyond are listed
+    # as needing OCR and the file is indexed with what was read. Without a budget one 3,000-page scan kept the
+    # single ingestion run (and every other file waiting behind it) busy for over an hour.
+    ocr_max_pages: int = Field(default=100, ge=1, le=100_000, validation_alias="KOTAE_OCR_MAX_PAGES")
+    ocr_max_seconds: float = Field(default=180.0, gt=0, le=86_400, validation_alias="KOTAE_OCR_MAX_SECONDS")
 
 
 class LexicalSettings(BaseSettings):
@@ -170,6 +181,8 @@ class UsageSettings(BaseSettings):
     max_body_kb: int = Field(default=256, ge=4, le=65_536)  # JSON request bodies (uploads have their own limit)
     timezone: str = "Asia/Tokyo"  # the city's days, weeks and months in the usage report
     compute_slots: int = Field(default=0, ge=0, le=256)  # searches/answers at once; 0: one per CPU core
+    # Uploads received at once (each may be a gigabyte streamed to disk); over it: 429 with Retry-After.
+    upload_concurrency: int = Field(default=2, ge=1, le=64)
 
     @field_validator("timezone")
     @classmethod

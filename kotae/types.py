@@ -26,8 +26,9 @@ class Page:
 class Extracted:
     """What a loader read from one file.
 
-    `pages` is empty for formats without pages. `needs_ocr` lists pages that had no text layer and could
-    not be read because OCR is not installed; `ocr_pages` lists pages whose text came from OCR.
+    `pages` is empty for formats without pages. `needs_ocr` lists pages that had no text layer and were not
+    read (OCR off or not installed, past the file's OCR budget, or OCR failed), `needs_ocr_reason` says why in
+    one line; `ocr_pages` lists pages whose text came from OCR.
     `headings` are (start, end) spans of headings in `text` (HTML h1-h6, Word heading styles).
     """
 
@@ -37,6 +38,7 @@ class Extracted:
     headings: tuple[tuple[int, int], ...] = ()
     needs_ocr: tuple[int, ...] = ()
     ocr_pages: tuple[int, ...] = ()
+    needs_ocr_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class Document:
     access_groups: tuple[str, ...] = ("everyone",)
     pages: tuple[Page, ...] = ()
     needs_ocr: tuple[int, ...] = ()
+    needs_ocr_reason: str | None = None  # why the `needs_ocr` pages were not read (Extracted.needs_ocr_reason)
 
 
 @dataclass(frozen=True)

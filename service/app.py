@@ -23,7 +23,7 @@ from service.api.errors import STORE_UNAVAILABLE
 from service.audit import AuditLog
 from service.draft import Drafter
 from service.jobs import JobRunner
-from service.limits import BodyLimit
+from service.limits import BodyLimit, UploadGuard
 from service.ratelimit import RateLimiter
 from service.search import Searcher
 
@@ -50,13 +50,15 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Kotae (答え)", version=__version__, lifespan=lifespan,
                   description="Cited answers from municipal documents: search, answers and council-answer drafts.")
 
+    upload_limit = int(settings.ingest.max_file_mb * 1_000_000 * 20) + 1_000_000
+
     def body_limit(path: str) -> int:
         """JSON bodies are small; uploads may carry twenty files at the maximum file size."""
-        if path == UPLOAD_PATH:
-            return int(settings.ingest.max_file_mb * 1_000_000 * 20) + 1_000_000
-        return settings.usage.max_body_kb * 1024
+        return upload_limit if path == UPLOAD_PATH else settings.usage.max_body_kb * 1024
 
     app.add_middleware(BodyLimit, limit_for=body_limit)
+    # Outside BodyLimit: who is asking, and the declared size, are checked before any of the body is read.
+    app.add_middleware(UploadGuard, path=UPLOAD_PATH, limit=upload_limit, slots=settings.usage.upload_concurrency)
 
     @app.exception_handler(StoreError)
     async def store_unavailable(request: Request, exc: StoreError) -> JSONResponse:

@@ -103,7 +103,7 @@ class AuditLog:
         writer = csv.writer(out)
         writer.writerow(COLUMNS)
         for row in rows:
-            writer.writerow(row)
+            writer.writerow([_inert(cell) for cell in row])
         return out.getvalue()
 
     def total(self, user: str | None = None, action: str | None = None) -> int:
@@ -157,6 +157,16 @@ def _where(user: str | None, action: str | None) -> tuple[str, tuple[str, ...]]:
         clauses.append("action = ?")
         params.append(action)
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+
+
+# A spreadsheet runs a cell that starts like this as a formula (=HYPERLINK(...), +cmd|...), and a question is
+# whatever a user typed. Japanese input may give the full-width forms, which Excel may take for the same.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def _inert(cell: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: a leading apostrophe before a formula's first character."""
+    return "'" + cell if isinstance(cell, str) and cell.startswith(_FORMULA_START) else cell
 
 
 def _row(row: tuple[Any, ...]) -> dict[str, Any]:

@@ -23,3 +23,26 @@ def make_pdf(path: Path, pages: list[str], title: str | None = None) -> Path:
         c.showPage()
     c.save()
     return path
+
+
+def make_scanned_pdf(path: Path, pages: int, text: str) -> Path:
+    """A PDF of `pages` image-only pages (no text layer), each the picture of `text` as a scanner without OCR
+    writes it: the text is set in a PDF, rasterised by poppler's pdftoppm (150 dpi, grey) and drawn as an image.
+    The image is stored once and drawn on every page, so thousands of pages stay small on disk."""
+    import io
+    import subprocess
+
+    from reportlab.lib.utils import ImageReader
+
+    source = make_pdf(path.with_name(f".{path.stem}-text.pdf"), [text])
+    png = subprocess.run(["pdftoppm", "-r", "150", "-gray", "-png", "-f", "1", "-l", "1", str(source)],
+                         capture_output=True, check=True, timeout=60).stdout
+    source.unlink()
+    image = ImageReader(io.BytesIO(png))
+    c = canvas.Canvas(str(path), invariant=1)
+    width, height = c._pagesize
+    for _ in range(pages):
+        c.drawImage(image, 0, 0, width, height)
+        c.showPage()
+    c.save()
+    return path

@@ -5,6 +5,8 @@ Both are external programs (Debian: `poppler-utils`, `tesseract-ocr`, `tesseract
 `jpn` language data are present, and the environment variable `KOTAE_OCR` is not set to `off`
 (also `0`, `false`, `no`). Setting `KOTAE_OCR=off` makes the PDF loader report such pages in
 `Extracted.needs_ocr` instead, which is what a machine without tesseract does; tests use it for both paths.
+How many pages of one file are read, and for how long, is the PDF loader's budget (`KOTAE_OCR_MAX_PAGES`,
+`KOTAE_OCR_MAX_SECONDS`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,6 +24,7 @@ from kotae.errors import LoadError
 OCR_ENV = "KOTAE_OCR"
 # 300 dpi read the scanned Nankoku report better than 200 dpi (place names, digits) at ~1.5 s a page.
 DPI = 300
+INSTALL_HINT = "Debian: apt install tesseract-ocr tesseract-ocr-jpn poppler-utils"
 TIMEOUT_SECONDS = 120.0
 LANG = "jpn"
 
@@ -27,6 +32,16 @@ LANG = "jpn"
 def ocr_enabled() -> bool:
     """False when the `KOTAE_OCR` environment variable turns OCR off (`off`, `0`, `false`, `no`)."""
     return os.environ.get(OCR_ENV, "").strip().lower() not in {"off", "0", "false", "no"}
+
+
+def unavailable_reason() -> str | None:
+    """Why pages without text cannot be read here, for an admin to act on; None when OCR can run."""
+    if not ocr_enabled():
+        value = os.environ.get(OCR_ENV, "").strip()
+        return f"OCR is switched off ({OCR_ENV}={value}; unset it or set {OCR_ENV}=on to read such pages)"
+    if not ocr_available():
+        return f"tesseract with Japanese (jpn) is not installed ({INSTALL_HINT})"
+    return None
 
 
 @lru_cache(maxsize=8)
@@ -62,12 +77,15 @@ def ocr_pdf_page(
     """OCR page `page_number` (1-based) of the PDF at `path` and return tesseract's text, unrepaired.
 
     Tesseract's Japanese output often has spaces between characters; the caller repairs them.
-    Raises `LoadError` when a program fails, times out or is missing.
+    Raises `LoadError` when a program fails, is missing, or the two together take longer than `timeout`.
     """
     # An absolute path cannot be mistaken for an option, whatever the file is called.
     pdf = str(path.absolute())
+    # An uncompressed grey PGM, not PNG: compressing a 300 dpi A4 page took pdftoppm 1.1 s of its 1.2 s
+    # (PGM: 0.4 s), and tesseract reads both alike. PGM carries no resolution, so tesseract is told it.
+    started = time.monotonic()
     raster = _run(
-        [pdftoppm, "-r", str(dpi), "-f", str(page_number), "-l", str(page_number), "-gray", "-png", pdf],
+        [pdftoppm, "-r", str(dpi), "-f", str(page_number), "-l", str(page_number), "-gray", pdf],
         None,
         timeout,
         "pdftoppm",
@@ -77,7 +95,8 @@ def ocr_pdf_page(
     # One OpenMP thread: on 2 cores tesseract was faster so (1.2 s vs 1.6 s a page), and ingestion may
     # run several files at once. An admin's own OMP_THREAD_LIMIT wins.
     env = {**os.environ, "OMP_THREAD_LIMIT": os.environ.get("OMP_THREAD_LIMIT", "1")}
-    text = _run([tesseract, "-", "-", "-l", lang], raster, timeout, "tesseract", env)
+    left = max(timeout - (time.monotonic() - started), 0.1)  # `timeout` bounds the page, not each program
+    text = _run([tesseract, "-", "-", "-l", lang, "--dpi", str(dpi)], raster, left, "tesseract", env)
     return text.decode("utf-8", errors="replace")
 
 
@@ -95,3 +114,20 @@ def _run(
         err = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
         raise LoadError(f"{name} failed (exit {done.returncode}): {err[-1] if err else 'no message'}")
     return done.stdout
+
+
+def page_ranges(numbers: Iterable[int]) -> str:
+    """Page numbers as short ranges: [1, 2, 3, 7, 9, 10] -> "pages 1-3, 7, 9-10" ("page 4" for one), so that a
+    reason about 2,900 pages of a scan stays one short line."""
+    ordered = sorted(set(numbers))
+    if not ordered:
+        return "no pages"
+    spans: list[str] = []
+    start = prev = ordered[0]
+    for number in ordered[1:]:
+        if number != prev + 1:
+            spans.append(f"{start}-{prev}" if prev > start else str(start))
+            start = number
+        prev = number
+    spans.append(f"{start}-{prev}" if prev > start else str(start))
+    return ("page " if len(ordered) == 1 else "pages ") + ", ".join(spans)

@@ -6,6 +6,8 @@ gaps kept); `repair_spaced_text` removes the spaces when layout mode does not he
 Pages are joined with a blank line ("\\n\\n"); `Extracted.pages` gives each page's span in the text.
 A page without a text layer is read by OCR when tesseract (jpn) and pdftoppm are installed and
 `KOTAE_OCR` is not `off` (see `ocr.py`); otherwise its text is empty and its number goes to `needs_ocr`.
+OCR has a budget per file (`KOTAE_OCR_MAX_PAGES`, `KOTAE_OCR_MAX_SECONDS`): pages past it go to `needs_ocr`
+too, the file keeps what was read, and `Extracted.needs_ocr_reason` says why each such page was not read.
 A PDF without any text is therefore not an error: the pipeline reports it as needing OCR.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import time
 import unicodedata
 from collections import Counter
 from itertools import pairwise
@@ -26,6 +29,7 @@ from kotae.errors import LoadError
 from kotae.types import Extracted, Page
 
 from . import ocr
+from .budget import Budget, current_budget
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +53,10 @@ _SPACE_RUN = re.compile(r"[ \t\r]+")
 _BLANKS = re.compile(r"\s+")
 
 
-def load_pdf(path: Path) -> Extracted:
+def load_pdf(path: Path, *, budget: Budget | None = None) -> Extracted:
     """Load a PDF: per-page text (OCR for pages without a text layer when available), spans and title.
 
+    OCR stops at `budget` (default: KOTAE_OCR_MAX_PAGES / KOTAE_OCR_MAX_SECONDS from the environment).
     Raises `LoadError` for an empty file, a file that is not a PDF or is corrupt or truncated, and an
     encrypted PDF that does not open with an empty password.
     """
@@ -60,11 +65,9 @@ def load_pdf(path: Path) -> Extracted:
     except OSError as exc:
         raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
     reader = _open(data)
-    use_ocr: bool | None = None  # decided at the first page without text: most PDFs never need it
+    reading: _OcrReading | None = None  # made at the first page without text: most PDFs never need it
 
     texts: list[str] = []
-    needs_ocr: list[int] = []
-    ocr_pages: list[int] = []
     for number, page in enumerate(_pages(reader, data), start=1):
         try:
             raw = page.extract_text()
@@ -73,21 +76,9 @@ def load_pdf(path: Path) -> Extracted:
         if raw.strip():
             texts.append(_page_text(page, raw))
             continue
-        text = ""
-        if use_ocr is None:
-            use_ocr = ocr.ocr_enabled() and ocr.ocr_available()
-        if use_ocr:
-            try:
-                text = _tidy(repair_spaced_text(ocr.ocr_pdf_page(path, number), force=True))
-            except LoadError as exc:
-                log.warning("%s: OCR of page %d failed: %s", path, number, exc)
-                needs_ocr.append(number)
-            else:
-                if text:
-                    ocr_pages.append(number)
-        else:
-            needs_ocr.append(number)
-        texts.append(text)
+        if reading is None:
+            reading = _OcrReading(path, budget or current_budget(), ocr.unavailable_reason())
+        texts.append(reading.read(number))
 
     pages: list[Page] = []
     pos = 0
@@ -101,9 +92,73 @@ def load_pdf(path: Path) -> Extracted:
         text=full,
         pages=tuple(pages),
         title=_metadata_title(reader) or _first_line(full),
-        needs_ocr=tuple(needs_ocr),
-        ocr_pages=tuple(ocr_pages),
+        needs_ocr=tuple(reading.unread()) if reading else (),
+        ocr_pages=tuple(reading.read_pages) if reading else (),
+        needs_ocr_reason=reading.reason() if reading else None,
     )
+
+
+class _OcrReading:
+    """The OCR of one file's pages without text, within its budget, and why any page stayed unread."""
+
+    def __init__(self, path: Path, budget: Budget, unavailable: str | None) -> None:
+        self.path, self.budget, self.unavailable = path, budget, unavailable
+        self.deadline: float | None = None  # set at the first page read: the budget is OCR time, not parsing
+        self.tried = 0
+        self.read_pages: list[int] = []
+        self.not_possible: list[int] = []  # OCR off or not installed
+        self.over_pages: list[int] = []  # past KOTAE_OCR_MAX_PAGES
+        self.over_time: list[int] = []  # past KOTAE_OCR_MAX_SECONDS
+        self.failed: dict[int, str] = {}  # the programs failed on the page
+
+    def read(self, number: int) -> str:
+        """Page `number`'s text by OCR, or "" when it cannot be read (and the page is noted as unread)."""
+        if self.unavailable is not None:
+            self.not_possible.append(number)
+            return ""
+        if self.tried >= self.budget.ocr_max_pages:
+            self.over_pages.append(number)
+            return ""
+        now = time.monotonic()
+        self.deadline = self.deadline if self.deadline is not None else now + self.budget.ocr_max_seconds
+        if now >= self.deadline:
+            self.over_time.append(number)
+            return ""
+        self.tried += 1
+        try:
+            # A page may not run past the file's deadline: a slow page ends the budget, not the run.
+            raw = ocr.ocr_pdf_page(self.path, number, timeout=min(ocr.TIMEOUT_SECONDS, self.deadline - now))
+        except LoadError as exc:
+            if time.monotonic() >= self.deadline:
+                self.over_time.append(number)
+            else:
+                log.warning("%s: OCR of page %d failed: %s", self.path, number, exc)
+                self.failed[number] = str(exc)
+            return ""
+        text = _tidy(repair_spaced_text(raw, force=True))
+        if text:
+            self.read_pages.append(number)
+        return text
+
+    def unread(self) -> list[int]:
+        """The pages without text that OCR did not read, in page order."""
+        return sorted([*self.not_possible, *self.over_pages, *self.over_time, *self.failed])
+
+    def reason(self) -> str | None:
+        """One line: why each unread page was not read (None when every page was read)."""
+        parts: list[str] = []
+        if self.not_possible:
+            parts.append(f"no text layer on {ocr.page_ranges(self.not_possible)} and {self.unavailable}")
+        if self.over_pages:
+            parts.append(f"{ocr.page_ranges(self.over_pages)} not read: the OCR budget is "
+                         f"{self.budget.ocr_max_pages} pages a file (KOTAE_OCR_MAX_PAGES)")
+        if self.over_time:
+            parts.append(f"{ocr.page_ranges(self.over_time)} not read: the OCR budget is "
+                         f"{self.budget.ocr_max_seconds:g} s a file (KOTAE_OCR_MAX_SECONDS)")
+        if self.failed:
+            first = next(iter(self.failed.values()))
+            parts.append(f"OCR failed on {ocr.page_ranges(list(self.failed))} ({first})")
+        return "needs OCR: " + "; ".join(parts) if parts else None
 
 
 def _page_text(page: PageObject, plain: str) -> str:

@@ -117,9 +117,13 @@ def remove_document(source: str, request: Request, admin: AdminDep, jobs: JobsDe
         raise HTTPException(status_code=409, detail=str(exc)) from exc
 
 
+# SQLite's integers stop at 2**63 - 1 (a larger offset was a 500); no audit log comes near a billion rows.
+_MAX_AUDIT_OFFSET = 1_000_000_000
+
+
 @router.get("/audit")
 def audit_events(request: Request, admin: AdminDep, limit: int = Query(100, ge=1, le=1000),
-                 offset: int = Query(0, ge=0), user: str | None = None,
+                 offset: int = Query(0, ge=0, le=_MAX_AUDIT_OFFSET), user: str | None = None,
                  action: str | None = None) -> dict[str, object]:
     """The audit log, newest first: who did what, with which composer and model, citing which sources; `total`
     counts the events matching the filters."""

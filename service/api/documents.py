@@ -24,7 +24,8 @@ router = APIRouter(prefix="/api", tags=["documents"])
 def documents(user: UserDep, searcher: SearcherDep) -> DocumentsResponse:
     """The documents the user may see, with their status: indexed, failed (with the reason; an earlier version
     may still be indexed) or needs_ocr (pages without text that could not be read). Files that failed without
-    ever being indexed have no access groups yet, so only admins see them."""
+    ever being indexed have no access groups yet, so only admins see them; only admins see the server folder a
+    document was read from (`root`): a path on the server tells staff nothing and an attacker something."""
     records = {s: r for s, r in searcher.catalog.documents().items() if can_see(user, r.access_groups)}
     failures = {s: reason for s, reason in searcher.catalog.failures().items() if user.is_admin or s in records}
     listed: list[DocumentOut] = []
@@ -33,7 +34,7 @@ def documents(user: UserDep, searcher: SearcherDep) -> DocumentsResponse:
             "failed" if source in failures else "needs_ocr" if r.needs_ocr else "indexed")
         listed.append(DocumentOut(source=source, title=r.title, doc_type=r.doc_type, date=r.date, chunks=r.n_chunks,
                                   status=status, reason=failures.get(source), needs_ocr_pages=list(r.needs_ocr),
-                                  root=r.root, indexed_at=r.indexed_at))
+                                  root=r.root if user.is_admin else None, indexed_at=r.indexed_at))
     for source, reason in sorted(failures.items()):
         if source not in records:
             listed.append(DocumentOut(source=source, title=Path(source).name, doc_type=None, date=None, chunks=0,

@@ -208,7 +208,7 @@ class DocumentOut(BaseModel):
     status: Literal["indexed", "failed", "needs_ocr"]
     reason: str | None
     needs_ocr_pages: list[int]
-    root: str | None
+    root: str | None = Field(description="the server folder the document was read from; admins only (null for staff)")
     indexed_at: str | None
 
 
