@@ -7,6 +7,7 @@ document, since they manage the index and its files.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -15,27 +16,47 @@ import re
 import secrets
 import sqlite3
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from kotae.errors import KotaeError
+from kotae.errors import KotaeError, StoreError
 
 ROLES = ("staff", "admin")
 EVERYONE = "everyone"
 _NAME = re.compile(r"^[^\s\x00-\x1f/\\]{1,64}$")
 _GROUP = re.compile(r"^[^\s,\x00-\x1f]{1,64}$")
+# The layout of users.sqlite, numbered in `PRAGMA user_version`. 0 is the first layout, written before the file
+# had a version (tokens without expiry); 2 adds `tokens.expires`. A store is migrated in place when opened.
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users(name TEXT PRIMARY KEY, role TEXT NOT NULL, groups TEXT NOT NULL,
                                  password TEXT, created TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens(hash TEXT PRIMARY KEY, name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
-                                  created TEXT NOT NULL);
+                                  created TEXT NOT NULL, expires TEXT);
 CREATE TABLE IF NOT EXISTS sessions(hash TEXT PRIMARY KEY, name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
                                     expires TEXT NOT NULL);
 """
+TOKEN_ID_CHARS = 12  # a token's id: the first hex characters of its hash (names it without revealing it)
+MAX_TOKEN_DAYS = 3650
 
 
 class UserError(KotaeError):
-    """A user name, role, group or password is invalid, or the user does not exist / exists already."""
+    """A user name, role, group, password or token is invalid, or the user does not exist / exists already."""
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What `kotae user token NAME --list` shows of a token: never the secret, only an id derived from its hash."""
+
+    id: str
+    created: str
+    expires: str | None  # None: never expires
+
+    @property
+    def expired(self) -> bool:
+        """Whether the token's expiry has passed (it then signs nobody in)."""
+        return self.expires is not None and self.expires <= _now()
 
 
 @dataclass(frozen=True)
@@ -64,21 +85,57 @@ class UserStore:
 
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(folder / "users.sqlite", check_same_thread=False, isolation_level=None)
+        self.path = folder / "users.sqlite"
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
+        self._open_schema()
 
-    def add(self, name: str, role: str, groups: list[str]) -> str:
-        """Create a user; returns a new API token (shown once, stored only as a hash)."""
+    def _open_schema(self) -> None:
+        """Create the tables, or bring an older layout up to SCHEMA_VERSION in place; refuse a newer one.
+        One write transaction, so a server and a `kotae user` command opening the file together migrate once."""
+        with self._transaction():
+            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"{self.path} has schema version {version}, newer than this Kotae knows "
+                                 f"({SCHEMA_VERSION}): it was written by a newer release; upgrade Kotae to use it")
+            if version < SCHEMA_VERSION:
+                self._migrate()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """Several statements as one write: all of them or none."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        """Version 0 (no version: tokens had no expiry) -> 2; a new file gets the current tables directly."""
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                self._db.execute(statement)  # executescript would commit the open transaction
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(tokens)")}
+        if "expires" not in columns:
+            self._db.execute("ALTER TABLE tokens ADD COLUMN expires TEXT")  # old tokens: never expire
+        self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def add(self, name: str, role: str, groups: list[str], token_days: int | None = None) -> str:
+        """Create a user; returns a new API token (shown once, stored only as a hash), valid for `token_days`
+        days (None: until revoked)."""
         _check(name, role, groups)
+        _check_days(token_days)
         with self._lock:
             try:
                 self._db.execute("INSERT INTO users VALUES (?, ?, ?, NULL, ?)",
                                  (name, role, json.dumps(groups, ensure_ascii=False), _now()))
             except sqlite3.IntegrityError as exc:
                 raise UserError(f"user {name!r} exists already") from exc
-        return self.new_token(name)
+        return self.new_token(name, token_days)
 
     def remove(self, name: str) -> None:
         """Delete a user with their tokens and sessions."""
@@ -96,26 +153,62 @@ class UserStore:
         row = self._db.execute("SELECT name, role, groups FROM users WHERE name = ?", (name,)).fetchone()
         return User(row[0], row[1], tuple(json.loads(row[2]))) if row else None
 
-    def new_token(self, name: str) -> str:
-        """Issue another API token for `name`."""
+    def new_token(self, name: str, days: int | None = None) -> str:
+        """Issue another API token for `name`, valid for `days` days (None: until revoked)."""
+        _check_days(days)
+        if self.get(name) is None:
+            raise UserError(f"no user {name!r}")
         token = "kt_" + secrets.token_urlsafe(32)
+        expires = None if days is None else _later(hours=24 * days)
         with self._lock:
-            self._db.execute("INSERT INTO tokens VALUES (?, ?, ?)", (_digest(token), name, _now()))
+            self._db.execute("INSERT INTO tokens VALUES (?, ?, ?, ?)", (_digest(token), name, _now(), expires))
         return token
 
     def by_token(self, token: str) -> User | None:
-        """The user an API token belongs to."""
-        row = self._db.execute("SELECT name FROM tokens WHERE hash = ?", (_digest(token),)).fetchone()
+        """The user an API token belongs to; an expired token is refused like an unknown one."""
+        row = self._db.execute("SELECT name FROM tokens WHERE hash = ? AND (expires IS NULL OR expires > ?)",
+                               (_digest(token), _now())).fetchone()
         return self.get(row[0]) if row else None
 
+    def tokens(self, name: str) -> list[TokenInfo]:
+        """`name`'s API tokens (expired ones too, marked so), oldest first."""
+        self._require(name)
+        rows = self._db.execute("SELECT hash, created, expires FROM tokens WHERE name = ? ORDER BY created, hash",
+                                (name,)).fetchall()
+        return [TokenInfo(h[:TOKEN_ID_CHARS], c, e) for h, c, e in rows]
+
+    def revoke_token(self, name: str, token_id: str) -> None:
+        """Revoke one of `name`'s tokens by its id (as `tokens()` lists it)."""
+        self._require(name)
+        token_id = token_id.strip().lower()
+        if not re.fullmatch(f"[0-9a-f]{{{TOKEN_ID_CHARS}}}", token_id):
+            raise UserError(f"token id {token_id!r}: {TOKEN_ID_CHARS} hex characters, as `kotae user token "
+                            f"{name} --list` shows (or 'all')")
+        with self._lock:
+            gone = self._db.execute("DELETE FROM tokens WHERE name = ? AND substr(hash, 1, ?) = ?",
+                                    (name, TOKEN_ID_CHARS, token_id)).rowcount
+        if gone == 0:
+            raise UserError(f"user {name!r} has no token {token_id} (see `kotae user token {name} --list`)")
+
+    def revoke_all(self, name: str) -> int:
+        """Revoke every token of `name` and end their sessions (a leaked credential, someone leaving); returns
+        the number of tokens revoked."""
+        self._require(name)
+        with self._transaction():
+            gone = self._db.execute("DELETE FROM tokens WHERE name = ?", (name,)).rowcount
+            self._db.execute("DELETE FROM sessions WHERE name = ?", (name,))
+        return int(gone)
+
     def set_password(self, name: str, password: str) -> None:
-        """Set the web login password (at least 10 characters), stored as a scrypt hash."""
+        """Set the web login password (at least 10 characters), stored as a scrypt hash. Ends the user's
+        sessions: a password is changed because someone else may know it, and their sessions must go with it."""
         if len(password) < 10:
             raise UserError("the password must have at least 10 characters")
-        if self.get(name) is None:
-            raise UserError(f"no user {name!r}")
-        with self._lock:
-            self._db.execute("UPDATE users SET password = ? WHERE name = ?", (_hash_password(password), name))
+        self._require(name)
+        hashed = _hash_password(password)
+        with self._transaction():
+            self._db.execute("UPDATE users SET password = ? WHERE name = ?", (hashed, name))
+            self._db.execute("DELETE FROM sessions WHERE name = ?", (name,))
 
     def check_password(self, name: str, password: str) -> User | None:
         """The user, when `password` is theirs (same work whether or not the user exists)."""
@@ -127,7 +220,7 @@ class UserStore:
     def new_session(self, name: str, hours: float) -> str:
         """Start a login session; returns its cookie value."""
         token = secrets.token_urlsafe(32)
-        expires = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=hours)).isoformat()
+        expires = _later(hours=hours)
         with self._lock:
             self._db.execute("DELETE FROM sessions WHERE expires < ?", (_now(),))
             self._db.execute("INSERT INTO sessions VALUES (?, ?, ?)", (_digest(token), name, expires))
@@ -144,6 +237,10 @@ class UserStore:
         with self._lock:
             self._db.execute("DELETE FROM sessions WHERE hash = ?", (_digest(token),))
 
+    def _require(self, name: str) -> None:
+        if self.get(name) is None:
+            raise UserError(f"no user {name!r}")
+
 
 def parse_groups(text: str) -> list[str]:
     """「g1,g2」 as a list (blanks ignored)."""
@@ -158,6 +255,11 @@ def _check(name: str, role: str, groups: list[str]) -> None:
     for group in groups:
         if not _GROUP.match(group):
             raise UserError(f"group {group!r}: 1 to 64 characters, no blanks or commas")
+
+
+def _check_days(days: int | None) -> None:
+    if days is not None and not 1 <= days <= MAX_TOKEN_DAYS:
+        raise UserError(f"token expiry {days} days: must be 1 to {MAX_TOKEN_DAYS} days")
 
 
 def _digest(secret: str) -> str:
@@ -184,3 +286,8 @@ _DUMMY_HASH = _hash_password("not a password", b"\x00" * 16)
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _later(hours: float) -> str:
+    """`hours` from now, in the same ISO form as `_now()` (so the two compare as strings)."""
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=hours)).isoformat()

@@ -13,13 +13,19 @@ const passwordInput = $("login-password");
 const submitButton = $("login-submit");
 const errorBox = $("error");
 
-/** Where to go after signing in: a same-origin path starting with "/" (not "//"), never back to /login. */
+/** Where to go after signing in: a path of this site, never back to /login; anything else gives "/".
+ * The check is made on the URL as the browser normalises it (tabs and newlines dropped, backslashes turned into
+ * slashes, dot segments removed): "/.//evil.example/" becomes the path "//evil.example/", which as a link is
+ * another host. So the normalised path must not start with two slashes, and what is returned must still resolve
+ * to this origin. */
 function safeNext(raw) {
-  if (typeof raw !== "string" || !raw.startsWith("/") || raw.startsWith("//") || raw.startsWith("/\\")) return "/";
+  if (typeof raw !== "string" || !raw.startsWith("/")) return "/";
   try {
-    const url = new URL(raw, location.origin); // tabs, newlines and backslashes are normalised here
-    if (url.origin !== location.origin || url.pathname === "/login") return "/";
-    return url.pathname + url.search + url.hash;
+    const url = new URL(raw, location.origin);
+    if (url.origin !== location.origin || /^[/\\]{2}/.test(url.pathname) || url.pathname === "/login") return "/";
+    const local = url.pathname + url.search + url.hash;
+    if (/^[/\\]{2}/.test(local) || new URL(local, location.origin).origin !== location.origin) return "/";
+    return local;
   } catch {
     return "/";
   }
