@@ -1,4 +1,4 @@
-"""The `kotae` command: `ingest`, `remove`, `search`, `ask`, `draft`, `serve`, `eval`, `user` and `audit`.
+"""The `kotae` command: `ingest`, `remove`, `repair`, `search`, `ask`, `draft`, `serve`, `eval`, `user` and `audit`.
 
 Exit status: 0 success, 1 when an ingestion had failed files, 2 for bad arguments, settings, policy or store
 errors, 3 when the language model endpoint failed or timed out.
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,8 +21,12 @@ from kotae.settings import load_settings
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments and run one subcommand; returns the exit status."""
+    from kotae.index import owner
+
     parser = _parser()
     args = parser.parse_args(argv)
+    owner.set_command(args.command)  # how other processes name this one while it holds a store
+    os.umask(0o077)  # what the store's files hold (restricted documents' text) is for the store's owner only
     try:
         result: int = args.run(args)
     except GeneratorError as exc:
@@ -28,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     except KotaeError as exc:
         print(f"kotae: error: {exc}", file=sys.stderr)
+        return 2
+    except sqlite3.Error as exc:
+        print(f"kotae: error: the store's database failed: {exc}", file=sys.stderr)
         return 2
     except (FileNotFoundError, ValueError) as exc:
         print(f"kotae: error: {exc}", file=sys.stderr)
@@ -83,10 +92,21 @@ def _parser() -> argparse.ArgumentParser:
     user_add.add_argument("name")
     user_add.add_argument("--role", choices=["staff", "admin"], required=True)
     user_add.add_argument("--groups", default="", help="access groups, comma-separated (departments)")
-    user_passwd = user_sub.add_parser("passwd", help="set the web login password (read from stdin)")
+    user_add.add_argument("--token-expires-days", type=_days, default=None, metavar="N",
+                          help="the API token expires after N days (default: valid until revoked)")
+    user_passwd = user_sub.add_parser("passwd", help="set the web login password (read from stdin); "
+                                                     "ends the user's web sessions")
     user_passwd.add_argument("name")
-    user_token = user_sub.add_parser("token", help="issue another API token for a user")
+    user_token = user_sub.add_parser("token", help="issue another API token for a user (last line of stdout), "
+                                                   "list their tokens, or revoke them")
     user_token.add_argument("name")
+    token_action = user_token.add_mutually_exclusive_group()
+    token_action.add_argument("--expires-days", type=_days, default=None, metavar="N",
+                              help="the new token expires after N days (default: valid until revoked)")
+    token_action.add_argument("--list", action="store_true", help="list the tokens: id, created, expires")
+    token_action.add_argument("--revoke", default=None, metavar="ID|all",
+                              help="revoke the token with this id (from --list), or all of them (which also "
+                                   "ends the user's web sessions)")
     user_list = user_sub.add_parser("list", help="list users")
     user_remove = user_sub.add_parser("remove", help="delete a user, their tokens and sessions")
     user_remove.add_argument("name")
@@ -101,6 +121,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--since", default=None, help="ISO date: only events from then on")
     export.add_argument("--store", type=Path, default=None, help="index folder")
     audit.set_defaults(run=_audit)
+
+    repair = sub.add_parser("repair", help="check the store and rebuild what is damaged from the catalogue")
+    repair.add_argument("--force", action="store_true", help="rebuild the vectors even when their check passes")
+    _store_and_json(repair)
+    repair.set_defaults(run=_repair)
 
     serve = sub.add_parser("serve", help="serve the HTTP API (OpenAPI docs at /docs)")
     serve.add_argument("--store", type=Path, default=None, help="index folder (default: KOTAE_STORE_DIR or ./store)")
@@ -145,38 +170,76 @@ def _store_and_json(parser: argparse.ArgumentParser) -> None:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from ingest.pipeline import run_ingest
+    from cli.served import run_via_server
+    from ingest.pipeline import run_ingest, store_folders
     from ingest.progress import ConsoleProgress, JsonLinesProgress, Progress
-    from kotae.index.store import StorePaths, registered_folders
 
     settings = load_settings(args.store)
     paths = list(args.paths)
     if args.all:
-        store = StorePaths(settings.store.dir)
-        known = [*registered_folders(store), store.uploads]
-        paths += [p for p in known if p.is_dir() and p not in paths]
+        paths += [p for p in store_folders(settings) if p not in paths]
     if not paths:
         raise KotaeError("nothing to ingest: give PATH... or --all (the store has no folders yet)")
     for path in paths:
         if not path.exists():
             raise FileNotFoundError(f"{path}: no such file or folder")
-    progress: Progress = JsonLinesProgress() if args.progress == "jsonl" else ConsoleProgress()
-    summary = run_ingest(paths, settings, progress)
+    server = _server_holding(settings)
+    if server is not None:
+        summary = run_via_server(server, {"kind": "ingest", "paths": [os.path.abspath(p) for p in paths]})
+    else:
+        progress: Progress = JsonLinesProgress() if args.progress == "jsonl" else ConsoleProgress()
+        summary = run_ingest(paths, settings, progress).as_dict()
     if args.json:
-        print(json.dumps(summary.as_dict(), ensure_ascii=False))
+        print(json.dumps(summary, ensure_ascii=False))
     else:
         print(
-            f"documents {summary.documents}, chunks {summary.chunks}: added {summary.added}, updated "
-            f"{summary.updated}, removed {summary.removed}, unchanged {summary.unchanged}; embedded "
-            f"{summary.embedded_chunks} chunks in {summary.seconds:.1f} s"
+            f"documents {summary['documents']}, chunks {summary['chunks']}: added {summary['added']}, updated "
+            f"{summary['updated']}, removed {summary['removed']}, unchanged {summary['unchanged']}; embedded "
+            f"{summary['embedded_chunks']} chunks in {summary['seconds']:.1f} s"
         )
-        for dup in summary.duplicates:
+        if summary.get("repaired"):
+            print(f"  repaired first: {summary['repaired']}")
+        for dup in summary["duplicates"]:
             print(f"  duplicate: {dup['source']} has the same content as {dup['same_as']} (not stored twice)")
-        for item in summary.needs_ocr:
+        for item in summary["needs_ocr"]:
             print(f"  needs OCR: {item['source']} pages {item['pages']}")
-        for failure in summary.failed:
+        for failure in summary["failed"]:
             print(f"  FAILED {failure['source']}: {failure['reason']}")
-    return 1 if summary.failed else 0
+    return 1 if summary["failed"] else 0
+
+
+def _server_holding(settings: Any) -> Any:
+    """The `kotae serve` holding this embedded store, to hand a writing run to (None: the store is free, or on a
+    Chroma server); `StoreInUse` when another command-line run holds it."""
+    from kotae.index import owner
+
+    if settings.store.chroma_url:
+        return None
+    holder = owner.holder_of(settings.store.dir)
+    if holder is None:
+        return None
+    if holder.url and holder.token:
+        return holder
+    raise owner.StoreInUse(owner.busy_message(settings.store.dir, holder), holder)
+
+
+def _repair(args: argparse.Namespace) -> int:
+    from cli.served import run_via_server
+    from ingest.pipeline import run_repair
+
+    settings = load_settings(args.store)
+    server = _server_holding(settings)
+    if server is not None:
+        summary = run_via_server(server, {"kind": "repair", "force": args.force})
+    else:
+        summary = run_repair(settings, args.force).as_dict()
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+        return 0
+    vectors = {"whole": "whole", "restored": "restored", "rebuilt": "rebuilt from the catalogue"}[summary["vectors"]]
+    print(f"vectors: {vectors} ({summary['reason']}); {summary['chunks']} chunks, {summary['embedded_chunks']} "
+          f"embedded again; BM25 index rebuilt; {summary['seconds']:.1f} s")
+    return 0
 
 
 def _user(args: argparse.Namespace) -> int:
@@ -185,17 +248,16 @@ def _user(args: argparse.Namespace) -> int:
     settings = load_settings(args.store)
     users = UserStore(settings.store.dir)
     if args.user_command == "add":
-        token = users.add(args.name, args.role, parse_groups(args.groups))
-        print(f"user {args.name} ({args.role}; groups: {args.groups or '-'}) created; API token:", file=sys.stderr)
+        token = users.add(args.name, args.role, parse_groups(args.groups), args.token_expires_days)
+        print(f"user {args.name} ({args.role}; groups: {args.groups or '-'}) created; API token"
+              f"{_expiry_note(args.token_expires_days)}:", file=sys.stderr)
         print(token)
     elif args.user_command == "passwd":
         password = sys.stdin.readline().rstrip("\n")
         users.set_password(args.name, password)
-        print(f"password of {args.name} set", file=sys.stderr)
+        print(f"password of {args.name} set; their web sessions have ended", file=sys.stderr)
     elif args.user_command == "token":
-        if users.get(args.name) is None:
-            raise KotaeError(f"no user {args.name!r}")
-        print(users.new_token(args.name))
+        _user_token(users, args)
     elif args.user_command == "list":
         for u in users.users():
             print(f"{u.name}\t{u.role}\t{','.join(u.groups)}")
@@ -203,6 +265,37 @@ def _user(args: argparse.Namespace) -> int:
         users.remove(args.name)
         print(f"user {args.name} removed", file=sys.stderr)
     return 0
+
+
+def _user_token(users: Any, args: argparse.Namespace) -> None:
+    """`kotae user token NAME [--expires-days N | --list | --revoke ID|all]`."""
+    if args.list:
+        for info in users.tokens(args.name):
+            expires = info.expires or "never"
+            print(f"{info.id}\t{info.created}\t{expires}{' (expired)' if info.expired else ''}")
+    elif args.revoke == "all":
+        count = users.revoke_all(args.name)
+        print(f"{count} token(s) of {args.name} revoked; their web sessions have ended", file=sys.stderr)
+    elif args.revoke is not None:
+        users.revoke_token(args.name, args.revoke)
+        print(f"token {args.revoke} of {args.name} revoked", file=sys.stderr)
+    else:
+        token = users.new_token(args.name, args.expires_days)
+        print(f"API token for {args.name}{_expiry_note(args.expires_days)}:", file=sys.stderr)
+        print(token)
+
+
+def _days(text: str) -> int:
+    """`--expires-days`: a whole number of days, 1 to 3650."""
+    from kotae.auth import MAX_TOKEN_DAYS
+
+    if not text.isdigit() or not 1 <= int(text) <= MAX_TOKEN_DAYS:
+        raise argparse.ArgumentTypeError(f"{text!r}: a whole number of days from 1 to {MAX_TOKEN_DAYS}")
+    return int(text)
+
+
+def _expiry_note(days: int | None) -> str:
+    return f" (expires in {days} days)" if days is not None else ""
 
 
 def _audit(args: argparse.Namespace) -> int:
@@ -215,13 +308,19 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
+    from cli.served import run_via_server
     from ingest.pipeline import remove_documents
 
-    summary = remove_documents(args.sources, load_settings(args.store))
-    if args.json:
-        print(json.dumps(summary.as_dict(), ensure_ascii=False))
+    settings = load_settings(args.store)
+    server = _server_holding(settings)
+    if server is not None:
+        summary = run_via_server(server, {"kind": "remove", "sources": list(args.sources)})
     else:
-        print(f"removed {summary.removed}; documents {summary.documents}, chunks {summary.chunks}")
+        summary = remove_documents(args.sources, settings).as_dict()
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        print(f"removed {summary['removed']}; documents {summary['documents']}, chunks {summary['chunks']}")
     return 0
 
 
@@ -230,7 +329,11 @@ def _search(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.store)
     filters = _filters(args.filter)
-    hits = Searcher(settings).search(args.query, k=args.k, filters=filters)
+    searcher = Searcher(settings)
+    try:
+        hits = searcher.search(args.query, k=args.k, filters=filters)
+    finally:
+        searcher.close()
     if args.json:
         from service.api.schemas import HitOut
 
@@ -256,8 +359,11 @@ def _ask(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.store)
     filters = _filters(args.filter)
-    answerer = Answerer(Searcher(settings))
-    answer = answerer.ask(args.question, filters, args.composer, args.model)
+    searcher = Searcher(settings)
+    try:
+        answer = Answerer(searcher).ask(args.question, filters, args.composer, args.model)
+    finally:
+        searcher.close()
     if args.json:
         print(AskResponse.from_answer(args.question, answer).model_dump_json())
         return 0
@@ -279,9 +385,12 @@ def _draft(args: argparse.Namespace) -> int:
     if args.docx is not None:
         check_docx_path(args.docx)  # before any model loads
     settings = load_settings(args.store)
-    drafter = Drafter(Answerer(Searcher(settings)))
-    result = drafter.draft(args.question, args.questioner, args.stance, _filters(args.filter), args.composer,
-                           args.model)
+    searcher = Searcher(settings)
+    try:
+        result = Drafter(Answerer(searcher)).draft(args.question, args.questioner, args.stance,
+                                                   _filters(args.filter), args.composer, args.model)
+    finally:
+        searcher.close()
     if args.docx is not None:
         write_docx(result, args.docx, args.questioner, args.stance)
         print(f"wrote {args.docx}", file=sys.stderr)
@@ -316,10 +425,15 @@ def _one_line(text: str, limit: int = 200) -> str:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from ingest.jobs import JobRunner
     from service.app import create_app
 
     settings = load_settings(args.store)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    # `kotae ingest` on this machine hands its runs to this server at the address it can reach it by.
+    local = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(args.host, args.host)
+    url = f"http://{f'[{local}]' if ':' in local else local}:{args.port}"
+    uvicorn.run(create_app(settings, JobRunner(settings), url), host=args.host, port=args.port, log_level="info",
+                proxy_headers=False)  # the trusted-proxy check must see the socket's peer, not X-Forwarded-For
     return 0
 
 

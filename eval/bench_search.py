@@ -48,13 +48,12 @@ def replicate(base: Path, target: Path, copies: int, rotate: bool = False) -> in
     With `rotate` each replica's vectors are turned by that replica's own rotation (see the module docstring)."""
     from kotae.index import lexical
     from kotae.index.catalog import Catalog
-    from kotae.index.store import StorePaths
-    from kotae.index.vectors import embedded_vectors
+    from kotae.index.store import StorePaths, open_vectors
 
     shutil.copytree(base, target)
     paths = StorePaths(target)
     catalog = Catalog(paths.catalog)
-    vectors = embedded_vectors(paths.chroma)
+    vectors = open_vectors(paths, catalog)
     documents = catalog.documents()
     originals = {source: catalog.chunks_of(source) for source in documents}
     for number in range(1, copies):
@@ -73,9 +72,10 @@ def replicate(base: Path, target: Path, copies: int, rotate: bool = False) -> in
             vectors.upsert(copies_of, matrix)
             new_record = type(record)(**{**record.__dict__, "source": f"copy{number}/{source}"})
             text_hashes = [hashlib.sha256(c.text.encode()).hexdigest() for c in chunks]
-            catalog.commit_document(new_record, copies_of, catalog.tokens_of(source), text_hashes)
+            catalog.commit_document(new_record, copies_of, catalog.tokens_of(source), text_hashes, matrix)
     lexical.save(lexical.build(catalog), paths.lexical)
     count = catalog.chunk_count()
+    vectors.close()
     catalog.close()
     return count
 

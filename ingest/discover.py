@@ -28,19 +28,31 @@ class Refused:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A link to a document inside the folders given: never indexed under its own name (it would carry the
+    metadata and access groups of where the link sits, not of the file it shows); its target is indexed as
+    itself. `target` is the real path of the file it leads to."""
+
+    source: str
+    target: Path
+
+
+@dataclass(frozen=True)
 class Scan:
-    """What one root holds: readable candidates and refused files."""
+    """What one root holds: readable candidates, links to documents, and refused files."""
 
     root: Path
     candidates: list[Candidate]
     refused: list[Refused]
+    links: list[Link]
 
 
-def scan(path: Path, max_bytes: int) -> Scan:
+def scan(path: Path, max_bytes: int, given: list[Path] | None = None) -> Scan:
     """Walk `path` (a folder, or a single file whose folder becomes the root), in sorted order.
 
     Hidden files and metadata files are skipped silently; unknown types, oversized files and links that lead
-    outside the root are refused with a reason.
+    outside the folders `given` to the run (default: this root) are refused with a reason; links to files inside
+    them are listed in `links`, never as candidates (access control must follow the real file).
     """
     # The root is stored with every document and scopes deletion, so `docs`, `./docs` and `x/../docs` must
     # give the same root. Normalised by spelling only: a linked folder ("current") keeps the name it was given.
@@ -53,19 +65,22 @@ def scan(path: Path, max_bytes: int) -> Scan:
         files = sorted(_walk(root))
     else:
         raise FileNotFoundError(f"{path}: no such file or folder")
-    real_root = root.resolve()
+    allowed = [Path(os.path.realpath(g if g.is_dir() else g.parent)) for g in (given or [root])]
     candidates: list[Candidate] = []
     refused: list[Refused] = []
+    links: list[Link] = []
     for file in files:
         source = file.relative_to(root).as_posix()
         if file.name.startswith(".") or is_meta_file(file):
             continue
-        reason = _refusal(file, real_root, max_bytes)
+        reason = _refusal(file, allowed, max_bytes)
         if reason:
             refused.append(Refused(source, reason))
+        elif file.is_symlink():
+            links.append(Link(source, Path(os.path.realpath(file))))
         else:
             candidates.append(Candidate(file, root, source))
-    return Scan(root, candidates, refused)
+    return Scan(root, candidates, refused, links)
 
 
 def _walk(root: Path) -> list[Path]:
@@ -79,11 +94,11 @@ def _walk(root: Path) -> list[Path]:
     return found
 
 
-def _refusal(file: Path, real_root: Path, max_bytes: int) -> str | None:
+def _refusal(file: Path, allowed: list[Path], max_bytes: int) -> str | None:
     if file.is_symlink():
         target = file.resolve()
-        if not target.is_relative_to(real_root):
-            return f"link leads outside the folder (to {target})"
+        if not any(target.is_relative_to(folder) for folder in allowed):
+            return f"link leads outside the folders given (to {target})"
         if target.is_dir():
             return "link to a folder (not followed)"
     if not file.exists():

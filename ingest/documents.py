@@ -48,4 +48,5 @@ def build_document(path: Path, source: str, content: str, version: str, override
         access_groups=overrides.access_groups or ("everyone",),
         pages=extracted.pages,
         needs_ocr=extracted.needs_ocr,
+        needs_ocr_reason=extracted.needs_ocr_reason,
     )

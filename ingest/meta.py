@@ -1,12 +1,17 @@
 """Metadata overrides: `_meta.json` in a folder (applies to it and its subfolders, nearest folder wins) and
 `NAME.meta.json` beside a file (wins over folders).
 
+Folders count by where a file really is, up to the file system's root, not only from the folder given to
+ingest: a restricted folder's sub-folder ingested (or registered) on its own keeps the parent's access groups,
+and a folder reached through a link gets the metadata of where it really lies. Access control fails closed.
+
 Allowed keys: `title`, `date` (ISO, 西暦 or 和暦), `doc_type`, `access_groups` (list of group names).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,15 +39,16 @@ def is_meta_file(path: Path) -> bool:
 
 
 def overrides_for(file: Path, root: Path) -> Overrides:
-    """Merge the folder metadata from `root` down to the file's folder, then the file's own metadata.
+    """Merge the folder metadata from the file system's root down to the file's real folder, then the file's own
+    metadata (`root`, the folder given to ingest, only shortens the names in messages).
 
     Raises `LoadError` naming the metadata file and field when one is invalid.
     """
     merged: dict[str, object] = {}
-    folder = file.parent
-    chain = [folder, *folder.parents]
-    for directory in reversed([d for d in chain if d == root or d.is_relative_to(root)]):
-        merged.update(_read(directory / FOLDER_META, root))
+    real = Path(os.path.realpath(file))
+    real_root = Path(os.path.realpath(root))
+    for directory in reversed([real.parent, *real.parent.parents]):
+        merged.update(_read(directory / FOLDER_META, real_root))
     merged.update(_read(file.with_name(file.name + FILE_META_SUFFIX), root))
     return Overrides(
         title=merged.get("title"),  # type: ignore[arg-type]
@@ -53,8 +59,11 @@ def overrides_for(file: Path, root: Path) -> Overrides:
 
 
 def _read(path: Path, root: Path) -> dict[str, object]:
-    if not path.is_file():
-        return {}
+    try:
+        if not path.is_file():
+            return {}
+    except OSError as exc:  # a folder above that may not be looked into: its groups cannot be known
+        raise LoadError(f"cannot check for metadata file {path}: {exc.strerror or exc}") from exc
     where = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))

@@ -18,12 +18,12 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.chunking import chunk_document
 from ingest.documents import build_document
-from ingest.loaders import ocr, recording
+from ingest.loaders import ocr
 from ingest.meta import Overrides
 from kotae.errors import KotaeError, LoadError
 from kotae.jtext import SudachiTokenizer
@@ -69,10 +69,7 @@ _tokenizers: dict[str, SudachiTokenizer] = {}
 def prepare(job: Job) -> Prepared | Failed:
     """Load, structure, chunk and tokenize one file; never raises for a bad file."""
     try:
-        with recording() as loaded:
-            doc = build_document(job.path, job.source, job.content, job.version, job.overrides)
-        if doc.needs_ocr and doc.needs_ocr_reason is None and loaded:  # the loader's reason, kept
-            doc = replace(doc, needs_ocr_reason=loaded[-1].needs_ocr_reason)
+        doc = build_document(job.path, job.source, job.content, job.version, job.overrides)
         chunks = chunk_document(doc, job.chunk_chars, job.max_chunk_chars)
         if not chunks:
             raise LoadError(_no_text_reason(doc))

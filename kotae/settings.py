@@ -6,6 +6,7 @@ start-up with a `SettingsError` that names the variable and the reason.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -15,7 +16,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 import pydantic_settings
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kotae.embedders import EMBEDDER_NAMES
@@ -31,6 +32,8 @@ class StoreSettings(BaseSettings):
     # A Chroma server (`chroma run`) holding the whole index, shared by every replica; unset: embedded Chroma
     # and a SQLite catalogue in `dir`. `dir` still holds what is local to one machine (users, audit, uploads).
     chroma_url: str | None = Field(default=None, validation_alias="KOTAE_CHROMA_URL")
+    # Room a run must leave free on the store's disk beyond what it expects to write (checked before it writes).
+    min_free_mb: float = Field(default=20.0, ge=0, le=1_000_000)
 
     @field_validator("chroma_url")
     @classmethod
@@ -138,14 +141,20 @@ class PolicySettings(BaseSettings):
 class AuthSettings(BaseSettings):
     """Who may use the service. `KOTAE_AUTH`: off (the single-user embedded run: everyone is the local admin),
     on (API tokens and the web login, users from `kotae user add`), or header (a city's reverse proxy / SSO
-    signs users in and passes their name and groups in headers; only from `trusted_proxies`)."""
+    signs users in and passes their name and groups in headers; only from `trusted_proxies`).
+
+    `trusted_proxies` (addresses or networks) has no default: trusting loopback by default let anyone on the
+    same host sign in as anyone, so header mode refuses to start until the proxy is named. In every mode, a
+    request whose socket peer is one of them may also say, in X-Forwarded-Proto and X-Forwarded-For, the
+    scheme and client address the proxy saw (for the cross-origin check, the Secure cookie and rate limits)."""
 
     model_config = SettingsConfigDict(env_prefix="KOTAE_AUTH_")
     mode: str = Field(default="off", validation_alias="KOTAE_AUTH")
     header_user: str = "X-Remote-User"
     header_groups: str = "X-Remote-Groups"  # comma-separated
     admin_group: str = "kotae-admins"  # header mode: members of this group are admins
-    trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    # validate_default: the check that header mode names its proxies must also run when the list is unset.
+    trusted_proxies: list[str] = Field(default_factory=list, validate_default=True)
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
 
     @field_validator("mode")
@@ -154,6 +163,38 @@ class AuthSettings(BaseSettings):
         if value not in ("off", "on", "header"):
             raise ValueError("KOTAE_AUTH must be off, on or header")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        bad = []
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=True)
+            except ValueError as exc:
+                bad.append(f"{entry!r} ({exc})")
+        if bad:
+            raise ValueError(f"not an IP address or network: {'; '.join(bad)} (e.g. [\"10.0.0.5\", \"10.0.1.0/24\"])")
+        if info.data.get("mode") == "header" and not value:
+            raise ValueError('KOTAE_AUTH=header needs the address(es) of the reverse proxy that signs users in, '
+                             'e.g. KOTAE_AUTH_TRUSTED_PROXIES=["10.0.0.5"] (["127.0.0.1"] for a proxy on this host)')
+        return [str(ipaddress.ip_network(entry.strip())) for entry in value]
+
+    def trusts(self, host: str | None) -> bool:
+        """Whether `host` (a socket peer address) is one of `trusted_proxies`; a name or nothing never is."""
+        if not host:
+            return False
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        # A dual-stack socket reports an IPv4 peer as ::ffff:a.b.c.d; it is the same machine as a.b.c.d.
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        return any(address in network for network in self._networks())
+
+    def _networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(entry) for entry in self.trusted_proxies)
 
 
 class GuardSettings(BaseSettings):

@@ -15,7 +15,15 @@ from kotae.embedders import Embedder, embedder_key, load_embedder
 from kotae.errors import StoreError
 from kotae.index import lexical
 from kotae.index.catalog import CatalogStore
-from kotae.index.store import StorePaths, check_embedder, open_catalog, open_vectors, store_name
+from kotae.index.owner import StoreInUse
+from kotae.index.store import (
+    StorePaths,
+    check_embedder,
+    open_catalog,
+    open_vectors,
+    store_name,
+    vectors_folder,
+)
 from kotae.index.vectors import VectorStore
 from kotae.jdates import year_variants
 from kotae.jtext import SudachiTokenizer
@@ -36,6 +44,15 @@ SCAN_LIMIT = 20_000
 _SCANS_KEPT = 8  # filters whose vectors a snapshot keeps
 
 
+@dataclass(frozen=True)
+class Visibility:
+    """The chunks one user may see (`mask`), for the `groups` they belong to; `hidden` counts the others."""
+
+    mask: Any
+    groups: tuple[str, ...]
+    hidden: int
+
+
 @dataclass
 class _Snapshot:
     """Everything that describes one catalogue generation; replaced whole, never changed in place (except the
@@ -44,12 +61,13 @@ class _Snapshot:
     generation: int
     lexical: lexical.LexicalIndex
     view: IndexView
-    vectors: VectorStore
+    vectors: VectorStore | None  # None: damaged (dense search is skipped until a repair commits)
     scans: dict[tuple[Filters, str | None], tuple[Any, Any]] = field(default_factory=dict)
 
 
 class Searcher:
-    """Loads models once per process; `search` is safe to call from several threads."""
+    """Loads models once per process; `search` is safe to call from several threads. An embedded store is held
+    by this process until `close` (see `kotae.index.owner`)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -85,8 +103,35 @@ class Searcher:
             if self.catalog.generation() == generation:
                 break
         view = build_view(index.chunk_ids, facts)
-        # A fresh Chroma client: one opened earlier in this process does not see vectors another process wrote.
-        return _Snapshot(generation, index, view, open_vectors(self.paths, self.chroma_url, fresh=True))
+        return _Snapshot(generation, index, view, self._vectors_for(getattr(self, "_snapshot", None)))
+
+    def _vectors_for(self, previous: _Snapshot | None) -> VectorStore | None:
+        """The vectors the new snapshot reads: the previous snapshot's while the catalogue names the same embedded
+        folder (one client per folder and process sees every write made in the process) or on a Chroma server,
+        else newly opened."""
+        if previous is not None and previous.vectors is not None and (
+                self.chroma_url or str(vectors_folder(self.paths, self.catalog)) == previous.vectors.where):
+            return previous.vectors
+        try:
+            vectors = open_vectors(self.paths, self.catalog, self.chroma_url)
+        except StoreInUse:
+            raise
+        except StoreError as exc:  # damaged, or failing to open: search goes on without the vectors
+            log.error("%s; answering from BM25 alone until it is repaired (`kotae repair`, or the next ingestion)",
+                      exc)
+            return None
+        if previous is not None and previous.vectors is not None:
+            # Searches still running on the previous snapshot finish first (they take milliseconds).
+            timer = threading.Timer(30.0, previous.vectors.close)
+            timer.daemon = True
+            timer.start()
+        return vectors
+
+    def close(self) -> None:
+        """Let go of the store (an embedded store can then be opened by another process)."""
+        snapshot = getattr(self, "_snapshot", None)
+        if snapshot is not None and snapshot.vectors is not None:
+            snapshot.vectors.close()
 
     def refresh(self) -> bool:
         """Reload when an ingestion has committed since; returns True when it did. When the store cannot be
@@ -145,19 +190,23 @@ class Searcher:
                 )
         target_mask = view.mask(filters)
         question_mask = view.mask(filters, roles=("member",))
+        visible = self._visible(view, filters.access_groups)
         tokens = self.tokenizer.tokenize(" ".join([query, *year_variants(query)]))
         lexical_scores = (
-            snap.lexical.scores(tokens).astype(np.float64) if params.use_lexical else np.zeros(len(view.chunk_ids))
+            snap.lexical.scores(tokens, *((visible.mask, visible.groups) if visible else ())).astype(np.float64)
+            if params.use_lexical
+            else np.zeros(len(view.chunk_ids))
         )
-        cosine: dict[int, float] = {}  # position -> cosine similarity of the dense candidates
+        cosine: dict[int, float] = {}  # position -> cosine similarity of the dense candidates (visible ones only)
         if params.use_dense and len(view.chunk_ids):
             vector = self.embedder.embed_queries([query])[0]
-            nearest = self._dense(snap, vector, None, params.depth * 5, cosine)
+            nearest = self._dense(snap, vector, None, params.depth * 5, cosine, visible)
             wider: list[int] = []  # the wider unfiltered query, asked at most once per search
-            self._add_candidates_if_sparse(snap, vector, nearest, wider, target_mask, filters, None, params, cosine)
+            self._add_candidates_if_sparse(snap, vector, nearest, wider, target_mask, filters, None, params, cosine,
+                                           visible)
             if params.use_questions:
                 self._add_candidates_if_sparse(snap, vector, nearest, wider, question_mask, filters, "member", params,
-                                               cosine)
+                                               cosine, visible)
         score = rank(view, lexical_scores, cosine, target_mask, question_mask, params)
         # Three times k candidates, so that dropping near-duplicates still leaves k hits.
         positions = top_positions(score, view, k * 3)
@@ -173,35 +222,64 @@ class Searcher:
                             scores=detail))
         return hits
 
+    @staticmethod
+    def _visible(view: IndexView, access_groups: tuple[str, ...] | None) -> Visibility | None:
+        """What a user in `access_groups` may see; None when that is every chunk (admins, or a store with nothing
+        hidden from them), which keeps the unrestricted fast paths."""
+        if access_groups is None:
+            return None
+        mask = view.mask(Filters(access_groups=access_groups))
+        hidden = len(mask) - int(np.count_nonzero(mask))
+        return Visibility(mask, access_groups, hidden) if hidden else None
+
     def _dense(self, snap: _Snapshot, vector: Any, where: dict[str, Any] | None, n: int,
-               cosine: dict[int, float]) -> list[int]:
-        """Positions of the `n` nearest committed chunks by cosine (vectors of uncommitted writes never show)."""
-        positions: list[int] = []
+               cosine: dict[int, float], visible: Visibility | None) -> list[int]:
+        """Positions of the `n` nearest committed chunks by cosine among the `visible` ones (None: all), exactly
+        the candidates a store without the hidden chunks would give, so no score depends on them (vectors of
+        uncommitted writes never show either). Hidden chunks are skipped by asking Chroma for more: the `n`
+        nearest visible chunks are among the nearest overall once those hold `n` visible ones."""
+        hidden = 0 if visible is None else visible.hidden
+        found = self._nearest(snap, vector, n + min(hidden, n), where, visible)
+        if visible is not None and len(found) < n and hidden > n:
+            found = self._nearest(snap, vector, n + min(hidden, 10 * n), where, visible)
+            if len(found) < n and hidden > 10 * n:  # nearly everything near the query is hidden: filter in Chroma
+                found = self._nearest(snap, vector, n, _with_access(where, visible.groups), visible)
+        for pos, similarity in found[:n]:
+            cosine[pos] = similarity
+        return [pos for pos, _ in found[:n]]
+
+    def _nearest(self, snap: _Snapshot, vector: Any, n: int, where: dict[str, Any] | None,
+                 visible: Visibility | None) -> list[tuple[int, float]]:
+        """Chroma's `n` nearest as (position, cosine), nearest first, keeping committed and visible chunks only."""
+        found: list[tuple[int, float]] = []
         for chunk_id, similarity in self._query_vectors(snap, vector, n, where):
             pos = snap.view.position.get(chunk_id)
-            if pos is not None:
-                positions.append(pos)
-                cosine[pos] = similarity
-        return positions
+            if pos is not None and (visible is None or visible.mask[pos]):
+                found.append((pos, similarity))
+        return found
 
     def _query_vectors(self, snap: _Snapshot, vector: Any, n: int,
                        where: dict[str, Any] | None) -> list[tuple[str, float]]:
-        """Chroma's nearest neighbours. Embedded Chroma can fail while another process (an ingestion) writes the
-        same folder, and a Chroma server can be restarting: then a fresh client is tried once, and if that fails
-        too this query is answered from the lexical index alone rather than not at all."""
+        """Chroma's nearest neighbours. When they cannot be had (damaged vectors, a Chroma server restarting; on a
+        server a fresh client is tried once first), this query is answered from the lexical index alone rather
+        than not at all."""
+        if snap.vectors is None:
+            return []
         try:
             return snap.vectors.query(vector, n, where)
         except StoreError as first:
-            try:
-                snap.vectors = open_vectors(self.paths, self.chroma_url, fresh=True)
-                return snap.vectors.query(vector, n, where)
-            except StoreError:
-                log.warning("dense search unavailable for this query (%s); answering from BM25 alone", first)
-                return []
+            if self.chroma_url:
+                try:
+                    snap.vectors = open_vectors(self.paths, self.catalog, self.chroma_url)
+                    return snap.vectors.query(vector, n, where)
+                except StoreError:
+                    pass
+            log.warning("dense search unavailable for this query (%s); answering from BM25 alone", first)
+            return []
 
     def _add_candidates_if_sparse(self, snap: _Snapshot, vector: Any, nearest: list[int], wider: list[int],
                                   mask: Any, filters: Filters, role: str | None, params: RetrievalParams,
-                                  cosine: dict[int, float]) -> None:
+                                  cosine: dict[int, float], visible: Visibility | None) -> None:
         """Make sure chunks passing `mask` have dense candidates. One unfiltered HNSW query serves all groups
         (a filtered Chroma query costs ~50 ms at 33k chunks, an unfiltered one ~7 ms). When a selective filter
         leaves too few of its nearest, a five times wider unfiltered query comes next (asked once per search and
@@ -211,26 +289,31 @@ class Searcher:
         if not mask.any() or _count(mask, nearest) >= enough:
             return
         if not wider:
-            wider.extend(self._dense(snap, vector, None, params.depth * 25, cosine))
+            wider.extend(self._dense(snap, vector, None, params.depth * 25, cosine, visible))
         if _count(mask, wider) < enough:
-            self._dense_within(snap, vector, mask, filters, role, params.depth * 2, cosine)
+            self._dense_within(snap, vector, mask, filters, role, params.depth * 2, cosine, visible)
 
     def _dense_within(self, snap: _Snapshot, vector: Any, mask: Any, filters: Filters, role: str | None, n: int,
-                      cosine: dict[int, float]) -> None:
-        """The `n` nearest chunks passing `mask`: exactly, by comparing the group's own vectors when it is small
-        (see SCAN_LIMIT), else by Chroma's filtered query."""
+                      cosine: dict[int, float], visible: Visibility | None) -> None:
+        """The `n` nearest chunks passing `mask` (which holds visible chunks only): exactly, by comparing the
+        group's own vectors when it is small (see SCAN_LIMIT), else by Chroma's filtered query."""
         positions = np.flatnonzero(mask)
+        where = _chroma_where(filters, role)
+        if visible is not None:
+            where = _with_access(where, visible.groups)
         if len(positions) > SCAN_LIMIT:
-            self._dense(snap, vector, _chroma_where(filters, role), n, cosine)
+            self._dense(snap, vector, where, n, cosine, visible)
             return
         key = (filters, role)
         scan = snap.scans.get(key)
         if scan is None:
             ids = [snap.view.chunk_ids[p] for p in positions]
             try:
+                if snap.vectors is None:
+                    return
                 stored = snap.vectors.embeddings(ids)
             except StoreError:
-                self._dense(snap, vector, _chroma_where(filters, role), n, cosine)
+                self._dense(snap, vector, where, n, cosine, visible)
                 return
             kept = np.array([p for p, c in zip(positions, ids, strict=True) if c in stored], dtype=np.int64)
             matrix = np.stack([stored[snap.view.chunk_ids[p]] for p in kept]) if len(kept) else np.zeros((0, 1))
@@ -252,6 +335,13 @@ class Searcher:
 def _count(mask: Any, positions: list[int]) -> int:
     """How many of `positions` pass `mask`."""
     return int(np.count_nonzero(mask[np.asarray(positions, dtype=np.int64)])) if positions else 0
+
+
+def _with_access(where: dict[str, Any] | None, groups: tuple[str, ...]) -> dict[str, Any]:
+    """`where`, further limited to the documents of one of `groups`."""
+    any_group = [{"access_groups": {"$contains": g}} for g in groups]
+    access = any_group[0] if len(any_group) == 1 else {"$or": any_group}
+    return access if where is None else {"$and": [where, access]}
 
 
 def _chroma_where(filters: Filters, role: str | None) -> dict[str, Any] | None:

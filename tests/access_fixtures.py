@@ -14,7 +14,7 @@ from kotae_env import clear_kotae_env
 
 from ingest.pipeline import run_ingest
 from kotae.auth import UserStore
-from kotae.settings import load_settings
+from kotae.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 CODE_WORD = "極秘コード黄昏"
@@ -120,3 +120,13 @@ def add_users(store: Path) -> Tokens:
 def bearer(token: str) -> dict[str, str]:
     """The Authorization header for an API token."""
     return {"Authorization": f"Bearer {token}"}
+
+
+def settings_for(store: Path, **env: str) -> Settings:
+    """Settings for `store` with sign-in on (KOTAE_AUTH=on) and `env` on top, nothing from the developer's shell."""
+    with pytest.MonkeyPatch.context() as mp:
+        clear_kotae_env(mp)
+        mp.setenv("KOTAE_AUTH", "on")
+        for key, value in env.items():
+            mp.setenv(key, value)
+        return load_settings(store)

@@ -3,9 +3,12 @@ cleanly when it is absent."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from browser import launch, require_chromium
 from kotae_env import clear_kotae_env
 
 from ingest.pipeline import run_ingest
@@ -27,10 +30,23 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def corpus_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`corpus/` ingested once for the whole run, on default settings. Tests that use it only read the index
-    (an app started on it may add its audit log beside it); tests that change documents build their own."""
+    (an app started on it may add its audit log beside it); tests that change documents build their own, and
+    tests that start another process on it copy it first (this process may hold it: see kotae/index/owner.py)."""
     path = tmp_path_factory.mktemp("corpus") / "store"
     with pytest.MonkeyPatch.context() as mp:
         clear_kotae_env(mp)
         summary = run_ingest([CORPUS], load_settings(path))
     assert summary.failed == [] and summary.documents == 6, summary
     return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the module (skipped, with the reason, where it is not installed)."""
+    from playwright.sync_api import sync_playwright
+
+    require_chromium()
+    with sync_playwright() as p:
+        instance = launch(p)
+        yield instance
+        instance.close()

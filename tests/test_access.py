@@ -33,6 +33,7 @@ from access_fixtures import (
 from fastapi.testclient import TestClient
 from kotae_env import clear_kotae_env
 
+from ingest.jobs import JobRunner
 from kotae.auth import UserStore
 from kotae.settings import load_settings
 from service.app import create_app
@@ -69,19 +70,19 @@ def client(store: Path, tokens: Tokens) -> Iterator[TestClient]:
         mp.setenv("KOTAE_AUTH", "on")
         mp.setenv("KOTAE_RATE_LIMIT_PER_MINUTE", "0")
         settings = load_settings(store)
-    with TestClient(create_app(settings)) as test_client:
+    with TestClient(create_app(settings, JobRunner(settings))) as test_client:
         yield test_client
 
 
 @pytest.fixture(scope="module")
 def header_client(store: Path) -> Iterator[TestClient]:
-    """The app with KOTAE_AUTH=header, trusting TestClient's own host as the proxy."""
+    """The app with KOTAE_AUTH=header, its client connecting from the trusted proxy's address."""
     with pytest.MonkeyPatch.context() as mp:
         clear_kotae_env(mp)
         mp.setenv("KOTAE_AUTH", "header")
-        mp.setenv("KOTAE_AUTH_TRUSTED_PROXIES", '["testclient"]')
+        mp.setenv("KOTAE_AUTH_TRUSTED_PROXIES", '["127.0.0.1"]')
         settings = load_settings(store)
-    with TestClient(create_app(settings)) as test_client:
+    with TestClient(create_app(settings), client=("127.0.0.1", 50000)) as test_client:
         yield test_client
 
 
@@ -381,8 +382,9 @@ def test_login_cookie_works_until_logout(client: TestClient, store: Path, tokens
     assert "httponly" in signed_in.headers["set-cookie"].lower()
     cookie = browser.cookies["kotae_session"]
     assert browser.get("/api/me").json()["name"] == "soumu"
-    assert browser.post("/api/search", json={"query": "書かない窓口"}).status_code == 200
-    assert browser.post("/api/logout").status_code == 204
+    same_origin = {"Origin": "http://testserver"}  # as the web app's fetch sends it (cookie requests need it)
+    assert browser.post("/api/search", json={"query": "書かない窓口"}, headers=same_origin).status_code == 200
+    assert browser.post("/api/logout", headers=same_origin).status_code == 204
     assert browser.get("/api/me").status_code == 401
     replayed = TestClient(client.app, cookies={"kotae_session": cookie})
     assert replayed.get("/api/me").status_code == 401  # the session is gone, not only the cookie

@@ -1,4 +1,4 @@
-"""The admin API: folders, uploads, ingestion and removal jobs run as child processes, documents and their
+"""The admin API: folders, uploads, ingestion and removal jobs run inside the serving process, documents and their
 status, passages and original files — through the real app on a real store."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from kotae_env import clear_kotae_env
 
+from ingest.jobs import JobRunner
 from ingest.pipeline import run_ingest
 from kotae.settings import load_settings
 from service.app import create_app
@@ -43,7 +44,7 @@ def client(docs: Path) -> Iterator[TestClient]:
     with pytest.MonkeyPatch.context() as mp:
         clear_kotae_env(mp)
         settings = load_settings(docs / "store")
-    with TestClient(create_app(settings)) as test_client:
+    with TestClient(create_app(settings, JobRunner(settings))) as test_client:
         yield test_client
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -217,6 +218,8 @@ def _get_json(url: str, body: dict[str, Any] | None = None, timeout: float = 10.
 
 @pytest.mark.slow
 def test_kotae_serve_answers_on_loopback(store: Path, tmp_path: Path) -> None:
+    # A copy: this process holds `store` (the module's app), and embedded Chroma is one process's store.
+    store = Path(shutil.copytree(store, tmp_path / "store"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("KOTAE_")}

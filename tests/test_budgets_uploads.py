@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from access_fixtures import bearer
+from access_fixtures import bearer, settings_for
 from fastapi.testclient import TestClient
 from kotae_env import clear_kotae_env
 
@@ -47,15 +47,6 @@ def tokens(store: Path) -> dict[str, str]:
     users = UserStore(store)
     return {"admin": users.add("uploadadmin", "admin", ["DX推進課"]), "staff": users.add("uploadstaff", "staff",
                                                                                     ["総務課"])}
-
-
-def settings_for(store: Path, **env: str) -> Settings:
-    with pytest.MonkeyPatch.context() as mp:
-        clear_kotae_env(mp)
-        mp.setenv("KOTAE_AUTH", "on")
-        for key, value in env.items():
-            mp.setenv(key, value)
-        return load_settings(store)
 
 
 @pytest.fixture(scope="module")

@@ -74,7 +74,7 @@ def _state(url: str) -> dict[str, Any]:
     return {
         "documents": {s: (r.version, r.n_chunks, r.title, r.access_groups) for s, r in documents.items()},
         "chunks": chunks,
-        "unlisted": sorted(set(catalog.vectors.all_ids()) - listed),
+        "unlisted": sorted(set(catalog.vectors_store.all_ids()) - listed),
     }
 
 
@@ -96,8 +96,8 @@ def test_chunk_records_a_dead_run_left_behind_are_deleted_by_the_next_run(
     source = sorted(catalog.documents())[0]
     kept = catalog.chunks_of(source)[:2]
     orphans = [replace(c, chunk_id=f"orphan-{i}", source="gone/消えた資料.txt") for i, c in enumerate(kept)]
-    vectors = catalog.vectors.embeddings([c.chunk_id for c in kept])
-    catalog.vectors.upsert(orphans, np.stack([vectors[c.chunk_id] for c in kept]),
+    vectors = catalog.vectors_store.embeddings([c.chunk_id for c in kept])
+    catalog.vectors_store.upsert(orphans, np.stack([vectors[c.chunk_id] for c in kept]),
                            [["語"]] * len(orphans), ["h"] * len(orphans))
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     lease = {"host": socket.gethostname(), "pid": int(dead.stdout), "expires": time.time() + 300}

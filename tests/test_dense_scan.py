@@ -3,6 +3,7 @@ not from Chroma's filtered query: the nearest chunks of the group, every filter 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,10 +16,12 @@ from service.search import Searcher
 
 
 @pytest.fixture(scope="module")
-def searcher(corpus_store: Path) -> Searcher:
+def searcher(corpus_store: Path) -> Iterator[Searcher]:
     with pytest.MonkeyPatch.context() as mp:
         clear_kotae_env(mp)
-        return Searcher(load_settings(corpus_store))
+        opened = Searcher(load_settings(corpus_store))
+    yield opened
+    opened.close()  # other modules' processes may open the store after this one
 
 
 @pytest.mark.parametrize("filters", [Filters(source_prefix="faq/"), Filters(speaker=("教育長",)),
@@ -31,8 +34,9 @@ def test_a_small_group_gets_its_exact_nearest_chunks(searcher: Searcher, filters
     assert 0 < len(group) < len(view.chunk_ids)
     vector = searcher.embedder.embed_queries(["学校での生成ＡＩの利用"])[0]
     cosine: dict[int, float] = {}
-    searcher._dense_within(snap, vector, mask, filters, None, 3, cosine)
+    searcher._dense_within(snap, vector, mask, filters, None, 3, cosine, None)
 
+    assert snap.vectors is not None
     stored = snap.vectors.embeddings([view.chunk_ids[p] for p in group])
     matrix = np.stack([stored[view.chunk_ids[p]] for p in group])
     exact = matrix @ vector / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(vector))

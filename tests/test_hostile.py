@@ -14,14 +14,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pytest
-from access_fixtures import SECRET_SOURCES, bearer, build_store
+from access_fixtures import SECRET_SOURCES, bearer, build_store, settings_for
 from fastapi.testclient import TestClient
 from kotae_env import clear_kotae_env
 
+from ingest.jobs import JobRunner
 from ingest.pipeline import run_ingest
 from kotae.auth import UserStore
 from kotae.index.catalog import Catalog
-from kotae.settings import Settings, load_settings
+from kotae.settings import load_settings
 from service.app import create_app
 
 if TYPE_CHECKING:
@@ -50,15 +51,6 @@ def _no_kotae_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The access store (corpus + confidential `hr/`) plus documents holding markup."""
     return build_store(tmp_path_factory.mktemp("hostile"), EXTRA_DOCS)
-
-
-def settings_for(store: Path, **env: str) -> Settings:
-    with pytest.MonkeyPatch.context() as mp:
-        clear_kotae_env(mp)
-        mp.setenv("KOTAE_AUTH", "on")
-        for key, value in env.items():
-            mp.setenv(key, value)
-        return load_settings(store)
 
 
 @pytest.fixture(scope="module")
@@ -353,10 +345,11 @@ def fuzz_operation(schemathesis: Any, operation: Any, headers: dict[str, str]) -
 @pytest.mark.slow
 def test_fuzz_every_operation_never_answers_5xx(fuzz_store: Path) -> None:
     """schemathesis: generated valid and invalid calls of every API operation, as an admin, never answer 5xx."""
-    # POST /api/admin/jobs is left out: it starts an ingestion process. 50 cases per operation, deterministic.
+    # POST /api/admin/jobs is left out: it starts ingestion runs. 50 cases per operation, deterministic.
     schemathesis = pytest.importorskip("schemathesis")
     admin = bearer(UserStore(fuzz_store).add("fuzzadmin", "admin", ["DX推進課"]))
-    app = create_app(settings_for(fuzz_store, KOTAE_RATE_LIMIT_PER_MINUTE="0"))
+    settings = settings_for(fuzz_store, KOTAE_RATE_LIMIT_PER_MINUTE="0")
+    app = create_app(settings, JobRunner(settings))
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     failures: list[str] = []
     tried: list[str] = []

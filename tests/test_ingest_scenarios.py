@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import closing, suppress
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -33,8 +33,8 @@ from ingest.pipeline import Summary, run_ingest
 from kotae.errors import StoreError
 from kotae.index import lexical
 from kotae.index.catalog import Catalog
-from kotae.index.store import IngestLock, StorePaths
-from kotae.index.vectors import VectorStore, embedded_vectors
+from kotae.index.store import IngestLock, StorePaths, open_vectors
+from kotae.index.vectors import VectorStore
 from kotae.settings import load_settings
 from kotae.types import Chunk, Hit
 from service.search import Searcher
@@ -184,9 +184,27 @@ def chunks_of(store: Path, source: str) -> list[Chunk]:
     return sorted((c for c in all_chunks(store).values() if c.source == source), key=lambda c: c.ordinal)
 
 
-def vectors(store: Path) -> VectorStore:
-    """The store's Chroma collection (only for stores this process wrote, or never opened before)."""
-    return embedded_vectors(StorePaths(store).chroma)
+@contextmanager
+def vectors(store: Path) -> Iterator[VectorStore]:
+    """The store's Chroma collection, held by this process for the `with` block."""
+    with catalog(store) as cat:
+        chroma = open_vectors(StorePaths(store), cat)
+    try:
+        yield chroma
+    finally:
+        chroma.close()
+
+
+def chroma_count(store: Path) -> int:
+    """How many vectors Chroma holds, committed or not."""
+    with vectors(store) as chroma:
+        return chroma.count()
+
+
+def in_chroma(store: Path, ids: list[str]) -> set[str]:
+    """Which of `ids` Chroma holds."""
+    with vectors(store) as chroma:
+        return chroma.existing(ids)
 
 
 @dataclass(frozen=True)
@@ -220,9 +238,8 @@ def assert_consistent(store: Path) -> Snapshot:
         for source, record in cat.documents().items():
             assert record.n_chunks == len(cat.chunk_ids_of(source)), source
     ids = sorted(state.chunk_ids)
-    chroma = vectors(store)
-    assert chroma.existing(ids) == set(ids), "committed chunks missing from Chroma"
-    assert chroma.count() == len(ids), "Chroma holds chunks the catalogue does not list"
+    assert in_chroma(store, ids) == set(ids), "committed chunks missing from Chroma"
+    assert chroma_count(store) == len(ids), "Chroma holds chunks the catalogue does not list"
     assert state.lexical_generation == state.generation
     index = lexical.load(StorePaths(store).lexical, state.generation)
     assert index is not None
@@ -231,8 +248,12 @@ def assert_consistent(store: Path) -> Snapshot:
 
 
 def search(store: Path, query: str, k: int = 10) -> list[Hit]:
-    """Search in-process (only for stores this process wrote)."""
-    return Searcher(load_settings(store)).search(query, k=k)
+    """Search in-process (the store is held only while searching)."""
+    searcher = Searcher(load_settings(store))
+    try:
+        return searcher.search(query, k=k)
+    finally:
+        searcher.close()
 
 
 def texts_found(store: Path, query: str, k: int = 10) -> list[str]:
@@ -306,7 +327,7 @@ def test_second_run_changes_nothing(tmp_path: Path) -> None:
     assert (second.documents, second.chunks) == (first.documents, first.chunks)
     after = assert_consistent(store)
     assert after == before  # same chunk ids, catalogue generation and lexical generation
-    assert vectors(store).count() == first.chunks
+    assert chroma_count(store) == first.chunks
 
 
 # --- 2. changed files ------------------------------------------------------------------------------------------
@@ -332,8 +353,8 @@ def test_changed_file_is_replaced_and_unchanged_text_is_not_embedded_again(tmp_p
     new_chunks = chunks_of(store, MINUTES_SOURCE)
     new_ids = [c.chunk_id for c in new_chunks]
     assert set(old_ids).isdisjoint(_all_ids(store)), "old chunk ids still in the catalogue"
-    assert vectors(store).existing(old_ids) == set(), "old chunk ids still in Chroma"
-    assert vectors(store).existing(new_ids) == set(new_ids)
+    assert in_chroma(store, old_ids) == set(), "old chunk ids still in Chroma"
+    assert in_chroma(store, new_ids) == set(new_ids)
     # Chunks whose text did not change reuse their stored vectors: only the new text is embedded.
     old_texts = {c.text for c in old_chunks}
     changed = [c for c in new_chunks if c.text not in old_texts]
@@ -359,7 +380,7 @@ def test_whole_file_rewritten(tmp_path: Path) -> None:
 
     assert (summary.updated, summary.unchanged) == (1, 2)
     assert summary.embedded_chunks == len(chunks_of(store, MEMO_SOURCE))
-    assert vectors(store).existing(old_ids) == set()
+    assert in_chroma(store, old_ids) == set()
     hits = search(store, "証明書発行の土曜日受付")
     assert hits and hits[0].chunk.source == MEMO_SOURCE and "土曜日" in hits[0].chunk.text
     assert_consistent(store)
@@ -398,7 +419,7 @@ def test_deleted_file_is_removed_only_from_its_own_folder(tmp_path: Path) -> Non
     assert summary.documents == 4
     assert GUIDELINE_SOURCE not in snapshot(store).documents
     assert set(guideline_ids).isdisjoint(_all_ids(store))
-    assert vectors(store).existing(guideline_ids) == set()
+    assert in_chroma(store, guideline_ids) == set()
     assert not any("みずほAIアシスト" in t for t in texts_found(store, "庁内生成AIみずほAIアシスト", k=50))
 
     # Ingesting B again, or a file of A by itself, removes nothing of the other folder.
@@ -516,7 +537,7 @@ def test_meta_files_override_fields_and_meta_changes_do_not_re_embed(tmp_path: P
     assert (second.added, second.updated, second.unchanged, second.embedded_chunks) == (0, 1, 1, 0)
     for chunk in chunks_of(store, "guide.md"):
         assert (chunk.title, chunk.date) == (GUIDE_V3, "2024-10-01")
-    assert vectors(store).existing(old_ids) == set()
+    assert in_chroma(store, old_ids) == set()
 
     # A folder's _meta.json applies to everything below it.
     write(folder / "_meta.json", json.dumps({"doc_type": "guideline", "access_groups": ["somu"]}))
@@ -971,17 +992,17 @@ def test_rerun_removes_what_an_interrupted_run_left_in_chroma(tmp_path: Path) ->
     ingest(store, folder)
     committed = snapshot(store).chunk_ids
     paths = StorePaths(store)
-    chroma = vectors(store)
     some = all_chunks(store)[sorted(committed)[0]]
     # 1) vectors written under pending ids, the commit never happened;
     ghosts = [replace(some, chunk_id=f"ghost{i:019d}", source="ghost.txt") for i in range(3)]
     with closing(Catalog(paths.catalog)) as cat:
         cat.add_pending(c.chunk_id for c in ghosts)
-    chroma.upsert(ghosts, np.ones((3, USEM3_DIM), dtype=np.float32) / np.sqrt(USEM3_DIM))
+    with vectors(store) as chroma:
+        chroma.upsert(ghosts, np.ones((3, USEM3_DIM), dtype=np.float32) / np.sqrt(USEM3_DIM))
     # 2) a removal committed in the catalogue, its Chroma delete never done.
     with closing(Catalog(paths.catalog)) as cat:
         removed = cat.remove_document(MEMO_SOURCE)
-    assert chroma.count() == len(committed) + 3
+    assert chroma_count(store) == len(committed) + 3
     assert not any(h.chunk.source in ("ghost.txt", MEMO_SOURCE) for h in search(store, "窓口受付時間", k=50))
 
     (folder / MEMO_SOURCE).unlink()  # keep the folder in line with the committed removal
@@ -990,7 +1011,7 @@ def test_rerun_removes_what_an_interrupted_run_left_in_chroma(tmp_path: Path) ->
     assert summary.failed == []
     state = assert_consistent(store)
     assert state.chunk_ids == committed - set(removed)
-    assert chroma.existing([c.chunk_id for c in ghosts] + removed) == set()
+    assert in_chroma(store, [c.chunk_id for c in ghosts] + removed) == set()
 
 
 # --- 11. no network --------------------------------------------------------------------------------------------

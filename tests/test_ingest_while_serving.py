@@ -14,6 +14,7 @@ from bulk_documents import MINUTES, add_bulk_documents
 from fastapi.testclient import TestClient
 from kotae_env import clear_kotae_env
 
+from ingest.jobs import JobRunner
 from ingest.pipeline import run_ingest
 from kotae.index.catalog import Catalog
 from kotae.settings import load_settings
@@ -32,7 +33,7 @@ def served(tmp_path: Path) -> Iterator[tuple[TestClient, Path]]:
         mp.setenv("KOTAE_RATE_LIMIT_PER_MINUTE", "0")  # this test is the load
         settings = load_settings(tmp_path / "store")
         run_ingest([tmp_path / "docs"], settings)
-        with TestClient(create_app(settings)) as client:
+        with TestClient(create_app(settings, JobRunner(settings))) as client:
             yield client, tmp_path
 
 

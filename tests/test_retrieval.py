@@ -2,11 +2,12 @@
 embedder, the real `Searcher` (turn-aware hybrid ranking, filters, duplicate texts, 和暦/西暦 years, refresh).
 
 Nothing of ours is mocked. One store is built per module and only read; the refresh test builds its own and
-writes to it through the real CLI in a subprocess while a `Searcher` of this process has it open.
+writes to it in this process while a `Searcher` of this process has it open (another process is refused).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -472,7 +473,10 @@ LIBRARY_NOTICE = """図書館からのお知らせ
 LIBRARY_QUERY = "電子書籍をスマートフォンで借りられますか"
 
 
-def test_open_searcher_sees_documents_another_process_adds_and_removes(tmp_path: Path) -> None:
+def test_open_searcher_sees_what_its_own_process_ingests_and_other_processes_are_refused(tmp_path: Path) -> None:
+    """Embedded Chroma is one process's store: the serving process ingests in a thread of its own, and its open
+    searcher sees every document that adds or removes (vectors included). Another process may not open the store
+    meanwhile: it is refused with a reason naming the holder, and works once the store is let go."""
     folder = tmp_path / "docs"
     write(folder / SITTING_B, SITTING_B_TEXT)
     write(folder / GUIDE, GUIDE_TEXT)
@@ -483,27 +487,32 @@ def test_open_searcher_sees_documents_another_process_adds_and_removes(tmp_path:
     assert not any("電子書籍" in h.chunk.text for h in searcher.search(LIBRARY_QUERY, k=20))
 
     write(folder / "notices/図書館からのお知らせ.txt", LIBRARY_NOTICE)
-    added = kotae_cli("ingest", str(folder), "--store", str(store), "--json")
-    assert added.returncode == 0, added.stderr
+    refused = kotae_cli("ingest", str(folder), "--store", str(store), "--json")
+    assert refused.returncode == 2 and "is in use by" in refused.stderr and f"pid {os.getpid()}" in refused.stderr
+    assert run_ingest([folder], load_settings(store)).added == 1
 
     hits = searcher.search(LIBRARY_QUERY, k=5)
     assert searcher.generation > before
     assert hits and hits[0].chunk.source == "notices/図書館からのお知らせ.txt", ranked(hits)
-    # The vector another process wrote is found by this process's Chroma client, not only the BM25 match.
+    # The vector the run wrote is found by the searcher's Chroma client, not only the BM25 match.
     assert "dense" in hits[0].scores and hits[0].scores["dense"] > 0.3, hits[0].scores
     dense_only = searcher.search(LIBRARY_QUERY, k=5, method="dense")
     assert dense_only[0].chunk.source == "notices/図書館からのお知らせ.txt", ranked(dense_only)
 
     middle = searcher.generation
     (folder / GUIDE).unlink()
-    removed = kotae_cli("ingest", str(folder), "--store", str(store), "--json")
-    assert removed.returncode == 0, removed.stderr
+    assert run_ingest([folder], load_settings(store)).removed == 1
 
     for method in ("default", "lexical", "dense"):
         hits = searcher.search("空き家の所有者の責務", k=50, method=method)
         assert hits and all(h.chunk.source != GUIDE for h in hits), (method, ranked(hits))
     assert searcher.generation > middle
     assert searcher.refresh() is False  # nothing new since
+
+    searcher.close()
+    again = kotae_cli("search", "電子書籍", "--store", str(store), "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["hits"][0]["source"] == "notices/図書館からのお知らせ.txt"
 
 
 # --- 6. arguments a search refuses -------------------------------------------------------------------------------

@@ -18,15 +18,13 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
+from browser import require_chromium
 
 from eval.processes import clean_env, free_port
 from kotae.auth import UserStore
 
 pytestmark = pytest.mark.slow
-CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[1]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
 PASSWORD = "correct horse battery"
 PLANTED = "プール開放のお知らせ.txt"
 # The other origin's page: it submits what the probe sent as plain forms (the browser adds its cookies; the
@@ -69,8 +67,7 @@ def store(corpus_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(store: Path) -> Iterator[str]:
     """`kotae serve` with KOTAE_AUTH=on on a loopback port; yields its base URL."""
-    if not CHROMIUM.is_file():
-        pytest.skip(f"Chromium not found at {CHROMIUM} (the dev setup installs Debian's chromium)")
+    require_chromium()
     port = free_port()
     log = store.parent / "serve.log"
     with open(log, "wb") as out:
@@ -93,18 +90,6 @@ def server(store: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    if not CHROMIUM.is_file():
-        pytest.skip(f"Chromium not found at {CHROMIUM} (the dev setup installs Debian's chromium)")
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ Each loader raises `LoadError` with a one-line reason an admin can act on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from pathlib import Path
 
 from kotae.errors import LoadError
@@ -33,28 +31,9 @@ def supported(path: Path) -> bool:
     return path.suffix.lower() in LOADERS
 
 
-_recorded: ContextVar[list[Extracted] | None] = ContextVar("recorded_loads", default=None)
-
-
 def load_file(path: Path) -> Extracted:
     """Read `path` with the loader for its suffix; raise `LoadError` for unknown types."""
     loader = LOADERS.get(path.suffix.lower())
     if loader is None:
         raise LoadError(f"unsupported file type '{path.suffix or '(none)'}'")
-    extracted = loader(path)
-    recorded = _recorded.get()
-    if recorded is not None:
-        recorded.append(extracted)
-    return extracted
-
-
-@contextmanager
-def recording() -> Iterator[list[Extracted]]:
-    """Within the block, what `load_file` returns is also added to the yielded list: the preparation step takes
-    from it what the `Document` it is given leaves out (why pages were not read by OCR)."""
-    loads: list[Extracted] = []
-    token = _recorded.set(loads)
-    try:
-        yield loads
-    finally:
-        _recorded.reset(token)
+    return loader(path)

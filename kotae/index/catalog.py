@@ -1,9 +1,17 @@
 """The catalogue: a SQLite file that says which documents and chunks are committed.
 
-It is the commit point of ingestion. Chunks are written to Chroma first, under ids recorded in `pending`;
-one SQLite transaction then makes the document's new chunks visible and its old ones pending deletion.
-A run killed at any moment leaves only pending ids behind, which the next run deletes from Chroma.
-Readers only ever show chunks the catalogue lists, so a half-written document is never visible.
+It is the commit point of ingestion and the store's source of truth. Chunks are written to Chroma first, under
+ids recorded in `pending`; one SQLite transaction then makes the document's new chunks (their text, tokens and
+vectors) visible and its old ones pending deletion. A run killed at any moment leaves only pending ids behind,
+which the next run deletes from Chroma. Readers only ever show chunks the catalogue lists, so a half-written
+document is never visible.
+
+Because it holds every committed chunk's vector, Chroma's folder is derived data like the BM25 index: when a
+full disk or a crash damages it, `kotae repair` builds it again from here without embedding anything
+(SQLite's transactions survive a full disk; Chroma's index files do not).
+
+The layout has a version (`PRAGMA user_version`); `SCHEMA_VERSION` is the one this code writes, and opening a
+store of an older version migrates it in place (`_MIGRATIONS`), in one transaction per step.
 """
 
 from __future__ import annotations
@@ -17,6 +25,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
+from kotae.embedders import Vectors
+from kotae.errors import StoreError
 from kotae.types import Chunk
 
 SCHEMA = """
@@ -58,6 +70,17 @@ CREATE TABLE IF NOT EXISTS failures(source TEXT PRIMARY KEY, root TEXT NOT NULL,
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+# Version 0 is the layout above, as stores were written before the layout had a version. Each step migrates a
+# store of the version before it; a step runs in one transaction with the new version number.
+_MIGRATIONS: dict[int, str] = {
+    # 1: every committed chunk's vector (float32, little-endian), so Chroma's folder can be rebuilt from here.
+    # Stores migrated from 0 have none yet: the next ingestion copies them from Chroma (or embeds what it lost).
+    1: "CREATE TABLE IF NOT EXISTS vectors(chunk_id TEXT PRIMARY KEY, vector BLOB NOT NULL);"
+       "INSERT OR REPLACE INTO meta(key, value)"
+       " SELECT 'vectors_backfill', 'needed' WHERE EXISTS (SELECT 1 FROM chunks);",
+}
+SCHEMA_VERSION = max(_MIGRATIONS)
+
 
 @dataclass(frozen=True)
 class DocumentRecord:
@@ -86,7 +109,7 @@ class Catalog:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a commit survives a kill -9 and a power cut
-        self._db.executescript(SCHEMA)
+        _migrate(self._db, path)
 
     def close(self) -> None:
         """Close the connection."""
@@ -166,8 +189,9 @@ class Catalog:
             db.executemany("DELETE FROM pending WHERE chunk_id=?", ((c,) for c in chunk_ids))
 
     def commit_document(self, record: DocumentRecord, chunks: list[Chunk], tokens: list[list[str]],
-                        text_hashes: list[str]) -> list[str]:
-        """Make `chunks` the document's visible chunks, in one transaction.
+                        text_hashes: list[str], vectors: Vectors | None = None) -> list[str]:
+        """Make `chunks` the document's visible chunks (with their `vectors`, one row per chunk), in one
+        transaction.
 
         Returns the ids of its previous chunks that are no longer used; they are left pending deletion.
         """
@@ -175,6 +199,10 @@ class Catalog:
         with self._transaction() as db:
             old_ids = [r[0] for r in db.execute("SELECT chunk_id FROM chunks WHERE source=?", (record.source,))]
             stale = [c for c in old_ids if c not in new_ids]
+            db.executemany("DELETE FROM vectors WHERE chunk_id=?", ((c,) for c in old_ids))
+            if vectors is not None:
+                db.executemany("INSERT OR REPLACE INTO vectors VALUES(?, ?)",
+                               ((c.chunk_id, _blob(v)) for c, v in zip(chunks, vectors, strict=True)))
             db.execute("DELETE FROM chunks WHERE source=?", (record.source,))
             db.execute("INSERT OR REPLACE INTO documents VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", _document_row(record))
             db.executemany(
@@ -195,12 +223,48 @@ class Catalog:
         """Remove a document from view in one transaction; its chunk ids are left pending deletion."""
         with self._transaction() as db:
             ids = [r[0] for r in db.execute("SELECT chunk_id FROM chunks WHERE source=?", (source,))]
+            db.executemany("DELETE FROM vectors WHERE chunk_id=?", ((c,) for c in ids))
             db.execute("DELETE FROM chunks WHERE source=?", (source,))
             db.execute("DELETE FROM documents WHERE source=?", (source,))
             db.execute("DELETE FROM failures WHERE source=?", (source,))
             db.executemany("INSERT OR IGNORE INTO pending(chunk_id) VALUES(?)", ((c,) for c in ids))
             _bump_generation(db)
         return ids
+
+    # --- vectors ----------------------------------------------------------------------------------------------
+    def vectors(self, chunk_ids: list[str]) -> dict[str, Vectors]:
+        """The stored vectors of committed chunks by id (ids without one are absent)."""
+        found: dict[str, Vectors] = {}
+        for i in range(0, len(chunk_ids), 500):
+            part = chunk_ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            for chunk_id, blob in self._db.execute(
+                    f"SELECT chunk_id, vector FROM vectors WHERE chunk_id IN ({marks})", part):
+                found[chunk_id] = _vector(blob)
+        return found
+
+    def chunk_ids_without_vectors(self) -> list[str]:
+        """Committed chunks whose vector the catalogue lacks (a store migrated from before vectors were kept)."""
+        return [r[0] for r in self._db.execute(
+            "SELECT c.chunk_id FROM chunks c LEFT JOIN vectors v ON c.chunk_id = v.chunk_id"
+            " WHERE v.chunk_id IS NULL ORDER BY c.rowid")]
+
+    def set_vectors(self, vectors: dict[str, Vectors]) -> None:
+        """Store vectors of committed chunks (ids no longer committed are skipped)."""
+        with self._transaction() as db:
+            for chunk_id, vector in vectors.items():
+                db.execute("INSERT OR REPLACE INTO vectors SELECT chunk_id, ? FROM chunks WHERE chunk_id = ?",
+                           (_blob(vector), chunk_id))
+
+    def set_metas(self, values: dict[str, str]) -> None:
+        """Set several key/value pairs and bump the generation, in one transaction (readers reload)."""
+        with self._transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", values.items())
+            _bump_generation(db)
+
+    def committed_ids(self) -> list[str]:
+        """Every committed chunk id, in a stable order."""
+        return [r[0] for r in self._db.execute("SELECT chunk_id FROM chunks ORDER BY rowid")]
 
     # --- failures ---------------------------------------------------------------------------------------------
     def record_failure(self, source: str, root: str, reason: str) -> None:
@@ -278,6 +342,42 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Bring the catalogue at `path` to `SCHEMA_VERSION` (a new file gets the whole layout at once); refuse one
+    written by a newer Kotae, whose layout this code cannot know."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"{path} was written by a newer Kotae (store schema {version}; this one knows up to "
+                         f"{SCHEMA_VERSION}): upgrade Kotae to open it")
+    if version == SCHEMA_VERSION:
+        return
+    # Statement by statement: `executescript` would commit the transaction half-way.
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _statements(SCHEMA):
+            db.execute(statement)
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in _statements(_MIGRATIONS[step]):
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _blob(vector: Vectors) -> bytes:
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def _vector(blob: bytes) -> Vectors:
+    return np.frombuffer(blob, dtype="<f4").copy()
+
+
 def _bump_generation(db: sqlite3.Connection) -> None:
     db.execute(
         "INSERT INTO meta(key, value) VALUES('generation', '1') "
@@ -334,7 +434,7 @@ class CatalogStore(Protocol):
     def pending(self) -> list[str]: ...
     def clear_pending(self, chunk_ids: Iterable[str]) -> None: ...
     def commit_document(self, record: DocumentRecord, chunks: list[Chunk], tokens: list[list[str]],
-                        text_hashes: list[str]) -> list[str]: ...
+                        text_hashes: list[str], vectors: Vectors | None = None) -> list[str]: ...
     def remove_document(self, source: str) -> list[str]: ...
     def record_failure(self, source: str, root: str, reason: str) -> None: ...
     def forget_failures(self, sources: Iterable[str]) -> None: ...
@@ -346,3 +446,4 @@ class CatalogStore(Protocol):
     def tokens_of(self, source: str) -> list[list[str]]: ...
     def chunks_of(self, source: str) -> list[Chunk]: ...
     def chunks(self, chunk_ids: list[str]) -> dict[str, Chunk]: ...
+    def vectors(self, chunk_ids: list[str]) -> dict[str, Vectors]: ...

@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from kotae.embedders import Vectors
 from kotae.errors import StoreError
 from kotae.index.catalog import ChunkFacts, DocumentRecord
 from kotae.index.vectors import VectorStore, chunk_collection
@@ -103,7 +104,7 @@ class RemoteCatalog:
         client = client_for(url)
         self._records = self._call("open", lambda: client.get_or_create_collection(
             CATALOG_COLLECTION, embedding_function=None))
-        self.vectors = server_vectors(url)
+        self.vectors_store = server_vectors(url)
         self._mirror: dict[str, _Entry] = {}
         self._synced = -1  # generation the mirror reflects
         self._by_text_hash: dict[str, str] | None = None
@@ -230,15 +231,15 @@ class RemoteCatalog:
             return []
         self._sync()
         listed = {c for e in self._mirror.values() for c in e.chunk_ids}
-        return [c for c in self.vectors.all_ids() if c not in listed]
+        return [c for c in self.vectors_store.all_ids() if c not in listed]
 
     def clear_pending(self, chunk_ids: Iterable[str]) -> None:
         """Nothing to clear (see `add_pending`)."""
 
     def commit_document(self, record: DocumentRecord, chunks: list[Chunk], tokens: list[list[str]],
-                        text_hashes: list[str]) -> list[str]:
-        """Make `chunks` (already written) the document's visible chunks with one upsert; returns the ids of
-        its previous chunks that are no longer used, for the caller to delete."""
+                        text_hashes: list[str], vectors: Vectors | None = None) -> list[str]:
+        """Make `chunks` (already written, with their vectors) the document's visible chunks with one upsert;
+        returns the ids of its previous chunks that are no longer used, for the caller to delete."""
         self._sync()
         old = self._mirror.get(record.source)
         new_ids = [c.chunk_id for c in chunks]
@@ -330,11 +331,15 @@ class RemoteCatalog:
         by_id = self.chunks(ids)
         return [by_id[i] for i in ids if i in by_id]
 
+    def vectors(self, chunk_ids: list[str]) -> dict[str, Vectors]:
+        """The stored vectors of chunks by id: the server's chunk records hold them."""
+        return self.vectors_store.embeddings(chunk_ids)
+
     def chunks(self, chunk_ids: list[str]) -> dict[str, Chunk]:
         """Committed chunks by id, with their document's fields; ids not committed are absent."""
         self._sync()
         found: dict[str, Chunk] = {}
-        for chunk_id, (meta, text) in self.vectors.records(chunk_ids, with_text=True).items():
+        for chunk_id, (meta, text) in self.vectors_store.records(chunk_ids, with_text=True).items():
             entry = self._mirror.get(str(meta.get("source")))
             if entry is None or chunk_id not in entry.id_set:
                 continue
@@ -386,7 +391,7 @@ class RemoteCatalog:
         """A document's mirror entry from its `doc:` payload, or None when one of its chunks is gone."""
         record = _record(payload["record"])
         chunk_ids = [str(c) for c in payload["chunk_ids"]]
-        rows = self.vectors.records(chunk_ids, with_text=False)
+        rows = self.vectors_store.records(chunk_ids, with_text=False)
         if len(rows) != len(chunk_ids):
             return None
         facts = [_facts(c, record.source, rows[c][0], str(rows[c][0].get("text_hash", "")), record)

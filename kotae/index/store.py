@@ -1,11 +1,14 @@
 """The store: where the catalogue, the vectors and the lexical index live.
 
-Embedded (the default), all in one folder:
+Embedded (the default), all in one folder, readable by its owner only:
 
     store/
-      catalog.sqlite   which documents and chunks are committed (the commit point)
-      chroma/          dense vectors and filter metadata (embedded Chroma)
+      catalog.sqlite   which documents and chunks are committed (the commit point), with their text, tokens and
+                       vectors: the source of truth the other parts can be rebuilt from
+      chroma/          dense vectors and filter metadata (embedded Chroma); after a repair `chroma-N/`, the one
+                       the catalogue's `vectors_dir` names
       lexical/gen-N/   BM25 over the committed chunks of catalogue generation N
+      owner.lock       held by the one process that has the vectors open (see `owner.py`)
       ingest.lock      held by the one ingestion run allowed at a time
       folders.json     the folders ingested into this store (re-run together from the admin page)
       excluded.json    sources an admin removed: later runs skip them
@@ -18,16 +21,29 @@ folders.json, excluded.json, uploads/, users and audit).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
+import logging
 import os
+import shutil
 from pathlib import Path
 from typing import IO
 
 from kotae.errors import StoreError
+from kotae.index import owner
 from kotae.index.catalog import Catalog, CatalogStore
+from kotae.index.probe import probe
 from kotae.index.remote import RemoteCatalog, server_vectors
-from kotae.index.vectors import VectorStore, embedded_vectors
+from kotae.index.vectors import VectorStore, embedded_vectors, fingerprint, is_open
+
+DEFAULT_VECTORS_DIR = "chroma"
+log = logging.getLogger(__name__)
+
+
+class StoreDamaged(StoreError):
+    """The store's vectors (Chroma's folder) are damaged; `kotae repair` or the next ingestion rebuilds them from
+    the catalogue."""
 
 
 class StorePaths:
@@ -36,7 +52,6 @@ class StorePaths:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.catalog = root / "catalog.sqlite"
-        self.chroma = root / "chroma"
         self.lexical = root / "lexical"
         self.lock = root / "ingest.lock"
         self.folders = root / "folders.json"
@@ -55,12 +70,122 @@ def open_catalog(paths: StorePaths, create: bool, chroma_url: str | None = None)
         return remote
     if not create and not paths.catalog.is_file():
         raise StoreError(f"no index at {paths.root}: run `kotae ingest PATH --store {paths.root}` first")
+    keep_private(paths.root)
     return Catalog(paths.catalog)
 
 
-def open_vectors(paths: StorePaths, chroma_url: str | None = None, fresh: bool = False) -> VectorStore:
-    """The chunk vectors: on the Chroma server when `chroma_url` is set, else embedded in the store folder."""
-    return server_vectors(chroma_url) if chroma_url else embedded_vectors(paths.chroma, fresh=fresh)
+def keep_private(root: Path) -> None:
+    """Make the store folder its owner's alone (0700): it holds restricted documents' text, and files inside it
+    are created by libraries (Chroma, SQLite) with the process's default permissions."""
+    root.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(PermissionError):  # a store someone else owns is theirs to protect
+        if root.stat().st_mode & 0o077:
+            root.chmod(0o700)
+
+
+def vectors_folder(paths: StorePaths, catalog: CatalogStore) -> Path:
+    """The embedded Chroma folder the catalogue names (a repair builds a new one and names it)."""
+    return paths.root / (catalog.get_meta("vectors_dir") or DEFAULT_VECTORS_DIR)
+
+
+def open_vectors(paths: StorePaths, catalog: CatalogStore, chroma_url: str | None = None) -> VectorStore:
+    """The chunk vectors: on the Chroma server when `chroma_url` is set, else embedded in the store folder.
+
+    Embedded, this process holds the store (`owner.hold`) until the returned store is closed. A folder this code
+    did not close cleanly last time (a killed run, a full disk, a copy from elsewhere) is first checked in a child
+    process; `StoreDamaged` when it is not whole, so that no process opens it and crashes."""
+    if chroma_url:
+        return server_vectors(chroma_url)
+    folder = vectors_folder(paths, catalog)
+    owner.hold(paths.root)
+    try:
+        if not is_open(folder):
+            _check_vectors(paths, catalog, folder)
+        vectors = embedded_vectors(folder, on_last_close=lambda clean: _remember(paths, folder, clean),
+                                   on_close=lambda: owner.release(paths.root))
+    except BaseException:
+        owner.release(paths.root)
+        raise
+    return vectors
+
+
+def vectors_as_left(paths: StorePaths, catalog: CatalogStore) -> bool:
+    """Whether the embedded Chroma folder is exactly as this code left it when it last closed it cleanly (or this
+    process has it open): a cheap look at file sizes and times, with no need to open Chroma."""
+    folder = vectors_folder(paths, catalog)
+    if is_open(folder):
+        return True
+    if not folder.is_dir():
+        return not catalog.chunk_count()
+    return catalog.get_meta(_fingerprint_key(folder)) == fingerprint(folder)
+
+
+def _check_vectors(paths: StorePaths, catalog: CatalogStore, folder: Path) -> None:
+    """Raise `StoreDamaged` unless Chroma's folder is as this code left it, or passes the child process's check."""
+    if not folder.is_dir():
+        if catalog.chunk_count():
+            raise StoreDamaged(f"the vectors of the store at {paths.root} are missing ({folder.name}/ is gone)")
+        return
+    if catalog.get_meta(_fingerprint_key(folder)) == fingerprint(folder):
+        return
+    log.info("checking %s in a separate process (it was not closed cleanly by this code)", folder)
+    result = probe(folder, paths.catalog)
+    if not result.ok:
+        forget_state(catalog, folder)
+        raise StoreDamaged(f"the vectors of the store at {paths.root} are damaged ({result.reason})")
+    if result.count < catalog.chunk_count():
+        raise StoreDamaged(f"the vectors of the store at {paths.root} are incomplete ({result.count} vectors for "
+                           f"{catalog.chunk_count()} chunks)")
+
+
+def _fingerprint_key(folder: Path) -> str:
+    return f"fingerprint:{folder.name}"
+
+
+def forget_state(catalog: CatalogStore, folder: Path) -> None:
+    """Forget how `folder` looked when last closed, so every later open checks it in a child process first."""
+    catalog.set_meta(_fingerprint_key(folder), "unknown")
+
+
+def open_new_vectors(paths: StorePaths) -> tuple[VectorStore, Path]:
+    """An empty Chroma folder beside the current one (`chroma-N`, N one more than any there), for a rebuild."""
+    numbers = [int(p.name[7:]) for p in paths.root.glob("chroma-*") if p.name[7:].isdigit()]
+    folder = paths.root / f"chroma-{max(numbers, default=1) + 1}"
+    owner.hold(paths.root)
+    try:
+        return embedded_vectors(folder, on_last_close=lambda clean: _remember(paths, folder, clean),
+                                on_close=lambda: owner.release(paths.root)), folder
+    except BaseException:
+        owner.release(paths.root)
+        raise
+
+
+def switch_vectors(catalog: Catalog, folder: Path) -> None:
+    """Make `folder` the store's vectors: one catalogue commit, so readers reload and open it."""
+    catalog.set_metas({"vectors_dir": folder.name})
+
+
+def remove_unused_vectors(paths: StorePaths, catalog: CatalogStore) -> None:
+    """Delete Chroma folders a repair replaced, once this process no longer has them open (no other process can:
+    the caller holds the store)."""
+    current = vectors_folder(paths, catalog)
+    for folder in paths.root.iterdir():
+        named = folder.name == DEFAULT_VECTORS_DIR or (folder.name.startswith("chroma-") and folder.name[7:].isdigit())
+        if named and folder.is_dir() and folder != current and not is_open(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remember(paths: StorePaths, folder: Path, clean: bool) -> None:
+    """After Chroma let go of `folder`: remember its files as they are now (forget them when a call failed, so the
+    next open checks them in a child process)."""
+    try:
+        catalog = Catalog(paths.catalog)
+        try:
+            catalog.set_meta(_fingerprint_key(folder), fingerprint(folder) if clean else "unknown")
+        finally:
+            catalog.close()
+    except Exception as exc:  # a full disk: the next open checks the folder in a child process instead
+        log.warning("could not record the state of %s (%s)", folder, exc)
 
 
 def store_name(paths: StorePaths, chroma_url: str | None) -> str:

@@ -1,4 +1,4 @@
-"""Dense vectors in Chroma: the only modules that import chromadb are this one and `remote.py`.
+"""Dense vectors in Chroma: the only modules that import chromadb are this one, `remote.py` and `probe.py`.
 
 Embedded (`PersistentClient` in the store folder), or on a Chroma server (`KOTAE_CHROMA_URL`), where each chunk
 record also carries its text and tokens, so the server alone is the whole index (see `remote.py`). Embeddings are
@@ -8,8 +8,13 @@ is never used.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
+import os
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,34 +37,111 @@ def chunk_collection(client: Any) -> Any:
                                            configuration={"hnsw": {"space": "cosine"}})
 
 
-def embedded_vectors(folder: Path, fresh: bool = False) -> VectorStore:
-    """The vectors of an embedded store in `folder`.
+@dataclass
+class _OpenFolder:
+    """One embedded Chroma folder opened by this process: its client, and how many `VectorStore`s use it."""
 
-    Chroma shares one in-memory system per folder within a process, and that system does not see vectors
-    another process writes later; `fresh` drops it so this client reads the folder anew (readers pass it
-    when an ingestion has committed).
-    """
+    client: Any
+    collection: Any
+    users: int
+    failed: bool = False  # a call failed: the files may be damaged, so they are not remembered as whole
+
+
+_open_folders: dict[str, _OpenFolder] = {}
+_open_lock = threading.RLock()
+
+
+def is_open(folder: Path) -> bool:
+    """Whether this process has the embedded Chroma folder open."""
+    with _open_lock:
+        return os.path.realpath(folder) in _open_folders
+
+
+def embedded_vectors(folder: Path, on_last_close: Callable[[bool], None] | None = None,
+                     on_close: Callable[[], None] | None = None) -> VectorStore:
+    """The vectors of an embedded store in `folder`, sharing one Chroma client per folder within the process
+    (readers and the one writer alike: embedded Chroma must never be open in two processes, see `owner.py`).
+
+    `on_last_close(clean)` runs once the last `VectorStore` of the folder is closed and Chroma has let go of it;
+    `clean` is False when any call on the folder failed. `on_close` runs after every close of this store. Every
+    failure to open is a `StoreError` (Chroma raises ValueError, KeyError and its own errors)."""
+    key = os.path.realpath(folder)
+    with _open_lock:
+        opened = _open_folders.get(key)
+        if opened is None:
+            opened = _OpenFolder(*_open_client(folder), users=0)
+            _open_folders[key] = opened
+        opened.users += 1
+
+    def close() -> None:
+        with _open_lock:
+            opened.users -= 1
+            last = opened.users == 0
+            if last:
+                _open_folders.pop(key, None)
+                with contextlib.suppress(Exception):  # a client that failed half-way has nothing more to give back
+                    opened.client.close()
+        if last and on_last_close is not None:
+            on_last_close(not opened.failed)
+        if on_close is not None:
+            on_close()
+
+    def failed() -> None:
+        opened.failed = True
+
+    return VectorStore(opened.collection, keeps_text=False, where=str(folder), on_close=close, on_failure=failed)
+
+
+def _open_client(folder: Path) -> tuple[Any, Any]:
     import chromadb
-    from chromadb.api.shared_system_client import SharedSystemClient
     from chromadb.config import Settings as ChromaSettings
 
-    folder.mkdir(parents=True, exist_ok=True)
-    if fresh:
-        SharedSystemClient._identifier_to_system.pop(str(folder), None)
-    client = chromadb.PersistentClient(
-        path=str(folder), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    )
-    return VectorStore(chunk_collection(client), keeps_text=False, where=str(folder))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        client: Any = chromadb.PersistentClient(
+            path=str(folder), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        )
+    except Exception as exc:
+        raise StoreError(f"Chroma at {folder}: opening failed: {type(exc).__name__}: {exc}") from exc
+    try:
+        return client, chunk_collection(client)
+    except Exception as exc:
+        with contextlib.suppress(Exception):
+            client.close()
+        raise StoreError(f"Chroma at {folder}: opening the chunks failed: {type(exc).__name__}: {exc}") from exc
+
+
+def fingerprint(folder: Path) -> str:
+    """Names, sizes and modification times of every file in `folder`: equal fingerprints mean Chroma's files
+    are as this code left them when it last closed them (so they need no check in a separate process)."""
+    entries: list[str] = []
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+        with contextlib.suppress(OSError):
+            info = path.stat()
+            if path.is_file():
+                entries.append(f"{path.relative_to(folder).as_posix()}:{info.st_size}:{info.st_mtime_ns}")
+    return hashlib.sha256("\n".join(entries).encode("utf-8")).hexdigest()
 
 
 class VectorStore:
     """One Chroma collection of chunk vectors with the metadata that filters need; with `keeps_text`, also each
     chunk's text, ordinal, text hash and lexical tokens. Every Chroma failure is raised as `StoreError`."""
 
-    def __init__(self, collection: Any, keeps_text: bool, where: str) -> None:
+    def __init__(self, collection: Any, keeps_text: bool, where: str, on_close: Callable[[], None] | None = None,
+                 on_failure: Callable[[], None] | None = None) -> None:
         self._collection = collection
         self.keeps_text = keeps_text
         self.where = where  # the folder or server, for messages
+        self._on_close = on_close
+        self._on_failure = on_failure
+        self._close_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Let go of the vectors (an embedded folder is closed when its last user lets go); idempotent."""
+        with self._close_lock:
+            on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            on_close()
 
     def _call(self, what: str, action: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         try:
@@ -67,6 +149,8 @@ class VectorStore:
         except StoreError:
             raise
         except Exception as exc:  # chromadb and its HTTP client raise many kinds; callers need one
+            if self._on_failure is not None:
+                self._on_failure()
             raise StoreError(f"Chroma at {self.where}: {what} failed: {type(exc).__name__}: {exc}") from exc
 
     def count(self) -> int:

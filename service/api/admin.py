@@ -1,7 +1,8 @@
-"""The admin API behind /admin (admins only): folders of the store, uploads, ingestion and removal jobs, the
-audit log and the usage report.
+"""The admin API behind /admin (admins only): folders of the store, uploads, ingestion, removal and repair jobs,
+the audit log and the usage report.
 
-Jobs run the writer side in a child process (`service/jobs.py`); these routes only start and report them.
+Jobs run inside this process, in a thread (`ingest/jobs.py`, given to the app at start-up); these routes only
+start and report them. `kotae ingest` on the machine of a running server hands its run over through them.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from fastapi.responses import PlainTextResponse
 
 from kotae.formats import DOCUMENT_SUFFIXES
 from kotae.index.store import StorePaths, include_sources, register_folders, registered_folders
+from kotae.jobs import JobBusy
 from service.api.access import record
 from service.api.auth import AdminDep
 from service.api.deps import JobsDep, SearcherDep
-from service.api.schemas import FolderRequest, FoldersResponse, JobOut, RefusedUpload, UploadResponse
+from service.api.schemas import FolderRequest, FoldersResponse, JobOut, JobRequest, RefusedUpload, UploadResponse
 from service.audit import AuditLog
-from service.jobs import JobBusy
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 _CHUNK = 1 << 20
@@ -74,14 +75,36 @@ async def upload(files: list[UploadFile], request: Request, admin: AdminDep, sea
 
 
 @router.post("/jobs", status_code=202)
-def start_ingest(request: Request, admin: AdminDep, jobs: JobsDep) -> JobOut:
-    """Re-run ingestion over every folder of the store and its uploads (only what changed is redone)."""
+def start_job(request: Request, admin: AdminDep, jobs: JobsDep, body: JobRequest | None = None) -> JobOut:
+    """Start a job (409 while one runs): without a body, re-run ingestion over every folder of the store and its
+    uploads (only what changed is redone); or ingest given paths, remove documents, or repair the store."""
+    body = body or JobRequest()
     try:
-        job = jobs.ingest_all()
-        record(request, admin, "admin.ingest", "ok")
-        return JobOut(**job.as_dict())
+        if body.kind == "remove":
+            if not body.sources:
+                raise HTTPException(status_code=422, detail="sources: give at least one indexed source to remove")
+            job = jobs.remove(body.sources)
+        elif body.kind == "repair":
+            job = jobs.repair(body.force)
+        else:
+            job = jobs.ingest(_server_paths(body.paths) if body.paths else None)
     except JobBusy as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
+    record(request, admin, f"admin.{body.kind}", "ok", sources=tuple(body.sources or body.paths or ()))
+    return JobOut(**job.as_dict())
+
+
+def _server_paths(paths: list[str]) -> list[Path]:
+    """The paths of an ingest job: each a full path of an existing file or folder on the server (422 otherwise)."""
+    checked: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_absolute():
+            raise HTTPException(status_code=422, detail=f"paths: {raw}: give the full path on the server")
+        if not path.exists():
+            raise HTTPException(status_code=422, detail=f"paths: {raw}: no such file or folder on the server")
+        checked.append(path)
+    return checked
 
 
 @router.post("/jobs/current/cancel")
@@ -100,6 +123,15 @@ def current_job(admin: AdminDep, jobs: JobsDep) -> JobOut:
     job = jobs.current()
     if job is None:
         raise HTTPException(status_code=404, detail="no job has run since the server started")
+    return JobOut(**job.as_dict())
+
+
+@router.get("/jobs/{job_id}")
+def job_by_id(job_id: str, admin: AdminDep, jobs: JobsDep) -> JobOut:
+    """One of the recent jobs (404 when unknown or long gone)."""
+    job = jobs.get(job_id)
+    if job is None:
+        raise HTTPException(status_code=404, detail=f"no recent job {job_id}")
     return JobOut(**job.as_dict())
 
 

@@ -5,6 +5,7 @@ non-admins); `POST /api/login`, `POST /api/logout` and `GET /api/me` are here.""
 
 from __future__ import annotations
 
+import hmac
 import math
 import threading
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from kotae.auth import EVERYONE, LOCAL_USER, User, UserStore, parse_groups
-from kotae.settings import Settings
+from kotae.settings import AuthSettings, Settings
 from service.audit import AuditLog, Event
 from service.ratelimit import RateLimiter
 
@@ -30,12 +31,15 @@ def _settings(request: Request) -> Settings:
 def current_user(request: Request) -> User | None:
     """The signed-in user, or None (anonymous)."""
     auth = _settings(request).auth
+    if _is_control(request):
+        return CLI_USER
     if auth.mode == "off":
         return LOCAL_USER
     if auth.mode == "header":
-        host = request.client.host if request.client else ""
+        # The socket's peer, never an address from a header: `kotae serve` runs uvicorn without proxy-header
+        # rewriting, so one X-Forwarded-For header cannot make a request look as if it came from the proxy.
         name = _header(request, auth.header_user)
-        if host not in auth.trusted_proxies or not name:
+        if not auth.trusts(peer_host(request)) or not name:
             return None
         groups = tuple(parse_groups(_header(request, auth.header_groups)))
         return User(name, "admin" if auth.admin_group in groups else "staff", groups)
@@ -45,6 +49,46 @@ def current_user(request: Request) -> User | None:
         return users.by_token(header[7:].strip())
     cookie = request.cookies.get(SESSION_COOKIE)
     return users.by_session(cookie) if cookie else None
+
+
+# `kotae ingest` on the server's machine, handing its run over to the server: it proved it may use the store by
+# reading the server's control secret from the store's lock file, which only the store's owner can read.
+CLI_USER = User("kotae-cli", "admin")
+
+
+def _is_control(request: Request) -> bool:
+    """Whether the request carries this server's control secret as its bearer token."""
+    header = request.headers.get("authorization", "")
+    secret: str | None = getattr(request.app.state, "control_token", None)
+    return bool(secret) and header.lower().startswith("bearer ") and hmac.compare_digest(
+        header[7:].strip().encode("utf-8", "replace"), str(secret).encode("utf-8"))
+
+
+def peer_host(request: Request) -> str | None:
+    """The address of the socket's other end (the proxy, when there is one)."""
+    return request.client.host if request.client else None
+
+
+def client_host(request: Request, auth: AuthSettings) -> str:
+    """The client's address for rate limits: the socket's peer, or, when that is a trusted proxy, the address
+    it appended to X-Forwarded-For (the last entry: earlier ones are whatever the client sent). Without this,
+    everyone behind one proxy would share one limit of sign-in attempts."""
+    peer = peer_host(request)
+    if auth.trusts(peer):
+        forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",")]
+        if forwarded[-1]:
+            return forwarded[-1]
+    return peer or "?"
+
+
+def request_scheme(request: Request, auth: AuthSettings) -> str:
+    """http or https as the browser used it: the proxy's X-Forwarded-Proto when the peer is a trusted proxy
+    (it terminates TLS), else the scheme of the connection itself."""
+    if auth.trusts(peer_host(request)):
+        forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+        if forwarded in ("http", "https"):
+            return forwarded
+    return request.url.scheme
 
 
 def _header(request: Request, name: str) -> str:
@@ -123,7 +167,7 @@ def login(body: LoginRequest, request: Request, response: Response) -> Me:
     if settings.auth.mode != "on":
         raise HTTPException(status_code=400, detail=f"sign-in is not used (KOTAE_AUTH={settings.auth.mode})")
     limiter: RateLimiter = request.app.state.limiter
-    host = request.client.host if request.client else "?"
+    host = client_host(request, settings.auth)
     for key in (f"login:{body.name}", f"login-from:{host}"):  # guessing passwords costs time, per name and per host
         wait = limiter.allow(key)
         if wait is not None:
@@ -137,7 +181,7 @@ def login(body: LoginRequest, request: Request, response: Response) -> Me:
     audit.record(Event(user=user.name, groups=user.groups, action="login", status="ok"))
     token = users.new_session(user.name, settings.auth.session_hours)
     response.set_cookie(SESSION_COOKIE, token, max_age=int(settings.auth.session_hours * 3600), httponly=True,
-                        samesite="strict", secure=request.url.scheme == "https", path="/")
+                        samesite="strict", secure=request_scheme(request, settings.auth) == "https", path="/")
     return _me(user, settings)
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 
+from kotae.jobs import IngestionJobs
 from service.answer import Answerer
 from service.draft import Drafter
-from service.jobs import JobRunner
 from service.search import Searcher
 
 
@@ -39,10 +39,12 @@ def get_drafter(request: Request) -> Drafter:
 DrafterDep = Annotated[Drafter, Depends(get_drafter)]
 
 
-def get_jobs(request: Request) -> JobRunner:
-    """The process-wide runner of ingestion jobs."""
-    jobs: JobRunner = request.app.state.jobs
+def get_jobs(request: Request) -> IngestionJobs:
+    """The process-wide runner of ingestion jobs (503 when the app was started without one)."""
+    jobs: IngestionJobs | None = request.app.state.jobs
+    if jobs is None:
+        raise HTTPException(status_code=503, detail="this server runs no ingestion jobs (started without them)")
     return jobs
 
 
-JobsDep = Annotated[JobRunner, Depends(get_jobs)]
+JobsDep = Annotated[IngestionJobs, Depends(get_jobs)]

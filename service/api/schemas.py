@@ -265,11 +265,23 @@ class UploadResponse(BaseModel):
     refused: list[RefusedUpload]
 
 
+class JobRequest(BaseModel):
+    """POST /api/admin/jobs: what to run (no body: re-ingest every folder of the store and its uploads)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["ingest", "remove", "repair"] = "ingest"
+    paths: list[str] | None = Field(default=None, max_length=1000,
+                                    description="ingest: files or folders on the server, full paths (default: "
+                                                "every folder of the store and its uploads)")
+    sources: list[str] = Field(default_factory=list, max_length=10_000, description="remove: indexed sources")
+    force: bool = Field(default=False, description="repair: rebuild the vectors even when their check passes")
+
+
 class JobOut(BaseModel):
-    """An ingestion or removal job; poll GET /api/admin/jobs/current while `status` is running."""
+    """An ingestion, removal or repair job; poll GET /api/admin/jobs/{id} while `status` is running."""
 
     id: str
-    kind: str
+    kind: Literal["ingest", "remove", "repair"]
     status: Literal["running", "done", "failed", "cancelled"]
     files_total: int
     files_done: int

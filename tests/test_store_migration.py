@@ -1,0 +1,92 @@
+"""A store written by the code before the store had a schema version (tests/fixtures/store-v1.tar.gz, see its
+README) keeps working: it opens, answers as a store built now from the same documents does, gets its vectors
+copied into the catalogue by the next run (so a later repair embeds nothing), and its BM25 index, written in
+bm25s's format, is replaced. A store written by a newer Kotae is refused with a reason."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tarfile
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+import pytest
+from kotae_env import clear_kotae_env
+from store_checks import hits, kotae, state
+
+from ingest.pipeline import run_ingest
+from kotae.errors import StoreError
+from kotae.index import lexical
+from kotae.index.catalog import SCHEMA_VERSION, Catalog
+from kotae.index.store import StorePaths, open_vectors
+from kotae.settings import load_settings
+from service.search import Searcher
+
+FIXTURE = Path(__file__).parent / "fixtures" / "store-v1.tar.gz"
+WRITTEN_AT = "/tmp/kotae-legacy/docs"
+
+
+@pytest.fixture(autouse=True)
+def _no_kotae_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_kotae_env(monkeypatch)
+
+
+@pytest.fixture
+def legacy(tmp_path: Path) -> Path:
+    """The fixture unpacked, its documents' folder pointed at where they now are; returns the folder."""
+    with tarfile.open(FIXTURE) as archive:
+        archive.extractall(tmp_path, filter="data")
+    with closing(sqlite3.connect(tmp_path / "store" / "catalog.sqlite")) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 0  # written before versions
+        db.execute("UPDATE documents SET root = ?", (str(tmp_path / "docs"),))
+        db.commit()
+    return tmp_path
+
+
+def test_a_store_of_the_previous_code_answers_as_one_built_now(legacy: Path, tmp_path: Path) -> None:
+    store = legacy / "store"
+    assert lexical.load(StorePaths(store).lexical, 6) is None  # bm25s's format: built anew in memory
+    fresh = tmp_path / "fresh"
+    assert run_ingest([legacy / "docs"], load_settings(fresh)).failed == []
+    assert hits(store) == hits(fresh)
+    with closing(Catalog(StorePaths(store).catalog)) as catalog:
+        assert catalog.get_meta("vectors_backfill") == "needed"
+    with closing(sqlite3.connect(store / "catalog.sqlite")) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_the_next_run_copies_its_vectors_so_a_repair_embeds_nothing(legacy: Path, tmp_path: Path) -> None:
+    store = legacy / "store"
+    run = kotae("ingest", str(legacy / "docs"), "--store", str(store), "--json")
+    assert run.returncode == 0, run.stderr
+    summary = json.loads(run.stdout)
+    assert (summary["unchanged"], summary["embedded_chunks"]) == (6, 0)
+    paths = StorePaths(store)
+    with closing(Catalog(paths.catalog)) as catalog:
+        assert catalog.get_meta("vectors_backfill") == "done" and catalog.chunk_ids_without_vectors() == []
+        ids = catalog.committed_ids()
+        kept = catalog.vectors(ids)
+        assert lexical.load(paths.lexical, catalog.generation()) is not None  # written anew, in our format
+        vectors = open_vectors(paths, catalog)
+        try:
+            stored = vectors.embeddings(ids)
+        finally:
+            vectors.close()
+    assert all(np.allclose(kept[c], stored[c], atol=1e-6) for c in ids)
+
+    repaired = kotae("repair", "--force", "--store", str(store), "--json")
+    assert repaired.returncode == 0 and json.loads(repaired.stdout)["embedded_chunks"] == 0, repaired.stderr
+    fresh = tmp_path / "fresh"
+    assert run_ingest([legacy / "docs"], load_settings(fresh)).failed == []
+    assert state(store) == state(fresh)
+
+
+def test_a_store_of_a_newer_kotae_is_refused(legacy: Path) -> None:
+    with closing(sqlite3.connect(legacy / "store" / "catalog.sqlite")) as db:
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StoreError, match="written by a newer Kotae"):
+        Searcher(load_settings(legacy / "store"))
+    refused = kotae("ingest", str(legacy / "docs"), "--store", str(legacy / "store"))
+    assert refused.returncode == 2 and "upgrade Kotae" in refused.stderr
