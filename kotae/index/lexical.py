@@ -52,6 +52,7 @@ class LexicalIndex:
         self._lengths = lengths  # tokens per chunk
         self._statistics: dict[Hashable, tuple[int, FloatArray]] = {}
         self._statistics_lock = threading.Lock()
+        self._weights: FloatArray | None = None  # tf / (tf + norm) of every posting, for the whole store
 
     def __len__(self) -> int:
         return len(self.chunk_ids)
@@ -66,13 +67,30 @@ class LexicalIndex:
         if not counts:
             return out
         n, norm = self._chunk_statistics(visible, visible_key)
+        weights = self._whole_store_weights() if visible is None else None
         for token, times in counts.items():
+            column = self._vocab[token]
+            start, end = int(self._indptr[column]), int(self._indptr[column + 1])
+            if weights is not None:  # everything visible: each posting's share was computed once
+                rows = self._rows[start:end]
+                idf = math.log(1 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
+                out[rows] += np.float32(idf * times) * weights[start:end]
+                continue
             rows, tf = self._postings(token, visible)
             if not len(rows):
                 continue
             idf = math.log(1 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
             out[rows] += np.float32(idf * times) * tf / (norm[rows] + tf)
         return out
+
+    def _whole_store_weights(self) -> FloatArray:
+        """tf / (tf + k1 * (1 - b + b * len / avg len)) of every posting with the whole store's average length,
+        computed on the first query that sees everything (as a precomputed BM25 matrix holds it)."""
+        if self._weights is None:
+            _, norm = self._chunk_statistics(None, None)
+            tf = self._tf.astype(np.float32)
+            self._weights = tf / (norm[self._rows] + tf)
+        return self._weights
 
     def document_frequencies(self, tokens: list[str], visible: BoolArray | None = None
                              ) -> tuple[dict[str, int], int]:
