@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 # once per snapshot: ~30 us a vector, 40 MB at this size) instead of Chroma's filtered query, which reads the
 # metadata of every chunk: 0.8-2.7 s at a million chunks, whatever the filter.
 SCAN_LIMIT = 20_000
+RELOAD_WHILE_WRITING_S = 5.0
 _SCANS_KEPT = 8  # filters whose vectors a snapshot keeps
 
 
@@ -81,7 +83,8 @@ class Searcher:
         )
         self.tokenizer = SudachiTokenizer(settings.lexical.sudachi_mode)
         self._lock = threading.Lock()
-        self._snapshot = self._load()
+        self._loaded_at = 0.0
+        self._snapshot = self._first_load()
         warm = self.embedder.embed_queries(["ウォームアップ"])[0]  # the first real query pays no warm-up,
         if len(self._snapshot.view.chunk_ids):  # nor Chroma's loading of its index (2.4 s at a million chunks)
             self._query_vectors(self._snapshot, warm, 1, None)
@@ -91,19 +94,33 @@ class Searcher:
         """The catalogue generation the searcher currently serves."""
         return self._snapshot.generation
 
-    def _load(self) -> _Snapshot:
-        # The lexical index and the chunk facts are two reads; an ingestion committing between them makes them
-        # disagree, so read again until both come from one generation. With a Chroma server the lexical index is
-        # always built here, from the tokens stored in the collection.
-        for _ in range(10):
+    def _load(self, attempts: int = 10) -> _Snapshot | None:
+        """A snapshot of one catalogue generation, or None when every attempt saw an ingestion commit between the
+        two reads it takes (the lexical index and the chunk facts), which would make them disagree. With a Chroma
+        server the lexical index is always built here, from the tokens stored in the collection."""
+        for _ in range(attempts):
             generation = self.catalog.generation()
             saved = None if self.chroma_url else lexical.load(self.paths.lexical, generation)
             index = saved or lexical.build(self.catalog)
             facts = self.catalog.chunk_facts()
-            if self.catalog.generation() == generation:
-                break
-        view = build_view(index.chunk_ids, facts)
-        return _Snapshot(generation, index, view, self._vectors_for(getattr(self, "_snapshot", None)))
+            if self.catalog.generation() != generation:
+                continue
+            try:
+                view = build_view(index.chunk_ids, facts)
+            except ValueError:  # read across a commit the generation did not show yet: read again
+                continue
+            self._loaded_at = time.monotonic()
+            return _Snapshot(generation, index, view, self._vectors_for(getattr(self, "_snapshot", None)))
+        return None
+
+    def _first_load(self) -> _Snapshot:
+        for _ in range(30):
+            snapshot = self._load()
+            if snapshot is not None:
+                return snapshot
+            time.sleep(0.2)
+        raise StoreError(f"the catalogue of {store_name(self.paths, self.chroma_url)} kept changing while it was "
+                         "read, or disagrees with its BM25 index: run `kotae repair`")
 
     def _vectors_for(self, previous: _Snapshot | None) -> VectorStore | None:
         """The vectors the new snapshot reads: the previous snapshot's while the catalogue names the same embedded
@@ -135,13 +152,27 @@ class Searcher:
 
     def refresh(self) -> bool:
         """Reload when an ingestion has committed since; returns True when it did. When the store cannot be
-        asked (a Chroma server restarting), the current snapshot goes on serving."""
+        asked (a Chroma server restarting), or a consistent read could not be had, the current snapshot goes on
+        serving.
+
+        While a run of an embedded store is still committing (its BM25 index not yet saved for the latest
+        generation), the index is rebuilt in memory at most every RELOAD_WHILE_WRITING_S: rebuilding it for each
+        document's commit took the cores from the searches themselves. A run's documents show within that time,
+        and all of them as soon as it has saved its index."""
         try:
-            if self.catalog.generation() == self._snapshot.generation:
+            generation = self.catalog.generation()
+            if generation == self._snapshot.generation:
+                return False
+            if (not self.chroma_url and time.monotonic() - self._loaded_at < RELOAD_WHILE_WRITING_S
+                    and lexical.saved_generation(self.paths.lexical) != generation):
                 return False
             with self._lock:
-                if self.catalog.generation() != self._snapshot.generation:
-                    self._snapshot = self._load()
+                if self.catalog.generation() == self._snapshot.generation:
+                    return True  # another request reloaded meanwhile
+                loaded = self._load()
+                if loaded is None:
+                    return False
+                self._snapshot = loaded
         except StoreError as exc:
             log.warning("could not check the index for changes (%s); serving generation %d",
                         exc, self._snapshot.generation)
