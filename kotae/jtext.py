@@ -10,7 +10,14 @@ from typing import Any
 
 # A sentence ends at 。！？ (or ASCII !?), plus any closing brackets/quotes right after it, or at a line break.
 _SENTENCE_END = re.compile(r"[。！？!?][」』）)】〕”’]*|\n+")
-
+_CLOSER = {"「": "」", "『": "』", "（": "）", "(": ")", "【": "】", "〔": "〕", "“": "”", "‘": "’"}
+_QUOTES = {"」", "』", "”", "’"}
+# 。 inside brackets ends no sentence when the bracket closes on the same line within this many characters
+# (「ここが、ひと旗あげる場所。小樽市」, 「（…をいう。以下同じ。）」); an unclosed bracket changes nothing.
+_BRACKET_MAX = 120
+# After a quote closed by 。」 the sentence goes on when a particle or a conjunction follows (「…ます。」と述べた);
+# after a bracket closed by 。） it always does (「（消費税含む。）で落札しました」).
+_AFTER_QUOTE_CONTINUES = re.compile(r"[とってのをがはにでもやへよか、，]|又|及|並|若")
 # Parts of speech that carry no topic: particles, auxiliaries, symbols, blanks.
 _STOP_POS = {"助詞", "助動詞", "補助記号", "空白", "記号"}
 
@@ -19,23 +26,65 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     """Split `text[start:end]` into sentence spans (absolute offsets), without leading/trailing blanks.
 
     Line breaks end a sentence too: minutes, ordinances and PDFs put items and headings on their own lines.
+    A full stop inside brackets or quotes that close on the same line does not end the sentence, and a
+    quote closed by 。」 goes on when a particle follows it (「…検討します。」と述べた。 is one sentence).
     """
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
     pos = start
     for m in _SENTENCE_END.finditer(text, start, end):
+        if m.group()[0] != "\n" and _inside_brackets(text, pos, m.start(), m.end(), end):
+            continue
         _add_trimmed(text, pos, m.end(), spans)
         pos = m.end()
     _add_trimmed(text, pos, end, spans)
     return spans
 
 
-# A line that starts like this begins a new item even when the line before has no full stop.
+def _inside_brackets(text: str, sentence_start: int, stop: int, after: int, end: int) -> bool:
+    """True when the full stop at `stop` (its closing brackets run to `after`) stands inside brackets."""
+    if not any(ch in _CLOSER for ch in text[sentence_start:stop]):
+        return False  # the common case: no bracket opened in this sentence
+    stack: list[str] = []
+    for ch in text[sentence_start:stop]:
+        if ch in _CLOSER:
+            stack.append(_CLOSER[ch])
+        elif stack and ch == stack[-1]:
+            stack.pop()
+        elif ch == "\n":
+            stack.clear()
+    if not stack:
+        return False
+    outermost = stack[0]
+    for ch in text[stop + 1:after]:  # the closers right after the full stop
+        if stack and ch == stack[-1]:
+            stack.pop()
+    if not stack:  # 。」 closed the quote: the sentence ends unless a particle carries it on
+        return outermost not in _QUOTES or _AFTER_QUOTE_CONTINUES.match(text, after, end) is not None
+    limit = min(end, after + _BRACKET_MAX)
+    for i in range(after, limit):
+        ch = text[i]
+        if ch == "\n":
+            return False
+        if ch in _CLOSER:
+            stack.append(_CLOSER[ch])
+        elif ch == stack[-1]:
+            stack.pop()
+            if not stack:
+                return True
+    return False
+
+
+# A line that starts like this begins a new item even when the line before has no full stop. A figure
+# (「４３．３パーセント」) is no item number: 「１．」 is one only when no digit follows.
 _ITEM_START = re.compile(
     r"[\u3000○◯●・※■□◆◇▪►▶◎\uf077\uf06c【〔（(「]"
     r"|第[0-9０-９一二三四五六七八九十百]+[条項章節号回]"
-    r"|[0-9０-９一二三四五六七八九十]+[\.．、)）]|[ア-ン][\.．、)）]"
+    r"|[0-9０-９一二三四五六七八九十]+[\.．、)）](?![0-9０-９])|[ア-ン][\.．、)）]"
+    r"|[0-9０-９]{1,3}[ \u3000](?![0-9０-９日月年])"  # an ordinance's paragraph number: 「２ 前項の…」
 )
+# A figure at the start of a line: 「196,000千円」「４３．３パーセント」「１２月」, a unit or word right after it.
+_FIGURE_START = re.compile(r"[0-9０-９]+(?:[,，.．][0-9０-９]+)*(?=[^\s0-9０-９,，.．、)）])")
 # Shorter lines are headings or list entries, not text wrapped at the page width.
 _WRAPPED_LINE_MIN = 20
 
@@ -44,6 +93,9 @@ def prose_sentence_spans(text: str, start: int = 0, end: int | None = None) -> l
     """Like `sentence_spans`, but a line break inside a sentence (PDF text wrapped at the page width) does not
     end it: a line that does not end with a full stop, is long enough to be wrapped text and is followed by a
     line that does not start a new item continues on the next line. For quoting whole sentences.
+
+    A line followed by one that starts with a figure counts the figure as part of its length: a number is
+    never broken, so a line often wraps early before one (「…高知県は」 / 「３４．１パーセント、…」).
     """
     end = len(text) if end is None else end
     width = _wrap_width(text[start:end])
@@ -71,10 +123,15 @@ def _continues(text: str, previous: tuple[int, int], start: int, width: int = _W
     between = text[previous[1]:start]
     if between.count("\n") != 1 or text[previous[1] - 1] in "。！？!?」』）)】〕：:":
         return False
-    line_start = text.rfind("\n", 0, previous[1]) + 1
-    if len(text[line_start:previous[1]].strip()) < width:  # the whole line, even when the sentence began mid-line
+    next_line = between.lstrip("\n")
+    if _ITEM_START.match(text, start) or _ITEM_START.match(next_line):
         return False
-    return not _ITEM_START.match(text, start) and not _ITEM_START.match(between.lstrip("\n"))
+    line_start = text.rfind("\n", 0, previous[1]) + 1
+    length = len(text[line_start:previous[1]].strip())  # the whole line, even when the sentence began mid-line
+    figure = _FIGURE_START.match(text, start)
+    if figure is not None and length >= _WRAPPED_LINE_MIN:
+        length += figure.end() - start  # the figure did not fit at the end of the line
+    return length >= width
 
 
 def _add_trimmed(text: str, s: int, e: int, spans: list[tuple[int, int]]) -> None:

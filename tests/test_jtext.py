@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import itertools
 import re
+from pathlib import Path
 
 import pytest
 
 from kotae.jdates import find_date, kanji_to_int, to_iso_date
-from kotae.jtext import SudachiTokenizer, normalize, sentence_spans
+from kotae.jtext import SudachiTokenizer, normalize, prose_sentence_spans, sentence_spans
 
 # ---------------------------------------------------------------- kanji numerals
 
@@ -136,7 +137,7 @@ def test_to_iso_date_unparseable(text: str) -> None:
 # ---------------------------------------------------------------- sentence spans
 
 SAMPLE = (
-    "  市長は「検討します。」と述べた。次に進みます！本当ですか？\n"
+    "  市長は「検討します。」そう述べた。次に進みます！本当ですか？\n"
     "第１条　見出しの行\n\n"
     "（目的）\r\n"
     "この条例は、市民の福祉の増進を図ることを目的とする。  最後の文"
@@ -165,7 +166,7 @@ def test_sentence_spans_cover_all_non_blank_text() -> None:
 def test_sentence_spans_end_after_terminator_and_closing_quote() -> None:
     texts = [SAMPLE[s:e] for s, e in sentence_spans(SAMPLE)]
     assert texts[0] == "市長は「検討します。」"  # the closing 」 stays with its 。
-    assert texts[1] == "と述べた。"
+    assert texts[1] == "そう述べた。"
     assert texts[2] == "次に進みます！"
     assert texts[3] == "本当ですか？"
     # Every span that does not end at a line break ends at a terminator, possibly followed by closing brackets.
@@ -196,6 +197,106 @@ def test_sentence_spans_offsets_are_absolute() -> None:
 def test_sentence_spans_of_blank_text() -> None:
     assert sentence_spans("") == []
     assert sentence_spans(" \n\u3000\r\n") == []
+
+
+def _sentences(text: str, prose: bool = False) -> list[str]:
+    return [text[s:e] for s, e in (prose_sentence_spans if prose else sentence_spans)(text)]
+
+
+@pytest.mark.parametrize("prose", [False, True])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the Otaru speech's slogan: 。 inside 「」 ends no sentence
+        ("今後は、「ここが、ひと旗あげる場所。小樽市」をスローガンに掲げます。次の文。",
+         ["今後は、「ここが、ひと旗あげる場所。小樽市」をスローガンに掲げます。", "次の文。"]),
+        # ordinances: （…をいう。以下同じ。） and （…含む。） inside a sentence
+        ("駐車場（法第２条に規定する施設をいう。以下同じ。）を設置する。以上。",
+         ["駐車場（法第２条に規定する施設をいう。以下同じ。）を設置する。", "以上。"]),
+        ("１億円（消費税含む。）で落札しました。", ["１億円（消費税含む。）で落札しました。"]),
+        ("『第一章。始まり』と題した。", ["『第一章。始まり』と題した。"]),
+        # a quote closed by 。」: a particle carries the sentence on, anything else ends it
+        ("市長は「検討します。」と述べた。", ["市長は「検討します。」と述べた。"]),
+        ("「開会します。」次に議事に入ります。", ["「開会します。」", "次に議事に入ります。"]),
+        # a bracket that never closes on its line changes nothing
+        ("（注。閉じない括弧\n次の行。", ["（注。", "閉じない括弧", "次の行。"]),
+        ("「はい。ここで", ["「はい。", "ここで"]),
+    ],
+)
+def test_full_stop_inside_brackets_ends_no_sentence(text: str, expected: list[str], prose: bool) -> None:
+    assert _sentences(text, prose) == expected
+
+
+def test_far_closing_bracket_does_not_hold_sentences_together() -> None:
+    long_quote = "「" + "あ" * 60 + "。" + "い" * 130 + "」"
+    assert len(_sentences(long_quote)) == 2
+
+
+# A page of text wrapped at 34 characters: a line ends early when the figure that follows does not fit.
+FIGURE_WRAPPED = (
+    "マイナンバーカードの普及につきましては、交付体制の強化により、交付\n"
+    "枚数は、令和３年度は５，２４４枚と推移しており、交付率は、全国で\n"
+    "４３．３パーセント、高知県３５．３パーセントとなっております。\n"
+    "次に、建設改良事業に伴う資本的収支につきましては、収入では\n"
+    "196,000千円を、支出では663,848千円を予定しております。\n"
+    "新庁舎の供用開始につきましては、工事の進捗から見込んだ結果、令和７年\n"
+    "１２月を予定しております。\n"
+)
+
+
+def test_wrapped_line_before_a_figure_stays_one_sentence() -> None:
+    texts = _sentences(FIGURE_WRAPPED, prose=True)
+    assert len(texts) == 3, texts
+    assert texts[0].endswith("全国で\n４３．３パーセント、高知県３５．３パーセントとなっております。")
+    assert texts[1].endswith("収入では\n196,000千円を、支出では663,848千円を予定しております。")
+    assert texts[2].endswith("令和７年\n１２月を予定しております。")
+
+
+@pytest.mark.parametrize(
+    "next_line",
+    [
+        "１．総務費の補正",  # a numbered item: 「１．」 without a digit after it
+        "２ 前項の規定にかかわらず、市長は、別に定めることができる。",  # an ordinance's paragraph number
+        "(3) 使用者が前条の規定に違反したとき。",
+        "（１）入力しないこと。",
+    ],
+)
+def test_numbered_line_after_a_wrapped_line_starts_an_item(next_line: str) -> None:
+    text = "次に、建設改良事業に伴う資本的収支につきましては、収入では支出では\n" + next_line
+    assert _sentences(text, prose=True)[-1] == next_line
+
+
+def test_short_line_before_a_figure_is_a_heading() -> None:
+    # A table row label is no text wrapped at the page width, figure or not.
+    text = FIGURE_WRAPPED + "市内在住者\n２０，１００円 ２６，８００円\n"
+    assert _sentences(text, prose=True)[-2:] == ["市内在住者", "２０，１００円 ２６，８００円"]
+
+
+def test_otaru_slogan_is_one_sentence(shared_data: Path) -> None:
+    from ingest.loaders import load_file
+
+    text = load_file(shared_data / "speeches/otaru/PoliInfo4_MBLink_v20230613_Otaru_R4_Minutes.html").text
+    at = text.index("ひと旗あげる場所。小樽市")
+    (sentence,) = [text[s:e] for s, e in prose_sentence_spans(text) if s <= at < e]
+    assert sentence.startswith("今後は、「ここが、ひと旗あげる場所。小樽市」をスローガンに掲げ")
+    assert sentence.endswith("施策を推進してまいります。")
+
+
+@pytest.mark.parametrize(
+    ("name", "wrapped"),
+    [
+        ("426_2022_06__市政報告.pdf", "全国で\n４３．３パーセント、高知県３５．３パーセント"),
+        ("425_2022_03__施政方針.pdf", "高知県は\n３４．１パーセント、南国市は３１．７パーセント"),
+        ("446_2026_03__施政方針（446回）.pdf", "保有率は、\n７５．４パーセントであり"),
+        ("425_2022_03__提案理由.pdf", "収入では\n196,000千円を、支出では663,848千円"),
+    ],
+)
+def test_nankoku_sentences_wrapped_before_a_figure(shared_data: Path, name: str, wrapped: str) -> None:
+    from ingest.loaders import load_file
+
+    text = load_file(shared_data / "pdf/nankoku" / name).text
+    at = text.index(wrapped)
+    assert any(s <= at and at + len(wrapped) <= e for s, e in prose_sentence_spans(text)), wrapped
 
 
 # ---------------------------------------------------------------- Sudachi tokenizer and normalize
