@@ -18,7 +18,7 @@ from ingest.loaders import load_file
 from ingest.loaders.docx_file import load_docx
 from ingest.loaders.html_file import load_html
 from ingest.loaders.ocr import OCR_ENV, ocr_available
-from ingest.loaders.pdf_file import load_pdf, repair_spaced_text
+from ingest.loaders.pdf_file import drop_page_furniture, load_pdf, repair_spaced_lines, repair_spaced_text
 from kotae.errors import LoadError
 from kotae.types import Extracted
 
@@ -80,6 +80,30 @@ def test_repair_leaves_unspaced_text_alone() -> None:
     assert repair_spaced_text("") == ""
 
 
+def test_repair_spaced_lines_on_a_normal_page() -> None:
+    page = (
+        "第１条 この条例は、地方自治法の規定に基づき、\n"
+        "と い う 。）の 調 査 研 究 そ の 他 の 活 動 に 資 す る た め 必 要 な 経 費 の 一 部 と し て 、\n"
+        "第４条 前 条 の 規 定 に よ る 通 知 を 受 け た 議員は、当 該 通 知 を 受けた日から\n"
+        "１ ０ 日 以 内 に 、 政 務 活 動 費 交 付 請 求 書 を 提 出 す る\n"
+        "南国市長 平山 耕三\n"  # real gaps: fewer spaces than characters side by side
+        "附 則\n"  # one gap only
+        "５ ３ ２ １\n"  # a row of figures is no spaced-out word
+        "Microsoft Word の 文 書 で す"
+    )
+    assert repair_spaced_lines(page).split("\n") == [
+        "第１条 この条例は、地方自治法の規定に基づき、",
+        "という。）の調査研究その他の活動に資するため必要な経費の一部として、",
+        "第４条 前条の規定による通知を受けた議員は、当該通知を受けた日から",  # the article number keeps its gap
+        "１０日以内に、政務活動費交付請求書を提出する",
+        "南国市長 平山 耕三",
+        "附 則",
+        "５ ３ ２ １",
+        "Microsoft Wordの文書です",
+    ]
+    assert repair_spaced_lines("") == ""
+
+
 def test_repair_force_cleans_ocr_digits() -> None:
     ocr = "地方自治法 (昭和2 2 年法律第6 7号) 第1 8 0 条第1 項"
     assert repair_spaced_text(ocr) == ocr  # mostly unspaced: left alone without force
@@ -100,10 +124,13 @@ def test_nankoku_policy_speech_is_not_spaced_out(shared_data: Path) -> None:
     assert "厚く御礼申し上げます" in ex.text
     assert ex.needs_ocr == () and ex.ocr_pages == ()
     _assert_pages_consistent(ex)
-    # Each page's span holds exactly that page's characters as pypdf reads them (spaces aside).
+    # Each page's span holds exactly that page's characters as pypdf reads them (spaces aside), less its
+    # footer 「- 7 -」.
     reader = PdfReader(path)
     for page, pdf_page in zip(ex.pages, reader.pages, strict=True):
-        assert _nonblank(ex.text[page.start : page.end]) == _nonblank(pdf_page.extract_text())
+        footer = _nonblank(f"-{page.number}-")
+        assert _nonblank(ex.text[page.start : page.end]) == _nonblank(pdf_page.extract_text()) - footer
+        assert not re.search(r"^- *\d+ *-$", ex.text[page.start : page.end], re.MULTILINE)
 
 
 def test_nankoku_bill_keeps_real_gaps_and_title(shared_data: Path) -> None:
@@ -153,6 +180,76 @@ def test_scanned_pdf_is_read_by_ocr(shared_data: Path, monkeypatch: pytest.Monke
 
 def test_ocr_is_unavailable_without_tesseract() -> None:
     assert ocr_available("kotae-no-such-tesseract") is False
+
+
+# ------------------------------------------------------------------------------ page numbers and headers
+
+
+def test_dashed_page_numbers_are_dropped_wherever_they_stand() -> None:
+    pages = ["本文の一行目。\n- 1 -", "－２－\n二頁目の本文。\n", "三頁目の本文。\nー ３ ー\n続き。"]
+    assert drop_page_furniture(pages) == ["本文の一行目。", "二頁目の本文。", "三頁目の本文。\n続き。"]
+
+
+def test_bare_page_numbers_in_step_with_the_pages_are_dropped() -> None:
+    # The manual's numbering starts after a cover and two contents pages: 1 on page 4, 2 on page 5, ...
+    contents = "目 次\n１ 趣旨\n1\n２ 対象\n2\n３ 報告\n16"  # the contents' page numbers are text
+    pages = ["政務活動費の手引き", contents, "３ 報告\n17", "1\n\n１ 趣旨\n本文。", "2\n\n本文。", "本文。\n3"]
+    out = drop_page_furniture(pages)
+    assert out[:3] == pages[:3]
+    assert out[3:] == ["１ 趣旨\n本文。", "本文。", "本文。"]
+
+
+def test_a_figure_ending_a_page_is_not_a_page_number() -> None:
+    pages = ["表\n合計\n5", "本文。\n12", "別表\n30"]  # no numbering in step with the pages
+    assert drop_page_furniture(pages) == pages
+    sparse = ["表\n5", "二頁。", "三頁。", "四頁。", "五頁。", "別表\n10"]  # in step, but on 2 pages of 6
+    assert drop_page_furniture(sparse) == sparse
+
+
+def test_running_header_is_dropped_after_its_first_page() -> None:
+    header = "令和４年２月 24 日南国市企画課作成"
+    pages = [f"{header}\n南国市ＤＸ推進方針\n本文。", f"{header}\n2\n二頁目。", f"{header}\n三頁目。\n3"]
+    assert drop_page_furniture(pages) == [f"{header}\n南国市ＤＸ推進方針\n本文。", "二頁目。", "三頁目。"]
+    # A line at the edge of a few pages only (「附 則」 of two bills in one file) is text.
+    bills = ["第１条 本文。\n附 則", "第１条 本文。\n附 則\n施行する。", "第１条 別の本文。", "第２条 本文。", "末尾。"]
+    assert drop_page_furniture(bills) == bills
+
+
+def test_page_furniture_in_a_built_pdf(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "f.pdf", ["市政報告\n本文です。\n- 1 -", "続きの本文です。\n- 2 -"])
+    ex = load_pdf(path)
+    _assert_pages_consistent(ex)
+    assert [ex.text[p.start : p.end] for p in ex.pages] == ["市政報告\n本文です。", "続きの本文です。"]
+
+
+@pytest.mark.slow
+def test_nankoku_page_numbers_and_header_are_not_text(shared_data: Path) -> None:
+    page_number = re.compile(r"^[-－‐―ー ]*[0-9０-９]+[-－‐―ー ]*$", re.MULTILINE)
+    report = load_pdf(shared_data / NANKOKU / "426_2022_06__市政報告.pdf")
+    assert "-7-" not in report.text and not page_number.search(report.text)
+    _assert_pages_consistent(report)
+    # 「…支払を受けるべ\n-4-」 / 「き第３６条…」: the page ends with the sentence, not with its footer.
+    bill = load_pdf(shared_data / NANKOKU / "426_2022_06__議案第４号：市税条例等の一部を改正する条例.pdf")
+    assert bill.text[bill.pages[3].start : bill.pages[3].end].endswith("以後に支払を受けるべ")
+    # The manual numbers its pages from the fourth (1, 2, ...); its contents keep their page numbers.
+    manual = load_pdf(shared_data / NANKOKU / "seimukatudouhi__政務活動費の手引き（H28.4.1）.pdf")
+    for page in manual.pages[3:]:
+        lines = manual.text[page.start : page.end].split("\n")
+        assert lines[0].strip() != str(page.number - 3), page.number
+    contents = manual.text[manual.pages[1].start : manual.pages[1].end]
+    assert len(page_number.findall(contents)) >= 10
+    dx = load_pdf(shared_data / NANKOKU / "425_2022_03__南国市ＤＸ推進方針_R040224.pdf")
+    assert dx.text.count("南国市企画課作成") == 1  # the running dateline stays on the first page only
+
+
+@pytest.mark.slow
+def test_nankoku_manual_has_no_spaced_prose_left(shared_data: Path) -> None:
+    manual = load_pdf(shared_data / NANKOKU / "seimukatudouhi__政務活動費の手引き（H28.4.1）.pdf")
+    # Only a table's header row is left spaced (「物 品 名 耐用年数」: as many characters side by side as spaced).
+    assert [m.group() for m in SPACED_RUN.finditer(manual.text)] == ["物 品 名 耐"]
+    assert "（以下「議員」\nという。）の調査研究その他の活動に資するため必要な経費の一部として、" in manual.text
+    assert "第４条 政務活動費は、議員が行う調査研究、研修、広報、広聴、住民相談、" in manual.text
+    assert "１０日以内に、政務活動費交付請求書（様式第３号）を市長に提出するも" in manual.text
 
 
 # --------------------------------------------------------------------------------------- built PDFs

@@ -42,6 +42,12 @@ TITLE_MAX = 120
 
 # A line that is only a page number: "- 1 -", "－２－", "3".
 _PAGE_NUMBER_LINE = re.compile(r"^[\s\-－‐―]*[0-9０-９]+[\s\-－‐―]*$")
+# A page number between dashes ("- 7 -", "－７－", "ー３ー"): a footer wherever pypdf puts it on the page.
+_DASHED_PAGE_NUMBER = re.compile(r"^[ \t\u3000]*[\-－‐―ー—][ \t\u3000]*[0-9０-９]{1,4}[ \t\u3000]*[\-－‐―ー—]\s*$")
+# A bare number line ("7"): a page number only near the top or bottom of a page, numbered in step with the pages.
+_BARE_NUMBER = re.compile(r"^[ \t\u3000]*([0-9０-９]{1,4})[ \t\u3000]*$")
+# How many non-blank lines at the top and at the bottom of a page can hold a header or footer.
+_EDGE_LINES = 2
 # Titles that authoring tools write instead of a real one ("Microsoft Word - 0228_x.docx", "無題").
 _TOOL_TITLE = re.compile(
     r"^(microsoft\s+\w+\s+-|untitled|無題|タイトルなし)|\.(docx?|xlsx?|pptx?|jtd|pdf|txt)$", re.I
@@ -80,6 +86,7 @@ def load_pdf(path: Path, *, budget: Budget | None = None) -> Extracted:
             reading = _OcrReading(path, budget or current_budget(), ocr.unavailable_reason())
         texts.append(reading.read(number))
 
+    texts = drop_page_furniture(texts)
     pages: list[Page] = []
     pos = 0
     for number, text in enumerate(texts, start=1):
@@ -175,8 +182,73 @@ def _page_text(page: PageObject, plain: str) -> str:
         except Exception:  # layout mode is a refinement: any failure falls back to the plain text
             layout = ""
         if layout and Counter(_BLANKS.sub("", layout)) == Counter(_BLANKS.sub("", plain)):
-            return repair_spaced_text(layout)
-    return _tidy(repair_spaced_text(plain))
+            return repair_spaced_lines(repair_spaced_text(layout))
+    return _tidy(repair_spaced_lines(repair_spaced_text(plain)))
+
+
+def drop_page_furniture(texts: list[str]) -> list[str]:
+    """Drop the lines that number or head the pages rather than say anything: page numbers ("- 7 -" anywhere;
+    a bare "7" at the top or bottom of a page when the pages count in step with it) and a running header or
+    footer (the same line at the top or bottom of most pages; its first occurrence stays, as a title or a
+    dateline on the first page is text). Offsets index the text as loaded, so nothing else needs to know.
+    """
+    lines = [text.split("\n") for text in texts]
+    drop: list[set[int]] = [set() for _ in texts]
+    for page, page_lines in enumerate(lines):
+        drop[page].update(i for i, line in enumerate(page_lines) if _DASHED_PAGE_NUMBER.match(line))
+    _mark_running_lines(lines, drop)
+    _mark_page_numbers(lines, drop)
+    out: list[str] = []
+    for page_lines, dropped, text in zip(lines, drop, texts, strict=True):
+        out.append(_tidy("\n".join(line for i, line in enumerate(page_lines) if i not in dropped)) if dropped
+                   else text)
+    return out
+
+
+def _edges(page_lines: list[str], dropped: set[int]) -> list[int]:
+    """Indices of the first and last `_EDGE_LINES` non-blank lines not yet dropped."""
+    kept = [i for i, line in enumerate(page_lines) if line.strip() and i not in dropped]
+    return sorted(set(kept[:_EDGE_LINES] + kept[-_EDGE_LINES:]))
+
+
+def _mark_running_lines(lines: list[list[str]], drop: list[set[int]]) -> None:
+    """A line at the edge of at least 60% of the pages (of every page of a short file) is a running header or
+    footer; a sentence (ending with 。) never is."""
+    if len(lines) < 2:
+        return
+    seen: dict[str, list[tuple[int, int]]] = {}
+    for page, page_lines in enumerate(lines):
+        for i in _edges(page_lines, drop[page]):
+            key = " ".join(page_lines[i].split())
+            if len(key) >= 2 and not key.endswith("。") and not _BARE_NUMBER.match(key):
+                seen.setdefault(key, []).append((page, i))
+    for places in seen.values():
+        pages = {page for page, _ in places}
+        if len(pages) >= (len(lines) if len(lines) <= 3 else -(-len(lines) * 3 // 5)):
+            for page, i in places[1:]:
+                drop[page].add(i)
+
+
+def _mark_page_numbers(lines: list[list[str]], drop: list[set[int]]) -> None:
+    """Bare numbers at page edges that run in step with the page numbers (value minus page number the same on
+    at least two pages and on most pages between them, or equal to the page number): a table's last figure is
+    not one."""
+    found: list[tuple[int, int, int]] = []  # (page index, line index, value - page number)
+    for page, page_lines in enumerate(lines):
+        for i in _edges(page_lines, drop[page]):
+            m = _BARE_NUMBER.match(page_lines[i])
+            if m:
+                found.append((page, i, int(unicodedata.normalize("NFKC", m.group(1))) - (page + 1)))
+    if not found:
+        return
+    offsets = Counter(offset for _, _, offset in found)
+    offset, count = max(offsets.items(), key=lambda item: (item[1], item[0] == 0))
+    numbered = [page for page, _, value_offset in found if value_offset == offset]
+    if (count < 2 and offset != 0) or count * 2 < numbered[-1] - numbered[0] + 1:
+        return  # not a numbering: most pages between the first and the last numbered would carry one
+    for page, i, value_offset in found:
+        if value_offset == offset:
+            drop[page].add(i)
 
 
 def repair_spaced_text(text: str, *, force: bool = False) -> str:
@@ -193,6 +265,24 @@ def repair_spaced_text(text: str, *, force: bool = False) -> str:
     return "\n".join(_join_line(line) for line in text.split("\n"))
 
 
+def repair_spaced_lines(text: str) -> str:
+    """Remove the spaces of the lines that pypdf spaced out on an otherwise normal page: such a line has at
+    least three single spaces between kana or kanji and more of them than wide characters side by side
+    ("と い う 。）の 調 査 研 究" -> "という。）の調査研究"). Columns of figures ("５ ３ ２") are never such a
+    line, and a leading article number keeps its gap ("第４条 前 条 の" -> "第４条 前条の")."""
+    lines = text.split("\n")
+    return "\n".join(_join_line(line) if _line_looks_spaced(line) else line for line in lines)
+
+
+def _line_looks_spaced(line: str) -> bool:
+    words = 0  # spaces between two wide characters that are not digits: letters spaced out, not figures
+    for i in range(1, len(line) - 1):
+        if line[i] == " ":
+            a, b = line[i - 1], line[i + 1]
+            words += _is_wide(a) and _is_wide(b) and not a.isdigit() and not b.isdigit()
+    return words >= 3 and _looks_spaced(line)
+
+
 def _looks_spaced(text: str) -> bool:
     """True when single spaces next to wide characters outnumber wide characters written side by side."""
     spaced = tight = 0
@@ -207,12 +297,17 @@ def _looks_spaced(text: str) -> bool:
     return spaced >= 2 and spaced > tight
 
 
+# A whole article number at the start of a line ("第４条", "第１２条の２"): the gap after it is real.
+_ARTICLE_TOKEN = re.compile(r"^[\u3000]*第[0-9０-９]+条(の[0-9０-９]+)?$")
+
+
 def _join_line(line: str) -> str:
     tokens = line.split(" ")
     out = [tokens[0]]
     # An empty token means two spaces in a row: such gaps are kept as they are.
-    for prev, tok in pairwise(tokens):
-        out.append(tok if prev and tok and not _keeps_space(prev, tok) else " " + tok)
+    for n, (prev, tok) in enumerate(pairwise(tokens)):
+        real = not prev or not tok or _keeps_space(prev, tok) or (n == 0 and _ARTICLE_TOKEN.match(prev))
+        out.append(" " + tok if real else tok)
     return "".join(out)
 
 
