@@ -21,8 +21,11 @@ TURN_HEADER = re.compile(
 )
 
 _CHAIR_TITLES = {"議長", "副議長", "仮議長", "委員長", "副委員長", "座長", "臨時議長", "年長議員"}
-# Clerks of the assembly read out business; they answer no policy question.
-_CLERK = re.compile(r"(議会局長|議会事務局長|事務局長|事務局次長|議事部長|書記)$|^議会(事務)?局")
+# Clerks of the assembly read out business; they answer no policy question. A bare 事務局長 in minutes is the
+# assembly's; a commission's (選挙管理委員会事務局長, 監査事務局長, 人事委員会事務局長) is an executive answerer.
+_CLERK = re.compile(
+    r"^(事務局長|事務局次長)$|(議会局長|議会事務局長|議会事務局次長|議事部長|議事課長|書記)$|^議会(事務)?局"
+)
 _MEMBER = re.compile(r"([0-9０-９〇一二三四五六七八九十百]+番|議員)$")
 _EXECUTIVE = re.compile(
     r"(知事|市長|町長|村長|区長|教育長|総監|技監|管理者|局長|部長|本部長|室長|所長|課長|理事|監|委員長|委員|会長|長)$"

@@ -64,6 +64,22 @@ def test_clerk_roles_are_other(title: str) -> None:
     assert speaker_role(title) == "other"
 
 
+@pytest.mark.parametrize(
+    "title",
+    ["選挙管理委員会事務局長", "監査事務局長", "人事委員会事務局長", "収用委員会事務局長", "労働委員会事務局長",
+     "監査委員事務局長", "選挙管理委員会事務局次長", "交通局長職務代理者次長"],
+)
+def test_a_commissions_secretariat_head_is_an_executive(title: str) -> None:
+    # They answer for their commission (選挙, 監査, 人事): the executive filter must keep their answers.
+    assert speaker_role(title) == "executive"
+
+
+@pytest.mark.parametrize("title", ["事務局長", "事務局次長", "議会事務局次長", "市議会事務局長", "議事課長"])
+def test_the_assemblys_secretariat_is_other(title: str) -> None:
+    # A bare 事務局長 in minutes is the assembly's own; so is every 議会…局 and 議事… title.
+    assert speaker_role(title) == "other"
+
+
 def test_role_ignores_surrounding_blanks() -> None:
     assert speaker_role(" 知事\u3000") == "executive"
 
@@ -217,3 +233,21 @@ def test_otaru_speech(shared_data: Path) -> None:
     assert segments and all(s.speaker_role == "executive" and s.speaker_title == "市長" for s in segments)
     # The speech is long: the mayor's turn holds most of the text.
     assert sum(t.end - t.start for t in mayor) > 0.9 * len(doc.text.strip())
+
+
+def test_real_minutes_commission_secretariat_heads_are_executives(shared_data: Path) -> None:
+    """The Tokyo minutes list the commissions' 事務局長 among the 出席説明員 (the executive side that answers);
+    none speaks in these ten sessions, but a turn of theirs must count as the executive's."""
+    titles: set[str] = set()
+    for path in sorted((shared_data / TOKYO).glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        block = text[text.index("出席説明員") :].split("\n")[1:]
+        for line in itertools.takewhile(lambda ln: ln.endswith("君"), block):
+            if "事務局長" in line:
+                titles.add(line[: line.index("事務局長") + len("事務局長")])
+    assert {"選挙管理委員会事務局長", "監査事務局長", "人事委員会事務局長", "収用委員会事務局長"} <= titles
+    assert {title: speaker_role(title) for title in titles} == dict.fromkeys(titles, "executive")
+    # Every speaker of the real minutes keeps the role it had: the assembly's own staff alone are "other".
+    others = {t.title for path in (shared_data / TOKYO).glob("*.txt")
+              for t in find_turns(path.read_text(encoding="utf-8")) if t.role == "other"}
+    assert others == {"議事部長", "包括外部監査人"}
