@@ -133,8 +133,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=_serve)
 
-    evaluate = sub.add_parser("eval", help="measure retrieval on a dataset with gold spans")
-    evaluate.add_argument("dataset", type=Path, metavar="DATASET.jsonl")
+    evaluate = sub.add_parser("eval", help="measure retrieval on a dataset with gold spans, or answers on a facts set")
+    evaluate.add_argument("dataset", type=Path, metavar="DATASET.jsonl", nargs="?", default=None)
+    evaluate.add_argument("--facts", type=Path, default=None, metavar="FILE",
+                          help="questions with the facts an answer must state (eval/FACTS.md): fact stated, "
+                               "in the first 150 characters, in a quote, refusals, length, latency")
+    evaluate.add_argument("--extraction", action="append", default=[], choices=["facts", "relevance"],
+                          help="with --facts: the answer extraction(s) compared (default: both)")
+    evaluate.add_argument("--details", type=Path, default=None, metavar="FILE.jsonl",
+                          help="with --facts: write every question's answer there")
     evaluate.add_argument("--method", action="append", default=[], metavar="M",
                           help="lexical|dense|hybrid|default, with +exec for executive turns only; llamaindex, "
                                "llamaindex-bm25 (repeatable; default: the comparison table)")
@@ -325,7 +332,7 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from service.search import Searcher
+    from service.reader.search import Searcher
 
     settings = load_settings(args.store)
     filters = _filters(args.filter)
@@ -355,7 +362,7 @@ def _search(args: argparse.Namespace) -> int:
 def _ask(args: argparse.Namespace) -> int:
     from service.answer import Answerer
     from service.api.schemas import AskResponse
-    from service.search import Searcher
+    from service.reader.search import Searcher
 
     settings = load_settings(args.store)
     filters = _filters(args.filter)
@@ -380,7 +387,7 @@ def _draft(args: argparse.Namespace) -> int:
     from service.api.schemas import DraftResponse
     from service.docx_export import check_docx_path, write_docx
     from service.draft import Drafter
-    from service.search import Searcher
+    from service.reader.search import Searcher
 
     if args.docx is not None:
         check_docx_path(args.docx)  # before any model loads
@@ -441,6 +448,17 @@ def _eval(args: argparse.Namespace) -> int:
     from eval.cli import run_eval
 
     settings = load_settings(args.store)
+    if args.facts is not None:
+        from contextlib import closing
+
+        from eval.facts import run_facts
+        from service.answer import Answerer
+        from service.reader.search import Searcher
+
+        with closing(Searcher(settings)) as searcher:
+            return run_facts(args.facts, Answerer(searcher), args.extraction, args.json, args.details)
+    if args.dataset is None:
+        raise KotaeError("kotae eval: give a DATASET.jsonl with gold spans, or --facts FILE")
     answers = args.answers or args.unanswerable is not None
     return run_eval(args.dataset, settings, args.method, args.form, args.data, args.report, args.json,
                     answers=answers, unanswerable=args.unanswerable, composer=args.composer, model=args.model)

@@ -26,7 +26,7 @@ def bench(store: Path, questions: list[str]) -> dict[str, float]:
     from kotae.settings import load_settings
     from service.answer import Answerer
     from service.draft import Drafter
-    from service.search import Searcher
+    from service.reader.search import Searcher
 
     answerer = Answerer(Searcher(load_settings(store)))
     drafter = Drafter(answerer)

@@ -97,7 +97,7 @@ def child(store: Path, dataset: Path, repeat: int = 1) -> int:
     from kotae.index.vectors import VectorStore
     from kotae.settings import load_settings
     from service.filters import Filters
-    from service.search import Searcher
+    from service.reader.search import Searcher
 
     began = time.perf_counter()
     searcher = Searcher(load_settings(store))

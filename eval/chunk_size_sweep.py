@@ -19,7 +19,7 @@ from eval.dataset import load_questions
 from eval.metrics import Retrieved, first_relevant_rank, recall_at, reciprocal_rank
 from ingest.pipeline import run_ingest
 from kotae.settings import load_settings
-from service.search import Filters, Searcher
+from service.reader.search import Filters, Searcher
 
 
 def main() -> int:

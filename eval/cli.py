@@ -16,7 +16,7 @@ from kotae.errors import KotaeError
 from kotae.settings import Settings
 from service.answer import Answerer
 from service.draft import Drafter
-from service.search import Searcher
+from service.reader.search import Searcher
 
 
 def run_eval(dataset: Path, settings: Settings, methods: list[str], forms: list[str], data: Path | None,

@@ -19,7 +19,7 @@ from eval.dataset import Question, load_questions
 from kotae.settings import load_settings
 from service.answer import Answerer
 from service.compose.relevance import Evidence, EvidenceParams, evidence
-from service.search import Searcher
+from service.reader.search import Searcher
 
 COVERAGE_GRID = (0.4, 0.5, 0.55, 0.6, 0.65, 0.7)
 UNKNOWN_GRID = (0.1, 0.2, 0.3, 1.01)  # 1.01: the unknown-words rule off

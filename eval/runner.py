@@ -1,6 +1,6 @@
 """Run retrieval methods over an evaluation dataset and compute the metrics per method and query form.
 
-A method name is a retrieval method of `service.retrieval.METHODS` (`lexical`, `dense`, `hybrid`, `default`),
+A method name is a retrieval method of `service.reader.fuse.METHODS` (`lexical`, `dense`, `hybrid`, `default`),
 optionally with `+exec` (only executive turns: "past answers"), or `llamaindex` / `llamaindex-bm25` for the
 plain LlamaIndex pipeline with default settings (see `baseline_llamaindex.py`).
 
@@ -21,8 +21,8 @@ from eval.dataset import Question, Span
 from eval.metrics import Retrieved, first_relevant_rank, ndcg_at, percentile, recall_at, reciprocal_rank
 from kotae.errors import KotaeError
 from service.filters import Filters
-from service.retrieval import METHODS
-from service.search import Searcher
+from service.reader.fuse import METHODS
+from service.reader.search import Searcher
 
 SearchFn = Callable[[str, int], list[Retrieved]]
 FORMS = ("query", "subtopic+query")

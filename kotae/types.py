@@ -145,6 +145,18 @@ class Sentence:
 
 
 @dataclass(frozen=True)
+class Fact:
+    """What an answer states that was asked (an amount, a date, 「入力してはならない」): `text` is the document
+    text at [start, end), inside the quote of citation `citation`. `type` is the question's answer type."""
+
+    text: str
+    type: str
+    citation: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Unsupported:
     """A sentence a generator wrote that the cited passages do not support, and why it was removed."""
 
@@ -156,8 +168,11 @@ class Unsupported:
 class Answer:
     """A composed answer: sentences each ending with citation marks, or an honest refusal.
 
-    `grounded` is False when the passages do not support an answer; `text` then says so and `closest` lists
-    the nearest passages found. `model` names the generator, None for the extractive composer.
+    `grounded` is False when the passages do not support an answer; `text` then says so, `reason` says why
+    (`no_topic`: nothing on the question's topic; `no_fact_of_type`: the topic is there but not the kind of fact
+    asked; `constraint_unmet`: only for another year or municipality) and `closest` lists the nearest passages
+    found. `facts` are the asked facts the answer states. `model` names the generator, None for the extractive
+    composer.
     """
 
     text: str
@@ -168,3 +183,5 @@ class Answer:
     closest: tuple[Citation, ...] = ()
     model: str | None = None
     guard: str = ""  # what the personal-information guard did before text went to a model (「氏名 1件を伏せて送信」)
+    facts: tuple[Fact, ...] = ()
+    reason: str = ""  # why it is not grounded ("" when it is)

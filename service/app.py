@@ -31,7 +31,7 @@ from service.csrf import CrossOriginGuard
 from service.draft import Drafter
 from service.limits import BodyLimit, UploadGuard
 from service.ratelimit import RateLimiter
-from service.search import Searcher
+from service.reader.search import Searcher
 
 UPLOAD_PATH = "/api/admin/upload"
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from kotae.index import lexical
 from kotae.index.catalog import Catalog
 from kotae.index.store import StorePaths, open_vectors
 from kotae.settings import load_settings
-from service.search import Searcher
+from service.reader.search import Searcher
 
 REPO = Path(__file__).resolve().parents[1]
 QUERIES = ("書かない窓口の実績", "生成ＡＩの試行と個人情報", "資料第7号", "窓口の待ち時間")

@@ -25,7 +25,7 @@ from kotae.settings import load_settings
 from service.answer import Answerer
 from service.app import create_app
 from service.filters import Filters
-from service.search import Searcher
+from service.reader.search import Searcher
 
 pytestmark = pytest.mark.slow
 LINK = "faq/公開リンク.txt"

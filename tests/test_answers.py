@@ -27,14 +27,14 @@ from kotae.jtext import prose_sentence_spans
 from kotae.policy import DEFAULT_DENY, DenyRule, check_allowed, denied_by
 from kotae.settings import load_settings
 from kotae.types import Answer, Chunk, Citation, Hit
-from service.answer import Answerer
+from service.answer import Answerer, AnswerParams
 from service.app import create_app
 from service.compose.extractive import ExtractiveParams, compose_extractive, refusal, same_statement
 from service.compose.relevance import Evidence, EvidenceParams, QueryTerms, Scored, evidence
 from service.compose.sentences import candidates, display_text, is_formulaic, is_heading, is_instruction
 from service.compose.support import containment, is_negative
 from service.filters import parse_filters
-from service.search import Searcher
+from service.reader.search import Searcher
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPUS = REPO_ROOT / "corpus"
@@ -584,7 +584,10 @@ def test_evidence_and_its_thresholds(answerer: Answerer) -> None:
     assert not params.enough(Evidence(coverage=1.0, unknown=params.max_unknown))
 
 
-def test_refusal_sweep_agrees_with_the_answerer(answerer: Answerer, answers: dict[str, Answer]) -> None:
+def test_refusal_sweep_agrees_with_the_answerer(answerer: Answerer) -> None:
+    """The sweep measures the evidence gate of the `relevance` extraction (the `facts` one decides per ask)."""
+    relevance = Answerer(answerer.searcher, params=AnswerParams(extraction="relevance"))
+    answers = {q: relevance.ask(q) for q in [*UNANSWERABLE, *DEV_QUESTIONS]}
     good = measure(answerer, [q for q in load_questions(REPO_ROOT / "eval" / "corpus-dev.jsonl")])
     bad = measure(answerer, load_questions(REPO_ROOT / "eval" / "unanswerable-corpus.jsonl"))
     rows = sweep(good, bad)

@@ -39,7 +39,7 @@ from kotae.index.remote import RemoteCatalog
 from kotae.settings import load_settings
 from service.api.errors import STORE_UNAVAILABLE
 from service.app import create_app
-from service.search import Searcher
+from service.reader.search import Searcher
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]

@@ -12,7 +12,7 @@ from kotae_env import clear_kotae_env
 
 from kotae.settings import load_settings
 from service.filters import Filters
-from service.search import Searcher
+from service.reader.search import Searcher
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from service.compose.sentences import display_text
 from service.docx_export import VERIFY_NOTE, check_docx_path, write_docx
 from service.draft import SECTIONS, Draft, Drafter, opening_line, section_of
 from service.filters import parse_filters
-from service.search import Searcher
+from service.reader.search import Searcher
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPUS = REPO_ROOT / "corpus"

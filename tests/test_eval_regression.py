@@ -16,7 +16,7 @@ from eval.dataset import load_questions
 from eval.runner import evaluate, searcher_fn
 from ingest.pipeline import run_ingest
 from kotae.settings import load_settings
-from service.search import Searcher
+from service.reader.search import Searcher
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -37,7 +37,7 @@ from kotae.index.store import IngestLock, StorePaths, open_vectors
 from kotae.index.vectors import VectorStore
 from kotae.settings import load_settings
 from kotae.types import Chunk, Hit
-from service.search import Searcher
+from service.reader.search import Searcher
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 USEM3_DIM = 512

@@ -26,7 +26,7 @@ from kotae.jdates import int_to_kanji, year_variants
 from kotae.settings import load_settings
 from kotae.types import Chunk, Hit
 from service.filters import FilterError, Filters, parse_filters
-from service.search import Searcher
+from service.reader.search import Searcher
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -536,7 +536,7 @@ def test_a_period_that_ends_before_it_starts_is_refused() -> None:
 
 
 def test_near_duplicates_are_dropped_but_different_texts_are_kept() -> None:
-    from service.retrieval import drop_near_duplicates
+    from service.reader.fuse import drop_near_duplicates
 
     paragraph = "市役所本庁舎の駐車場は、来月一日から工事のため東側の区画が使えなくなります。ご不便をおかけします。"
     retyped = paragraph.replace("一日", "一日 ").replace("。", "。\n")  # other spacing and line breaks

@@ -22,7 +22,7 @@ from kotae.index import lexical
 from kotae.index.catalog import SCHEMA_VERSION, Catalog
 from kotae.index.store import StorePaths, open_vectors
 from kotae.settings import load_settings
-from service.search import Searcher
+from service.reader.search import Searcher
 
 FIXTURE = Path(__file__).parent / "fixtures" / "store-v1.tar.gz"
 WRITTEN_AT = "/tmp/kotae-legacy/docs"

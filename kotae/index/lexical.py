@@ -99,6 +99,16 @@ class LexicalIndex:
         n = len(self.chunk_ids) if visible is None else int(np.count_nonzero(visible))
         return {t: len(self._postings(t, visible)[0]) for t in tokens}, n
 
+    def holding_all(self, tokens: list[str], visible: BoolArray | None = None) -> npt.NDArray[np.int32]:
+        """Positions of the (visible) chunks holding every one of `tokens`, ascending (none for no tokens)."""
+        rows: npt.NDArray[np.int32] | None = None
+        for token in dict.fromkeys(tokens):
+            found = self._postings(token, visible)[0]
+            rows = found if rows is None else np.intersect1d(rows, found, assume_unique=True)
+            if not len(rows):
+                break
+        return rows if rows is not None else np.zeros(0, dtype=np.int32)
+
     def _postings(self, token: str, visible: BoolArray | None) -> tuple[npt.NDArray[np.int32], FloatArray]:
         """The (visible) chunks holding `token` and its frequency in each."""
         column = self._vocab.get(token)

@@ -214,6 +214,11 @@ class RemoteCatalog:
         entry = self._mirror.get(source)
         return list(entry.chunk_ids) if entry else []
 
+    def chunk_at(self, source: str, ordinal: int) -> Chunk | None:
+        """The committed chunk `ordinal` of one document (None: there is none)."""
+        found = [c for c in self.chunks(self.chunk_ids_of(source)).values() if c.ordinal == ordinal]
+        return found[0] if found else None
+
     def chunk_ids_by_text_hash(self, text_hashes: Iterable[str]) -> dict[str, str]:
         """For each text hash already stored, one committed chunk id holding that exact text."""
         self._sync()

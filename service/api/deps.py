@@ -9,7 +9,7 @@ from fastapi import Depends, HTTPException, Request
 from kotae.jobs import IngestionJobs
 from service.answer import Answerer
 from service.draft import Drafter
-from service.search import Searcher
+from service.reader.search import Searcher
 
 
 def get_searcher(request: Request) -> Searcher:

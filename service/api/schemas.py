@@ -125,6 +125,16 @@ class SentenceOut(BaseModel):
     citations: list[int]
 
 
+class FactOut(BaseModel):
+    """An asked fact the answer states: `text` is the document text at [start, end), inside citation `citation`."""
+
+    text: str
+    type: str = Field(description="the question's answer type: amount, date, count, person, place, permission, reason")
+    citation: int
+    start: int
+    end: int
+
+
 class UnsupportedOut(BaseModel):
     """A generated sentence removed because its cited passages do not support it."""
 
@@ -144,6 +154,9 @@ class AskResponse(BaseModel):
     closest: list[CitationOut]
     model: str | None
     guard: str | None = Field(default=None, description="what the personal-information guard did (llm composer)")
+    facts: list[FactOut] = Field(default_factory=list, description="the asked facts the answer states")
+    reason: str | None = Field(default=None, description="why it is not grounded: no_topic, no_fact_of_type, "
+                                                         "constraint_unmet")
 
     @classmethod
     def from_answer(cls, question: str, a: Answer) -> AskResponse:
@@ -152,7 +165,10 @@ class AskResponse(BaseModel):
                    sentences=[SentenceOut(text=s.text, citations=list(s.citations)) for s in a.sentences],
                    citations=[CitationOut.from_citation(c) for c in a.citations],
                    unsupported=[UnsupportedOut(sentence=u.sentence, reason=u.reason) for u in a.unsupported],
-                   closest=[CitationOut.from_citation(c) for c in a.closest], model=a.model, guard=a.guard or None)
+                   closest=[CitationOut.from_citation(c) for c in a.closest], model=a.model, guard=a.guard or None,
+                   facts=[FactOut(text=f.text, type=f.type, citation=f.citation, start=f.start, end=f.end)
+                          for f in a.facts],
+                   reason=a.reason or None)
 
 
 class DraftRequest(ComposeRequest):

@@ -1,5 +1,8 @@
 """Search: the reader side's entry point. Holds the models and an in-memory view of one store, reloaded when an
-ingestion commits a new catalogue generation, and ranks chunks with `retrieval.rank`.
+ingestion commits a new catalogue generation. A question is analysed once (`query`, a `Query`), then passes the
+retrieval stages: candidates (BM25 over the visible chunks, the nearest vectors) -> fuse (`fuse.rank`) ->
+constrain (the question's municipality, its compound terms held whole) -> select (`select.top_positions`, the
+catalogue's chunks, near-duplicates dropped). The answer stages (`extract`, then `compose/`) read the same `Query`.
 """
 
 from __future__ import annotations
@@ -7,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,9 +34,13 @@ from kotae.jdates import year_variants
 from kotae.jtext import SudachiTokenizer
 from kotae.settings import Settings
 from kotae.types import Hit
+from service.compose.relevance import QueryTerms
 from service.filters import FilterError, Filters, parse_filters
-from service.index_view import IndexView, build_view
-from service.retrieval import METHODS, RetrievalParams, drop_near_duplicates, rank, top_positions
+from service.reader.analysis import analyse
+from service.reader.fuse import METHODS, FloatArray, RetrievalParams, drop_near_duplicates, rank, top_positions
+from service.reader.index_view import IndexView, build_view
+from service.reader.places import municipalities
+from service.reader.query import Query
 
 __all__ = ["Filters", "Searcher", "parse_filters"]
 log = logging.getLogger(__name__)
@@ -43,6 +51,11 @@ log = logging.getLogger(__name__)
 # metadata of every chunk: 0.8-2.7 s at a million chunks, whatever the filter.
 SCAN_LIMIT = 20_000
 RELOAD_WHILE_WRITING_S = 5.0
+OTHER_PLACE = 0.3  # a chunk of another municipality than the question names keeps this share of its score
+PHRASE_WEIGHT = 1.0  # of the best score, added for holding the question's compound terms whole (all of them)
+PHRASE_QUESTION_CHARS = 20  # ... in a question this short (a term typed alone, 「宿泊税の税率は」); a longer one
+# shares its compounds with the member's question and the answer alike, and turn-aware ranking decides
+PHRASE_CANDIDATES = 300  # chunks holding every piece of a compound whose text is read to find it whole
 _SCANS_KEPT = 8  # filters whose vectors a snapshot keeps
 
 
@@ -65,6 +78,7 @@ class _Snapshot:
     view: IndexView
     vectors: VectorStore | None  # None: damaged (dense search is skipped until a repair commits)
     scans: dict[tuple[Filters, str | None], tuple[Any, Any]] = field(default_factory=dict)
+    places: dict[str, str | None] | None = None  # source -> municipality, read on first use (`place_of`)
 
 
 class Searcher:
@@ -200,7 +214,24 @@ class Searcher:
         idf = {t: float(np.log(1 + (n - df + 0.5) / (df + 0.5))) for t, df in frequencies.items()}
         return tokens, idf, {t for t, df in frequencies.items() if df == 0}
 
-    def search(self, query: str, k: int = 10, filters: Filters | None = None, method: str = "default") -> list[Hit]:
+    def query(self, text: str, access_groups: tuple[str, ...] | None = None) -> Query:
+        """`text` analysed once for every stage: see `Query`."""
+        analysis = analyse(text)
+        tokens, idf, unknown = self.term_weights(text, access_groups)
+        extra = " ".join([*year_variants(text), *analysis.expansions])
+        search_tokens = tokens + (self.tokenizer.tokenize(extra) if extra else [])
+        vector = self.embedder.embed_queries([text])[0]
+        return Query(text, analysis, tuple(search_tokens), QueryTerms.of(tokens, idf, unknown), vector, access_groups)
+
+    def place_of(self, source: str) -> str | None:
+        """The municipality the document `source` is of (`places.municipalities`), None when not known."""
+        snap = self._snapshot
+        if snap.places is None:
+            snap.places = municipalities({s: d.title for s, d in self.catalog.documents().items()})
+        return snap.places.get(source)
+
+    def search(self, query: str | Query, k: int = 10, filters: Filters | None = None,
+               method: str = "default") -> list[Hit]:
         """The `k` best committed chunks for `query` passing `filters`, best first."""
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
@@ -222,7 +253,9 @@ class Searcher:
         target_mask = view.mask(filters)
         question_mask = view.mask(filters, roles=("member",))
         visible = self._visible(view, filters.access_groups)
-        tokens = self.tokenizer.tokenize(" ".join([query, *year_variants(query)]))
+        if isinstance(query, str):
+            query = self.query(query, filters.access_groups)
+        tokens = list(query.search_tokens)
         lexical_scores = (
             snap.lexical.scores(tokens, *((visible.mask, visible.groups) if visible else ())).astype(np.float64)
             if params.use_lexical
@@ -230,7 +263,7 @@ class Searcher:
         )
         cosine: dict[int, float] = {}  # position -> cosine similarity of the dense candidates (visible ones only)
         if params.use_dense and len(view.chunk_ids):
-            vector = self.embedder.embed_queries([query])[0]
+            vector = query.vector
             nearest = self._dense(snap, vector, None, params.depth * 5, cosine, visible)
             wider: list[int] = []  # the wider unfiltered query, asked at most once per search
             self._add_candidates_if_sparse(snap, vector, nearest, wider, target_mask, filters, None, params, cosine,
@@ -239,6 +272,7 @@ class Searcher:
                 self._add_candidates_if_sparse(snap, vector, nearest, wider, question_mask, filters, "member", params,
                                                cosine, visible)
         score = rank(view, lexical_scores, cosine, target_mask, question_mask, params)
+        score = self._constrain(snap, query, score, tokens, visible)
         # Three times k candidates, so that dropping near-duplicates still leaves k hits.
         positions = top_positions(score, view, k * 3)
         chunks = self.catalog.chunks([view.chunk_ids[p] for p in positions])
@@ -252,6 +286,38 @@ class Searcher:
             hits.append(Hit(chunk=chunks[view.chunk_ids[pos]], rank=len(hits) + 1, score=float(score[pos]),
                             scores=detail))
         return hits
+
+    def _constrain(self, snap: _Snapshot, query: Query, score: FloatArray, tokens: list[str],
+                   visible: Visibility | None) -> FloatArray:
+        """The fused scores after the question's own constraints: chunks of another municipality than the one it
+        names keep OTHER_PLACE of their score; chunks holding its compound terms whole (宿泊税, not 宿泊 … 税)
+        gain up to PHRASE_WEIGHT of the best score."""
+        view = snap.view
+        places = query.analysis.constraints.places
+        if places and len(score):
+            place_by_source = np.array([self.place_of(s) for s in view.sources], dtype=object)
+            other = np.array([p is not None and p not in places for p in place_by_source], dtype=bool)
+            if other.any() and not other.all():
+                score = np.where(other[view.source_of], score * OTHER_PLACE, score)
+        phrases = query.phrases if len(_flat(query.text)) <= PHRASE_QUESTION_CHARS else ()
+        if not phrases or not len(score) or score.max() <= 0:
+            return score
+        held = np.zeros(len(score))
+        for phrase in phrases:
+            pieces = [t for t in self.tokenizer.tokenize(phrase) if t]
+            rows = snap.lexical.holding_all(pieces, None if visible is None else visible.mask)
+            rows = rows[score[rows] > 0]
+            if len(pieces) < 2 or not len(rows):
+                continue  # one piece: BM25 already ranks by it
+            if len(rows) > PHRASE_CANDIDATES:
+                rows = rows[np.argsort(-score[rows], kind="stable")[:PHRASE_CANDIDATES]]
+            texts = self.catalog.chunks([view.chunk_ids[int(r)] for r in rows])
+            wanted = _flat(phrase)
+            whole = [int(r) for r in rows if (c := texts.get(view.chunk_ids[int(r)])) and wanted in _flat(c.text)]
+            held[whole] += 1.0 / len(phrases)
+        if held.any():
+            score = score + PHRASE_WEIGHT * float(score.max()) * held
+        return score
 
     @staticmethod
     def _visible(view: IndexView, access_groups: tuple[str, ...] | None) -> Visibility | None:
@@ -361,6 +427,11 @@ class Searcher:
         similarity = matrix @ (query / np.linalg.norm(query))
         for i in np.argsort(-similarity, kind="stable")[:n]:
             cosine[int(kept[i])] = float(similarity[i])
+
+
+def _flat(text: str) -> str:
+    """For finding a term whole: NFKC, lower case, no blanks (a PDF's wrapped line does not split it)."""
+    return "".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
 def _count(mask: Any, positions: list[int]) -> int:

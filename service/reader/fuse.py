@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from service.index_view import BoolArray, IndexView
+from service.reader.index_view import BoolArray, IndexView
 
 FloatArray = npt.NDArray[np.float64]
 MEMBER_SHARE = 0.5  # of its own turn's unit score a member's question chunk gets

@@ -1,0 +1,146 @@
+"""The offline composer that states what was asked: the answer leads with the source sentence holding the asked
+fact (an amount, a date, 「入力してはならない」), adds the next best sentences up to about 200 characters (a list
+a sentence introduces comes with it), cites each, and returns the facts as data. A question with two asks is
+answered ask by ask. When the topic is there but not the fact asked for, it says so and shows the closest
+passages: 「資料には〇〇についての記載はありますが、金額は見当たりません。」.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kotae.types import Answer, Citation, Fact, Sentence
+from service.compose.extractive import REFUSAL, REFUSAL_HINT, render, same_statement
+from service.compose.sentences import Candidate, citation
+from service.reader.analysis import TYPE_LABELS, Analysis
+from service.reader.extract import Evidence, Extraction
+
+
+@dataclass(frozen=True)
+class FactParams:
+    """Size of an answer."""
+
+    max_chars: int = 200  # before the items of a list the lead sentence introduces
+    max_sentences: int = 3  # per ask
+    keep_ratio: float = 0.7  # a further sentence must score at least this share of the lead
+    closest: int = 3  # passages shown with a refusal
+    tied: float = 0.5  # the focus share the sentence stating the fact needs (`ExtractParams.tied`)
+
+
+def compose_facts(asks: list[tuple[Analysis, Extraction]], params: FactParams | None = None) -> Answer:
+    """The answer to one or more asks (see the module docstring)."""
+    p = params or FactParams()
+    sentences: list[Sentence] = []
+    citations: list[Citation] = []
+    facts: list[Fact] = []
+    missing: list[tuple[Analysis, Extraction]] = []
+    for analysis, extraction in asks:
+        chosen = _choose(analysis, extraction, p)
+        if not chosen:
+            missing.append((analysis, extraction))
+            continue
+        for evidence in chosen:
+            cand = evidence.candidate
+            if evidence.lead_in is not None and evidence is chosen[0]:
+                sentences.append(Sentence(evidence.lead_in.display, (_cite(citations, evidence.lead_in),)))
+                sentences[-1] = Sentence(sentences[-1].text, sentences[-1].citations)
+            n = _cite(citations, cand)
+            sentences.append(Sentence(cand.display, (n,)))
+            facts.extend(_facts(evidence, analysis, n))
+    if missing and not sentences:
+        return _refusal(missing, p)
+    for analysis, extraction in missing:  # the asks of a question the passages do not answer
+        sentences.append(Sentence(_not_found(analysis, extraction)))
+    return Answer(text=render(sentences), sentences=tuple(sentences), citations=tuple(citations), grounded=True,
+                  facts=tuple(facts))
+
+
+def _choose(analysis: Analysis, extraction: Extraction, p: FactParams) -> list[Evidence]:
+    """The lead (the best sentence stating a fact of the asked type, or the best sentence when the type has no
+    expression), then the sentences right after it in its passage and the next best ones, within the size."""
+    ranked = extraction.answers
+    if not ranked:
+        return []
+    lead = next((e for e in ranked if e.facts and not e.violates and e.focus >= p.tied), None) \
+        if analysis.wants_fact else ranked[0]
+    if lead is None:
+        return []
+    chosen = [lead]
+    chars = _length(lead.candidate)
+    following = [e for e in ranked if e.candidate.chunk.chunk_id == lead.candidate.chunk.chunk_id
+                 and e.candidate.position == lead.candidate.position + 1 and e.focus > 0 and not e.violates]
+    lead_in = lead.lead_in
+    others = [e for e in ranked if e is not lead and e.candidate is not lead_in and not e.violates
+              and e.score >= p.keep_ratio * lead.score
+              and e.focus > 0 and e.focus >= p.keep_ratio * lead.focus]
+    for e in [*following, *others]:
+        if len(chosen) >= p.max_sentences or e in chosen:
+            continue
+        if chars + _length(e.candidate) > p.max_chars:
+            continue
+        if any(same_statement(e.candidate.display, c.candidate.display) for c in chosen):
+            continue
+        if e.score < p.keep_ratio * lead.score and e not in following:
+            continue
+        chosen.append(e)
+        chars += _length(e.candidate)
+    return chosen
+
+
+def _length(cand: Candidate) -> int:
+    """Characters a sentence adds before the list it introduces."""
+    return len(cand.display if cand.list_from is None else cand.display.split("／", 1)[0])
+
+
+def _cite(citations: list[Citation], cand: Candidate) -> int:
+    """The citation number for `cand`: a new citation, or the last one when it continues that sentence's run."""
+    last = citations[-1] if citations else None
+    if last is not None and last.chunk_id == cand.chunk.chunk_id and last.end <= cand.start and \
+            cand.chunk.text[last.end - cand.chunk.start:cand.start - cand.chunk.start].strip() == "":
+        citations[-1] = citation(last.n, cand.chunk, last.start, cand.end)
+        return last.n
+    n = len(citations) + 1
+    citations.append(citation(n, cand.chunk, cand.start, cand.end))
+    return n
+
+
+def _facts(evidence: Evidence, analysis: Analysis, n: int) -> list[Fact]:
+    cand = evidence.candidate
+    return [Fact(cand.quote[s:e], analysis.answer_type, n, cand.start + s, cand.start + e)
+            for s, e in evidence.facts]
+
+
+def _topic(analysis: Analysis) -> str:
+    return "・".join(analysis.focus[:2]) if analysis.focus else "ご質問の件"
+
+
+def _not_found(analysis: Analysis, extraction: Extraction) -> str:
+    """「資料には宿泊税についての記載はありますが、金額は見当たりません。」 and its kin."""
+    label = TYPE_LABELS.get(analysis.answer_type, "内容")
+    if extraction.reason == "no_topic":
+        return f"資料には{_topic(analysis)}についての記載が見当たりません。"
+    if extraction.reason == "constraint_unmet":
+        constraints = analysis.constraints
+        limits = "・".join([*(y.label() for y in constraints.years), *constraints.places])
+        return f"資料には{_topic(analysis)}についての記載はありますが、{limits}の{label}は見当たりません。"
+    return f"資料には{_topic(analysis)}についての記載はありますが、{label}は見当たりません。"
+
+
+def _refusal(missing: list[tuple[Analysis, Extraction]], p: FactParams) -> Answer:
+    """Not answered: why, and the closest passages (the best on-topic sentences when the topic was found)."""
+    extraction = missing[0][1]
+    closest: list[Citation] = []
+    seen: set[str] = set()
+    pool = [e for e in extraction.evidence if e.focus > 0 or e.focus_passage > 0] or list(extraction.evidence)
+    for e in pool:
+        if e.candidate.chunk.chunk_id in seen or len(closest) >= p.closest:
+            continue
+        seen.add(e.candidate.chunk.chunk_id)
+        closest.append(citation(len(closest) + 1, e.candidate.chunk, e.candidate.start, e.candidate.end))
+    if extraction.reason == "no_topic" or not extraction.topic_found:
+        text = REFUSAL + (REFUSAL_HINT if closest else "")
+        reason = "no_topic"
+    else:
+        text = " ".join(_not_found(a, x) for a, x in missing) + REFUSAL_HINT
+        reason = extraction.reason
+    return Answer(text=text, sentences=(), citations=(), grounded=False, closest=tuple(closest), reason=reason)

@@ -1,0 +1,314 @@
+"""Question analysis, rules over Sudachi: what kind of answer a question wants (`answer_type`), what it is about
+(`focus`: compound terms kept whole, 「宿泊税」「一般会計予算」「書かない窓口」), what limits it (`constraints`: a
+year or fiscal year, a municipality, a document kind) and, for a question with two asks
+(「いつから始まり、所要時間はどれくらい短くなった？」), its `parts`.
+
+The rules read the question as staff type it. Each answer type is defined once in `ANSWER_TYPES` (what asks for
+it) and `kotae`'s fact expressions (`service/reader/facts.py`, what states it).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from kotae.jdates import ERAS, kanji_to_int
+from kotae.jtext import _dictionary
+
+# answer type -> the question's words that ask for it. Order matters: the first type that matches wins, so the
+# stronger cues come first (「入力してよいか」 is permission although 「何を入力」 would be content).
+# Interrogatives decide before the nouns that only hint at a type (「水道料金の猶予を答弁したのは誰」 is person).
+INTERROGATIVES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("person", re.compile(r"誰|だれ|どなた|どこの(課|部|局|部署)")),
+    ("amount", re.compile(r"いくら|幾ら|何円")),
+    ("date", re.compile(r"いつ|何日|何月|何年(?!度予算)")),
+    ("reason", re.compile(r"なぜ|何故|どうして|何のため")),
+    ("count", re.compile(r"何(件|人|名|か所|カ所|箇所|校|台|回|割|個|%|パーセント|倍|世帯|団体|社)")),
+    ("place", re.compile(r"どこで|どこに|どこへ")),
+)
+ANSWER_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("permission", re.compile(
+        r"(て|で)(も)?(よい|良い|いい|よろし|かまわ|構わ)|有料|無料(か|です|\?|$)|いけない(か|の|\?|$)|"
+        r"(だめ|ダメ|禁止|許可され|認められ)(か|です|\?|$)")),
+    ("amount", re.compile(
+        r"いくら|幾ら|総額|金額|費用|使用料|手数料|料金|何円|予算(額|規模)?(は|って)|額(は|って)|単価|経費|"
+        r"(補助|助成)(額|金)")),
+    ("date", re.compile(r"いつ|何日|何月|何年|期間|期限|締め?切|日程|時期|開始日|施行日|何時から|"
+                        r"(受付|開庁|営業|開館|利用|診療)時間")),
+    ("count", re.compile(
+        r"何(件|人|名|か所|カ所|箇所|校|台|回|割|個|%|パーセント|倍|世帯|団体|社|日間|時間|分|ha|km|m)|"
+        r"割合|件数|人数|(普及|利用|達成|実施|接種)率|どれ(くらい|ぐらい|ほど)|いくつ|幾つ")),
+    ("person", re.compile(
+        r"誰|だれ|どこの(課|部|局|部署)|担当(課|部署|部局|者)|担当は|どの(課|部署|部局)|問い?合わ?せ先|"
+        r"窓口はどこ|どこ(に|へ)(相談|連絡|問い?合わ?せ|申請|届け)")),
+    ("place", re.compile(r"どこ|場所|会場")),
+    ("reason", re.compile(r"なぜ|何故|どうして|理由|背景|原因|きっかけ")),
+    ("definition", re.compile(r"とは|って(何|なに)|目的|意味|定義")),
+    ("permission", re.compile(
+        r"(でき|出来)(る|ます)(か|の)?(\?|$)|可能(か|です|\?|$)|必要(か|です|\?|$)|要る(か|\?|$)")),
+    ("method", re.compile(
+        r"どのように|どうやって|どうすれば|どうしたら|方法|手続|何を(する|して|すれば)|内容|取り?組|対策|施策|"
+        r"支援策|どんな|どのような|どうなって")),
+)
+TYPE_NAMES = ("amount", "date", "count", "person", "place", "reason", "definition", "permission", "method",
+              "content")
+# What the answer would state, in the words of a partial refusal 「…についての記載はありますが、金額は見当たりません」.
+TYPE_LABELS = {"amount": "金額", "date": "日付・期間", "count": "件数・割合などの数値", "person": "担当・人",
+               "place": "場所", "reason": "理由", "definition": "定義・目的", "permission": "可否",
+               "method": "方法・内容", "content": "内容"}
+
+# Words that only ask (the answer type's cue, an interrogative): never part of the focus.
+_CUE_WORDS = frozenset((
+    "総額", "金額", "額", "費用", "料金", "値段", "経費", "件数", "人数", "割合", "率", "期間", "期限", "時期", "日程",
+    "理由", "背景", "原因", "目的", "意味", "定義", "内容", "方法", "手続", "手続き", "場所", "会場", "担当", "担当課",
+    "概要", "状況", "現状", "見解", "考え", "所見", "取組", "取り組み", "対策", "施策", "予定", "具体", "今後",
+    "いくら", "幾ら", "いつ", "何", "なに", "どこ", "誰", "だれ", "どれ", "どの", "どんな", "ところ", "こと", "もの",
+    "とき", "時", "場合", "ため", "為", "よう", "様", "など", "等", "ほう", "方", "くらい", "ぐらい", "ほど",
+    "始まり", "終わり", "都", "道", "府", "県", "市", "区", "町", "村", "国", "本市", "当市", "本町", "当町",
+))
+# Staff words -> the documents' words for the same thing (a paraphrase is not a missing topic).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "なくす": ("紛失",), "無くす": ("紛失",), "失くす": ("紛失",), "落とす": ("紛失",),
+    "引っ越す": ("転居", "転入", "転出"), "引っ越し": ("転居", "転入", "転出"),
+    "値段": ("料金", "手数料", "使用料"), "料金": ("手数料", "使用料"), "お金": ("費用", "金額"),
+    "子ども": ("児童", "子供"), "子供": ("児童", "子ども"), "年寄り": ("高齢者",), "お年寄り": ("高齢者",),
+    "休み": ("休暇", "休業", "休館"), "ごみ": ("廃棄物",), "ゴミ": ("廃棄物", "ごみ"),
+    "使う": ("利用", "使用"), "使える": ("利用",), "やめる": ("廃止",), "始まる": ("開始",), "始める": ("開始",),
+    "増やす": ("拡充", "拡大", "増加"), "減らす": ("削減", "縮減"), "短くなる": ("短縮",), "短い": ("短縮",),
+    "調べる": ("調査",), "決める": ("決定", "策定"), "作る": ("作成", "策定"), "直す": ("改正", "修正"),
+    "もらう": ("受給", "交付"), "払う": ("納付", "支払"), "頼む": ("依頼",), "貸す": ("貸与", "貸出"),
+}
+
+_NUM = r"[0-9〇零一二三四五六七八九十百千]+|元"
+_ERA_YEAR = re.compile(rf"(令和|平成|昭和)\s*({_NUM})\s*年(度)?")
+_SHORT_ERA = re.compile(r"(?<![A-Za-z])([RrHh])\s*([0-9]{1,2})(?:年(度)?)?(?![0-9])")
+_WESTERN_YEAR = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})\s*年(度)?")
+_SHORT_ERAS = {"r": "令和", "h": "平成"}
+# A municipality named in a question: 東京都, 南国市, 小樽市, かつらぎ町, 世田谷区 … (Sudachi's proper nouns).
+_MUNICIPALITY_END = ("都", "道", "府", "県", "市", "区", "町", "村")
+# Document kinds a question may name, as the store's doc types.
+DOC_KIND_WORDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"条例|規則|規程|要綱|例規"), ("ordinance",)),
+    (re.compile(r"会議録|議事録|議会で|答弁|一般質問|定例会"), ("minutes",)),
+    (re.compile(r"施政方針|所信表明|市政報告|市長(の)?(発言|演説)|提案理由"), ("speech",)),
+    (re.compile(r"ガイドライン|指針|基準|(?<!施政)方針"), ("guideline",)),
+    (re.compile(r"計画"), ("plan", "guideline")),
+    (re.compile(r"FAQ|よくある質問"), ("faq",)),
+)
+_PART_SPLIT = re.compile(r"(?<=[、。?？])|(?=また[、,]?)|(?<=か)(?=[、 ]?(それ|あと))")
+
+
+@dataclass(frozen=True)
+class Year:
+    """A year a question asks about: the 西暦 year, and whether it was a fiscal year (年度)."""
+
+    year: int
+    fiscal: bool
+
+    def label(self) -> str:
+        """令和8年度 / 2026年: as a partial refusal names it."""
+        for era, base in ERAS.items():
+            if self.year >= base and era in ("令和", "平成"):
+                number = self.year - base + 1
+                return f"{era}{'元' if number == 1 else number}年{'度' if self.fiscal else ''}"
+        return f"{self.year}年{'度' if self.fiscal else ''}"
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What limits the answer: years asked about, the municipality named, document kinds named."""
+
+    years: tuple[Year, ...] = ()
+    places: tuple[str, ...] = ()
+    doc_types: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.years or self.places or self.doc_types)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What a question asks, before any search: see the module docstring."""
+
+    text: str
+    answer_type: str
+    focus: tuple[str, ...]
+    constraints: Constraints
+    expansions: tuple[str, ...] = ()  # document words for the question's staff words (SYNONYMS)
+    parts: tuple[Analysis, ...] = field(default=())  # two or more asks: each analysed on its own
+
+    @property
+    def wants_fact(self) -> bool:
+        """Whether the answer must state a fact of a kind an expression shows (a figure, a date, a rule)."""
+        return self.answer_type in ("amount", "date", "count", "place", "permission")
+
+
+def answer_type_of(text: str) -> str:
+    """The kind of answer `text` asks for (`TYPE_NAMES`); `content` when no cue says more (a term typed alone,
+    「…について」)."""
+    folded = _fold(text)
+    permission = ANSWER_TYPES[0][1].search(folded)
+    for name, pattern in INTERROGATIVES:
+        if pattern.search(folded) and not (permission and name == "place"):
+            return name
+    for name, pattern in ANSWER_TYPES:
+        if pattern.search(folded):
+            return name
+    return "definition" if len(folded) <= 12 and not re.search(r"[ぁ-ん]{2}", folded) else "content"
+
+
+def years_in(text: str) -> tuple[Year, ...]:
+    """The years a text names: 令和8年度, R8, 2026年度, 平成30年."""
+    folded = _fold(text)
+    found: list[Year] = []
+    for m in _ERA_YEAR.finditer(folded):
+        found.append(Year(ERAS[m.group(1)] + _number(m.group(2)) - 1, bool(m.group(3))))
+    for m in _SHORT_ERA.finditer(folded):
+        era = _SHORT_ERAS[m.group(1).lower()]
+        found.append(Year(ERAS[era] + int(m.group(2)) - 1, bool(m.group(3)) or "年" not in m.group(0)))
+    for m in _WESTERN_YEAR.finditer(folded):
+        found.append(Year(int(m.group(1)), bool(m.group(2))))
+    return tuple(dict.fromkeys(found))
+
+
+def municipalities_in(text: str) -> tuple[str, ...]:
+    """Municipality names in `text` (東京都, 南国市, かつらぎ町), in order of appearance. A place name followed by
+    a word that starts with the level (東京 + 都議会) counts as the municipality (東京都); a name the dictionary
+    lacks keeps the kana before its last piece (みずほ + 野市)."""
+    morphemes = list(_mode_c(_fold(text)))
+    names: list[str] = []
+    for i, m in enumerate(morphemes):
+        surface, pos = m.surface(), m.part_of_speech()
+        if pos[1] != "固有名詞":
+            continue
+        if surface.endswith(_MUNICIPALITY_END) and len(surface) >= 2:
+            before = morphemes[i - 1].surface() if i else ""
+            if len(surface) <= 2 and re.fullmatch(r"[ぁ-んァ-ヶー]+", before):
+                surface = before + surface
+            names.append(surface)
+        elif pos[2] == "地名" and i + 1 < len(morphemes) and morphemes[i + 1].surface()[:1] in _MUNICIPALITY_END:
+            names.append(surface + morphemes[i + 1].surface()[0])
+    return tuple(dict.fromkeys(names))
+
+
+def analyse(text: str) -> Analysis:
+    """The analysis of one question (see `Analysis`); its parts are analysed the same way."""
+    parts = _parts(text)
+    whole = _analyse_one(text)
+    if len(parts) < 2:
+        return whole
+    analysed = []
+    for part in parts:
+        one = _analyse_one(part)
+        # A later ask often leaves its topic to the first (「…はいつから始まり、所要時間はどれくらい…」).
+        inherited = tuple(dict.fromkeys((*whole.focus, *one.focus))) if not _own_topic(one, whole) else one.focus
+        analysed.append(Analysis(part, one.answer_type, inherited, whole.constraints, one.expansions))
+    return Analysis(text, "multi", whole.focus, whole.constraints, whole.expansions, tuple(analysed))
+
+
+def _analyse_one(text: str) -> Analysis:
+    folded = _fold(text)
+    years = years_in(folded)
+    places = municipalities_in(folded)
+    kinds = tuple(dict.fromkeys(t for pattern, types in DOC_KIND_WORDS if pattern.search(folded) for t in types))
+    return Analysis(text, answer_type_of(folded), focus_terms(folded, places), Constraints(years, places, kinds),
+                    expansions(folded))
+
+
+def focus_terms(text: str, places: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """What the question is about: runs of nouns joined into compounds (Sudachi mode C), 「書かない窓口」-like
+    verb + ない + noun names kept whole; years, municipalities and words that only ask are left out."""
+    cleaned = _WESTERN_YEAR.sub("、", _SHORT_ERA.sub("、", _ERA_YEAR.sub("、", _fold(text))))
+    for place in places:
+        cleaned = cleaned.replace(place, "、")
+    morphemes = list(_mode_c(cleaned))
+    terms: list[str] = []
+    run: list[str] = []
+
+    def close() -> None:
+        while run and run[-1] in _CUE_WORDS:  # 「一般会計予算の総額」: the cue ends the run
+            run.pop()
+        while run and run[0] in _CUE_WORDS:
+            run.pop(0)
+        word = "".join(run)
+        if (word and word not in _CUE_WORDS and not word.isdigit() and len(word) >= 2) or (len(word) == 1 and
+                                                                                          _is_kanji(word)):
+            terms.append(word)
+        run.clear()
+
+    for i, m in enumerate(morphemes):
+        pos = m.part_of_speech()
+        surface = m.surface()
+        nounish = (pos[0] == "名詞" and pos[1] not in ("数詞",) and surface not in _CUE_WORDS) or \
+            (pos[0] in ("接頭辞", "接尾辞") and run)
+        if nounish:
+            run.append(surface)
+            continue
+        # 「書かない窓口」「待たない窓口」: a verb's negative directly before a noun names a thing.
+        if pos[0] == "動詞" and i + 2 < len(morphemes) and morphemes[i + 1].surface() == "ない" and \
+                morphemes[i + 2].part_of_speech()[0] == "名詞" and not run:
+            run.extend([surface, "ない"])
+            continue
+        if pos[0] == "助動詞" and surface == "ない" and run and run[-1] == "ない":
+            continue  # taken with the verb before it
+        close()
+    close()
+    return tuple(dict.fromkeys(terms))
+
+
+def expansions(text: str) -> tuple[str, ...]:
+    """The documents' words for the staff words of `text` (SYNONYMS, by Sudachi's dictionary form)."""
+    out: list[str] = []
+    for m in _mode_c(_fold(text)):
+        for form in (m.dictionary_form(), m.surface(), m.normalized_form()):
+            out.extend(SYNONYMS.get(form, ()))
+    return tuple(dict.fromkeys(out))
+
+
+def _parts(text: str) -> list[str]:
+    """The asks of a question: pieces cut at 、。？ that each hold a cue of an answer type (two or more), else
+    the whole question."""
+    pieces = [p for p in _PART_SPLIT.split(_fold(text)) if p and p.strip("、。?？ ")]
+    asks: list[str] = []
+    for piece in pieces:
+        if any(pattern.search(piece) for _, pattern in ANSWER_TYPES) or not asks:
+            asks.append(piece)
+        else:
+            asks[-1] += piece
+    if len(asks) < 2 or not all(any(p.search(a) for _, p in ANSWER_TYPES) for a in asks):
+        return [text]
+    return [a.strip("、 ") for a in asks]
+
+
+def _own_topic(part: Analysis, whole: Analysis) -> bool:
+    """Whether a part names its topic itself: it shares the whole question's first focus term."""
+    return bool(whole.focus) and whole.focus[0] in part.focus
+
+
+def _number(text: str) -> int:
+    return 1 if text == "元" else int(text) if text.isdigit() else kanji_to_int(text)
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def _is_kanji(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+_local = threading.local()
+
+
+def _mode_c(text: str) -> Any:
+    """Sudachi mode C morphemes of `text` (long units: 宿泊税, 期日前投票); one tokenizer per thread."""
+    tokenizer = getattr(_local, "tokenizer", None)
+    if tokenizer is None:
+        from sudachipy import SplitMode
+
+        tokenizer = _dictionary().tokenizer(mode=SplitMode.C)
+        _local.tokenizer = tokenizer
+    return tokenizer.tokenize(text[:4000])

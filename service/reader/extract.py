@@ -1,0 +1,246 @@
+"""Answer extraction: every quotable sentence of the passages scored by its own evidence for the question —
+the focus whole, the constraints met, an expression of the asked type tied to the focus — with the passage's
+retrieval score as one feature among them. Decides whether the passages answer at all and, when they do not,
+why (`no_topic`, `no_fact_of_type`, `constraint_unmet`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kotae.jtext import SudachiTokenizer
+from kotae.types import Hit
+from service.compose.relevance import QueryTerms
+from service.compose.sentences import Candidate, candidates
+from service.reader.analysis import Analysis, Year, years_in
+from service.reader.facts import EXCEPTION, PROHIBITION, fact_spans
+
+PlaceOf = Callable[[str], str | None]  # a document's source -> its municipality, None when not known
+
+
+@dataclass(frozen=True)
+class ExtractParams:
+    """Weights of a sentence's evidence (chosen on the dev sets; README *Answers*)."""
+
+    focus: float = 2.0  # share of the focus terms the sentence holds whole
+    focus_passage: float = 0.6  # ... its passage holds
+    fact: float = 1.5  # an expression of the asked type in a sentence holding the focus
+    fact_elsewhere: float = 0.6  # ... in a sentence whose passage holds the focus
+    coverage: float = 1.0  # weighted share of the question's words
+    prior: float = 0.8  # the passage's retrieval score relative to the best, for a question wanting a fact
+    prior_open: float = 2.0  # ... for an open question (方針, 取組, 見解): turn-aware retrieval finds its answer best
+    year: float = 0.5  # names the year asked about
+    violated: float = 0.25  # another year or municipality than the one asked about: the score is multiplied
+    member: float = 0.6  # a member's question is no answer
+    tied: float = 0.5  # the focus share a sentence (with the one before it) needs for its fact to answer
+    context: float = 0.8  # of the focus the sentence before holds, a sentence gets
+    context_chars: int = 120  # how much of the text before a sentence is read for it
+    faq_question: float = 0.9  # of the focus its question line holds, an FAQ answer's first sentence gets
+    exception: float = 0.5  # a sentence that opens as an exception (ただし、前項の規定にかかわらず) does not lead
+    rule: float = 0.8  # for may-I questions, a sentence stating the rule (a prohibition) before its exceptions
+    topic: float = 0.5  # the focus share a passage needs for the topic to count as found
+    dense_topic: float = 0.86  # or the dense cosine of its best passage (a paraphrase)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One candidate sentence and what it shows for the question."""
+
+    candidate: Candidate
+    score: float
+    focus: float  # share of focus terms in the sentence
+    focus_passage: float
+    facts: tuple[tuple[int, int], ...]  # spans of `candidate.quote` stating a fact of the asked type
+    violates: str  # "" or why it answers another question ("year", "place")
+    lead_in: Candidate | None = None  # the start of the sentence, when a chunk edge cut it (the previous chunk's)
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """The scored sentences (best first) and whether they answer: `reason` is "" when they do."""
+
+    evidence: tuple[Evidence, ...]
+    reason: str  # "", "no_topic", "no_fact_of_type", "constraint_unmet"
+    topic_found: bool
+
+    @property
+    def answers(self) -> tuple[Evidence, ...]:
+        """The sentences that may answer, best first (empty when the extraction refuses)."""
+        return self.evidence if not self.reason else ()
+
+
+def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: SudachiTokenizer,
+            place_of: PlaceOf, params: ExtractParams | None = None) -> Extraction:
+    """Score every quotable sentence of `hits` for the question `analysis` describes, and decide."""
+    p = params or ExtractParams()
+    cands = candidates(hits)
+    if not hits:
+        return Extraction((), "no_topic", False)
+    best_hit = max(h.score for h in hits) or 1.0
+    pieces = {term: tuple(tokenizer.tokenize(term)) for term in analysis.focus}
+    passage_focus = {h.chunk.chunk_id: _focus_share(analysis, _with_previous(h, hits), pieces,
+                                                    set(tokenizer.tokenize(h.chunk.text)), terms.weights) for h in hits}
+    lead_ins = _lead_ins(cands)
+    topic_found = any(v > p.topic for v in passage_focus.values()) or (
+        not analysis.focus and bool(cands)) or _dense_topic(hits, p)
+    scored: list[Evidence] = []
+    prior = p.prior if analysis.wants_fact else p.prior_open
+    for cand in cands:
+        lead_in = lead_ins.get(id(cand))
+        text = cand.display if lead_in is None else lead_in.display + cand.display
+        tokens = set(tokenizer.tokenize(text)) | {e for e in analysis.expansions if e in text}
+        focus = _focus_share(analysis, text, pieces, tokens, terms.weights)
+        before = _context_before(cand, p.context_chars)
+        if before.strip():  # the sentence before often names what this one states (「…総額は」「約２５５億円」)
+            focus = max(focus, p.context * _focus_share(analysis, before + text, pieces,
+                                                        tokens | set(tokenizer.tokenize(before)), terms.weights))
+        asked = _asked_before(cand)
+        if asked:  # an FAQ's answer is about what its question line asks (「Q8. カードを紛失したときは…」)
+            asked_text = asked + text
+            asked_tokens = tokens | set(tokenizer.tokenize(asked))
+            focus = max(focus, p.faq_question * _focus_share(analysis, asked_text, pieces, asked_tokens,
+                                                                 terms.weights))
+        focus_passage = passage_focus.get(cand.chunk.chunk_id, 0.0)
+        facts = tuple(fact_spans(cand.quote, analysis.answer_type))
+        violates = _violation(analysis, cand, place_of)
+        score = (p.focus * focus + p.focus_passage * focus_passage + p.coverage * terms.coverage(tokens)
+                 + prior * max(0.0, cand.hit.score / best_hit))
+        if facts:  # for reason and person questions an expression helps but is not required
+            score += p.fact if focus >= p.tied else p.fact_elsewhere if focus_passage > 0 else 0.0
+            if analysis.answer_type == "permission" and PROHIBITION.search(cand.display):
+                score += p.rule  # 「入力してはならない」 answers 「入力してよいか」 before its exceptions do
+        if analysis.constraints.years and _names_year(text, analysis.constraints.years):
+            score += p.year
+        if violates:
+            score *= p.violated
+        if EXCEPTION.match(cand.display):
+            score -= p.exception
+        if cand.chunk.speaker_role == "member":
+            score *= p.member
+        scored.append(Evidence(cand, score, focus, focus_passage, facts, violates, lead_in))
+    scored.sort(key=lambda e: e.score, reverse=True)
+    return Extraction(tuple(scored), _reason(analysis, scored, topic_found, p.tied), topic_found)
+
+
+def _reason(analysis: Analysis, scored: list[Evidence], topic_found: bool, tied: float) -> str:
+    if not scored or not topic_found:
+        return "no_topic"
+    if not analysis.wants_fact:
+        return ""
+    with_fact = [e for e in scored if e.facts and e.focus >= tied]
+    if not with_fact:
+        return "no_fact_of_type"
+    if all(e.violates for e in with_fact):
+        return "constraint_unmet"
+    return ""
+
+
+def normalise(text: str) -> str:
+    """For matching terms: NFKC, lower case, no blanks."""
+    return "".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+def _focus_share(analysis: Analysis, text: str, pieces: dict[str, tuple[str, ...]],
+                 tokens: set[str] | None = None, weights: dict[str, float] | None = None) -> float:
+    """Weighted share of the focus terms `text` holds: a term held whole counts fully, a compound only by its
+    pieces (Sudachi tokens, 「マイナンバー」「カード」 for 「マイナンバーカード」) half; the question's document
+    words (`expansions`: 紛失 for なくした) count as one more term. A term weighs the rarity of its pieces (受付時間
+    more than 窓口). 1.0 when the question has no focus."""
+    if not analysis.focus:
+        return 1.0
+    flat = normalise(text)
+    held = total = 0.0
+    for term in analysis.focus:
+        weight = sum((weights or {}).get(piece, 1.0) for piece in pieces[term]) or 1.0
+        total += weight
+        if normalise(term) in flat:
+            held += weight
+        elif tokens is not None and len(pieces[term]) > 1 and all(t in tokens for t in pieces[term]):
+            held += weight / 2
+    if analysis.expansions:
+        weight = total / len(analysis.focus)
+        total += weight
+        held += weight * any(normalise(e) in flat for e in analysis.expansions)
+    return held / total
+
+
+def _with_previous(hit: Hit, hits: list[Hit]) -> str:
+    """The hit's text, after the previous chunk of its document when that was found too (a sentence cut by a
+    chunk edge keeps its topic)."""
+    for other in hits:
+        if other.chunk.source == hit.chunk.source and other.chunk.ordinal == hit.chunk.ordinal - 1:
+            return other.chunk.text[-200:] + hit.chunk.text
+    return hit.chunk.text
+
+
+_QUESTION_LINE = re.compile(r"(^|\n)\s*(?:[QＱ問][0-9０-９]*[.．:：、\s]|[^\n]*[？?]\s*$)[^\n]*")
+
+
+def _context_before(cand: Candidate, chars: int) -> str:
+    """The text right before `cand` in its paragraph (after any question line or heading there): what the
+    sentence before it said, which this one may go on about without naming it."""
+    before = cand.chunk.text[max(0, cand.start - cand.chunk.start - chars):cand.start - cand.chunk.start]
+    before = before.rsplit("\n\n", 1)[-1]
+    lines = before.split("\n")
+    for i in range(len(lines) - 1, -1, -1):
+        if _QUESTION_LINE.search(lines[i]) or (lines[i].strip() and not lines[i].rstrip().endswith(("。", "、"))
+                                               and i < len(lines) - 1):
+            return "\n".join(lines[i + 1:])
+    return before
+
+
+def _asked_before(cand: Candidate) -> str:
+    """The question line right before `cand` in its chunk (an FAQ's 「Q8. …ですか。」), or ""."""
+    before = cand.chunk.text[max(0, cand.start - cand.chunk.start - 200):cand.start - cand.chunk.start]
+    lines = [line for line in before.split("\n") if line.strip()]
+    if not lines:
+        return ""
+    last = lines[-1].strip()
+    return last if _QUESTION_LINE.search(last) or re.search(r"[かか。]?[？?]$|ですか。$", last) else ""
+
+
+def _lead_ins(cands: list[Candidate]) -> dict[int, Candidate]:
+    """For a first sentence of a chunk that continues the previous chunk's last, unfinished sentence (both
+    found): that unfinished start, keyed by id of the continuing candidate."""
+    last: dict[tuple[str, int], Candidate] = {}
+    for cand in cands:
+        key = (cand.chunk.source, cand.chunk.ordinal)
+        if key not in last or cand.position > last[key].position:
+            last[key] = cand
+    out: dict[int, Candidate] = {}
+    for cand in cands:
+        if cand.position != 0 or cand.chunk.text[:cand.start - cand.chunk.start].strip() != "":
+            continue
+        before = last.get((cand.chunk.source, cand.chunk.ordinal - 1))
+        if before is not None and not before.display.rstrip().endswith(("。", "」", "）")):
+            out[id(cand)] = before
+    return out
+
+
+def _dense_topic(hits: list[Hit], p: ExtractParams) -> bool:
+    """A passage close in meaning to the question counts as its topic, in whatever words it is written."""
+    return any(h.scores.get("dense", 0.0) >= p.dense_topic for h in hits)
+
+
+def _names_year(text: str, years: tuple[Year, ...]) -> bool:
+    asked = {y.year for y in years}
+    return any(y.year in asked for y in years_in(text))
+
+
+def _violation(analysis: Analysis, cand: Candidate, place_of: PlaceOf) -> str:
+    """Why the sentence answers another question: it names only other years than the one asked about (or its
+    document's title does), or its document is of another municipality."""
+    constraints = analysis.constraints
+    if constraints.years:
+        asked = {y.year for y in constraints.years}
+        named = {y.year for y in years_in(cand.display)} or {y.year for y in years_in(cand.chunk.title)}
+        if named and not named & asked:
+            return "year"
+    if constraints.places:
+        place = place_of(cand.chunk.source)
+        if place is not None and place not in constraints.places:
+            return "place"
+    return ""

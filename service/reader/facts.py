@@ -1,0 +1,58 @@
+"""Expressions that state a fact of each answer type: a money amount states an `amount`, a date a `date`,
+「してはならない」「無料」 a `permission` … `fact_spans(text, type)` finds them, with offsets into `text`.
+
+The answer types themselves (what asks for each) are defined in `service/reader/analysis.py`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_N = r"[0-9０-９][0-9０-９,，.．]*|[〇一二三四五六七八九十百千万億]+"
+_KN = r"[0-9０-９〇一二三四五六七八九十]+|元"
+FACT_PATTERNS: dict[str, re.Pattern[str]] = {
+    "amount": re.compile(
+        rf"(約|およそ|総額|合計)?(?:{_N})(?:兆|億|万|千)?(?:{_N})?(?:億|万|千)?(?:{_N})?(?:万|千)?円|無料|有料"),
+    "date": re.compile(
+        rf"(令和|平成|昭和)\s*(?:{_KN})\s*年度?(?:\s*(?:{_KN})\s*月(?:\s*(?:{_KN})\s*日)?)?|"
+        rf"(?<![0-9０-９])(?:19|20|１９|２０)[0-9０-９]{{2}}\s*年度?(?:\s*(?:{_KN})\s*月(?:\s*(?:{_KN})\s*日)?)?|"
+        rf"(?:{_KN})\s*月\s*(?:{_KN})\s*日|(?:{_KN})\s*月(から|まで|末|中|以降)|"
+        rf"(午前|午後)\s*(?:{_KN})\s*時(?:\s*(?:{_KN})\s*分)?|(?:{_KN})\s*時(?:\s*(?:{_KN})\s*分)?(から|まで)|"
+        r"(今|来|本|次|前)年度(から|まで|中|末)|年度(内|末)|[０-９0-9〇一二三四五六七八九十]+(日|か月|カ月|ヶ月|年)(間|以内)"),
+    "count": re.compile(
+        rf"(約|およそ|延べ|合計|計)?(?:{_N})\s*(件|人|名|か所|カ所|ヶ所|箇所|校|台|回|割|個|%|％|パーセント|"
+        r"ポイント|倍|世帯|団体|社|日|週|時間|分|秒|歳|戸|本|冊|棟|点|ha|ヘクタール|km|キロ|トン|施設|地区|事業|手続|"
+        r"項目|種類|園|店舗|品目)|半減|倍増|[一二三四五六七八九十半]割"),
+    "person": re.compile(
+        r"[一-龥ァ-ヶー]{1,12}(課|部|局|室|係|センター|事務所|委員会|事務局|担当)(?![一-龥])|"
+        r"(市長|副市長|町長|知事|副知事|教育長|局長|部長|課長|所長|職員|担当者)"),
+    "place": re.compile(
+        r"[一-龥ァ-ヶー0-9０-９]{1,15}(庁舎|支所|窓口|センター|会館|役場|役所|市役所|公民館|図書館|体育館|"
+        r"ホール|会場|出張所|階|駅|施設|広場|公園|ホームページ|サイト)"),
+    "permission": re.compile(
+        r"(て|で)(は)?(ならない|ならず|なりません|いけない|いけません)|禁止|できない|できません|できます|"
+        r"できる|可能|不可|認め(る|ない|られ|ません)|無料|有料|必要(です|である|がある|があります|となる|となります)|"
+        r"不要|差し支え(ない|ありません)|(し|使用し|利用し|入力し)てよい|しなければならない|義務"),
+    "reason": re.compile(
+        r"ため(に)?[、。]|ためで|ためには|により|によって|ことから|理由|背景|受けて|踏まえ|を目的|観点から"),
+    "definition": re.compile(r"とは|という|をいう|を指す|を目的|ことを目的|のための|制度"),
+}
+
+# The rule a may-I question is answered by, before its exceptions.
+PROHIBITION = re.compile(
+    r"(て|で)は(ならない|ならず|なりません|いけない|いけません)|禁止|できない|できません|認めない|不可")
+# A sentence that opens as an exception to the one before it.
+EXCEPTION = re.compile(r"^\s*(?:[0-9０-９]+\s*)?(ただし|但し|前項の規定にかかわらず|前各項の規定にかかわらず|なお、)")
+
+
+def fact_spans(text: str, answer_type: str) -> list[tuple[int, int]]:
+    """Spans of `text` that state a fact of `answer_type`, in order; [] for types no expression shows
+    (method, content) or when none is there."""
+    pattern = FACT_PATTERNS.get(answer_type)
+    if pattern is None:
+        return []
+    folded = unicodedata.normalize("NFKC", text)
+    if len(folded) != len(text):  # NFKC changed lengths (rare ligatures): match the original text
+        folded = text
+    return [(m.start(), m.end()) for m in pattern.finditer(folded) if m.end() > m.start()]
