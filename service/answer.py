@@ -130,7 +130,7 @@ class Answerer:
 
     def terms(self, question: str, access_groups: tuple[str, ...] | None = None) -> QueryTerms:
         """The question's content words weighted by rarity among the documents `access_groups` may see."""
-        return self.searcher.query(question, access_groups).terms
+        return self.searcher.terms(question, access_groups)
 
     def can_answer(self, terms: QueryTerms, hits: list[Hit]) -> bool:
         """Whether `hits` hold enough of the question to answer it (no passages never do)."""

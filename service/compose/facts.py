@@ -24,7 +24,6 @@ class FactParams:
     max_sentences: int = 3  # per ask
     keep_ratio: float = 0.7  # a further sentence must score at least this share of the lead
     closest: int = 3  # passages shown with a refusal
-    tied: float = 0.5  # the focus share the sentence stating the fact needs (`ExtractParams.tied`)
 
 
 def compose_facts(asks: list[tuple[Analysis, Extraction]], params: FactParams | None = None) -> Answer:
@@ -43,7 +42,6 @@ def compose_facts(asks: list[tuple[Analysis, Extraction]], params: FactParams | 
             cand = evidence.candidate
             if evidence.lead_in is not None and evidence is chosen[0]:
                 sentences.append(Sentence(evidence.lead_in.display, (_cite(citations, evidence.lead_in),)))
-                sentences[-1] = Sentence(sentences[-1].text, sentences[-1].citations)
             n = _cite(citations, cand)
             sentences.append(Sentence(cand.display, (n,)))
             facts.extend(_facts(evidence, analysis, n))
@@ -61,7 +59,7 @@ def _choose(analysis: Analysis, extraction: Extraction, p: FactParams) -> list[E
     ranked = extraction.answers
     if not ranked:
         return []
-    lead = next((e for e in ranked if e.facts and not e.violates and e.focus >= p.tied), None) \
+    lead = next((e for e in ranked if e.facts and e.tied and not e.violates), None) \
         if analysis.wants_fact else ranked[0]
     if lead is None:
         return []
@@ -79,8 +77,6 @@ def _choose(analysis: Analysis, extraction: Extraction, p: FactParams) -> list[E
         if chars + _length(e.candidate) > p.max_chars:
             continue
         if any(same_statement(e.candidate.display, c.candidate.display) for c in chosen):
-            continue
-        if e.score < p.keep_ratio * lead.score and e not in following:
             continue
         chosen.append(e)
         chars += _length(e.candidate)

@@ -29,10 +29,11 @@ INTERROGATIVES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("count", re.compile(r"何(件|人|名|か所|カ所|箇所|校|台|回|割|個|%|パーセント|倍|世帯|団体|社)")),
     ("place", re.compile(r"どこで|どこに|どこへ")),
 )
+_MAY_I = re.compile(
+    r"(て|で)(も)?(よい|良い|いい|よろし|かまわ|構わ)|有料|無料(か|です|\?|$)|いけない(か|の|\?|$)|"
+    r"(だめ|ダメ|禁止|許可され|認められ)(か|です|\?|$)")
 ANSWER_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("permission", re.compile(
-        r"(て|で)(も)?(よい|良い|いい|よろし|かまわ|構わ)|有料|無料(か|です|\?|$)|いけない(か|の|\?|$)|"
-        r"(だめ|ダメ|禁止|許可され|認められ)(か|です|\?|$)")),
+    ("permission", _MAY_I),
     ("amount", re.compile(
         r"いくら|幾ら|総額|金額|費用|使用料|手数料|料金|何円|予算(額|規模)?(は|って)|額(は|って)|単価|経費|"
         r"(補助|助成)(額|金)")),
@@ -150,7 +151,7 @@ def answer_type_of(text: str) -> str:
     """The kind of answer `text` asks for (`TYPE_NAMES`); `content` when no cue says more (a term typed alone,
     「…について」)."""
     folded = _fold(text)
-    permission = ANSWER_TYPES[0][1].search(folded)
+    permission = _MAY_I.search(folded)
     for name, pattern in INTERROGATIVES:
         if pattern.search(folded) and not (permission and name == "place"):
             return name
@@ -286,6 +287,11 @@ def _parts(text: str) -> list[str]:
 def _own_topic(part: Analysis, whole: Analysis) -> bool:
     """Whether a part names its topic itself: it shares the whole question's first focus term."""
     return bool(whole.focus) and whole.focus[0] in part.focus
+
+
+def compact(text: str) -> str:
+    """For finding a term whole: NFKC, lower case, no blanks (a PDF's wrapped line does not split it)."""
+    return "".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
 def _number(text: str) -> int:

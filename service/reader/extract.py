@@ -7,7 +7,6 @@ why (`no_topic`, `no_fact_of_type`, `constraint_unmet`).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,7 +14,7 @@ from kotae.jtext import SudachiTokenizer
 from kotae.types import Hit
 from service.compose.relevance import QueryTerms
 from service.compose.sentences import Candidate, candidates
-from service.reader.analysis import Analysis, Year, years_in
+from service.reader.analysis import Analysis, Year, compact, years_in
 from service.reader.facts import EXCEPTION, PROHIBITION, fact_spans
 
 PlaceOf = Callable[[str], str | None]  # a document's source -> its municipality, None when not known
@@ -56,6 +55,7 @@ class Evidence:
     facts: tuple[tuple[int, int], ...]  # spans of `candidate.quote` stating a fact of the asked type
     violates: str  # "" or why it answers another question ("year", "place")
     lead_in: Candidate | None = None  # the start of the sentence, when a chunk edge cut it (the previous chunk's)
+    tied: bool = False  # it holds enough of the focus (ExtractParams.tied) for its facts to answer the question
 
 
 @dataclass(frozen=True)
@@ -120,27 +120,22 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
             score -= p.exception
         if cand.chunk.speaker_role == "member":
             score *= p.member
-        scored.append(Evidence(cand, score, focus, focus_passage, facts, violates, lead_in))
+        scored.append(Evidence(cand, score, focus, focus_passage, facts, violates, lead_in, focus >= p.tied))
     scored.sort(key=lambda e: e.score, reverse=True)
-    return Extraction(tuple(scored), _reason(analysis, scored, topic_found, p.tied), topic_found)
+    return Extraction(tuple(scored), _reason(analysis, scored, topic_found), topic_found)
 
 
-def _reason(analysis: Analysis, scored: list[Evidence], topic_found: bool, tied: float) -> str:
+def _reason(analysis: Analysis, scored: list[Evidence], topic_found: bool) -> str:
     if not scored or not topic_found:
         return "no_topic"
     if not analysis.wants_fact:
         return ""
-    with_fact = [e for e in scored if e.facts and e.focus >= tied]
+    with_fact = [e for e in scored if e.facts and e.tied]
     if not with_fact:
         return "no_fact_of_type"
     if all(e.violates for e in with_fact):
         return "constraint_unmet"
     return ""
-
-
-def normalise(text: str) -> str:
-    """For matching terms: NFKC, lower case, no blanks."""
-    return "".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
 def _focus_share(analysis: Analysis, text: str, pieces: dict[str, tuple[str, ...]],
@@ -151,19 +146,19 @@ def _focus_share(analysis: Analysis, text: str, pieces: dict[str, tuple[str, ...
     more than 窓口). 1.0 when the question has no focus."""
     if not analysis.focus:
         return 1.0
-    flat = normalise(text)
+    flat = compact(text)
     held = total = 0.0
     for term in analysis.focus:
         weight = sum((weights or {}).get(piece, 1.0) for piece in pieces[term]) or 1.0
         total += weight
-        if normalise(term) in flat:
+        if compact(term) in flat:
             held += weight
         elif tokens is not None and len(pieces[term]) > 1 and all(t in tokens for t in pieces[term]):
             held += weight / 2
     if analysis.expansions:
         weight = total / len(analysis.focus)
         total += weight
-        held += weight * any(normalise(e) in flat for e in analysis.expansions)
+        held += weight * any(compact(e) in flat for e in analysis.expansions)
     return held / total
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +35,7 @@ from kotae.settings import Settings
 from kotae.types import Hit
 from service.compose.relevance import QueryTerms
 from service.filters import FilterError, Filters, parse_filters
-from service.reader.analysis import analyse
+from service.reader.analysis import analyse, compact
 from service.reader.fuse import METHODS, FloatArray, RetrievalParams, drop_near_duplicates, rank, top_positions
 from service.reader.index_view import IndexView, build_view
 from service.reader.places import municipalities
@@ -79,6 +78,7 @@ class _Snapshot:
     vectors: VectorStore | None  # None: damaged (dense search is skipped until a repair commits)
     scans: dict[tuple[Filters, str | None], tuple[Any, Any]] = field(default_factory=dict)
     places: dict[str, str | None] | None = None  # source -> municipality, read on first use (`place_of`)
+    place_of_source: Any = None  # the same aligned with `view.sources` (object array), made on first use
 
 
 class Searcher:
@@ -223,6 +223,11 @@ class Searcher:
         vector = self.embedder.embed_queries([text])[0]
         return Query(text, analysis, tuple(search_tokens), QueryTerms.of(tokens, idf, unknown), vector, access_groups)
 
+    def terms(self, text: str, access_groups: tuple[str, ...] | None = None) -> QueryTerms:
+        """The content words of `text` weighted by rarity among the chunks `access_groups` may see (no
+        embedding: what the evidence check of drafts needs)."""
+        return QueryTerms.of(*self.term_weights(text, access_groups))
+
     def place_of(self, source: str) -> str | None:
         """The municipality the document `source` is of (`places.municipalities`), None when not known."""
         snap = self._snapshot
@@ -295,11 +300,12 @@ class Searcher:
         view = snap.view
         places = query.analysis.constraints.places
         if places and len(score):
-            place_by_source = np.array([self.place_of(s) for s in view.sources], dtype=object)
-            other = np.array([p is not None and p not in places for p in place_by_source], dtype=bool)
+            if snap.place_of_source is None:
+                snap.place_of_source = np.array([self.place_of(s) for s in view.sources], dtype=object)
+            other = np.array([p is not None and p not in places for p in snap.place_of_source], dtype=bool)
             if other.any() and not other.all():
                 score = np.where(other[view.source_of], score * OTHER_PLACE, score)
-        phrases = query.phrases if len(_flat(query.text)) <= PHRASE_QUESTION_CHARS else ()
+        phrases = query.phrases if len(compact(query.text)) <= PHRASE_QUESTION_CHARS else ()
         if not phrases or not len(score) or score.max() <= 0:
             return score
         held = np.zeros(len(score))
@@ -312,8 +318,8 @@ class Searcher:
             if len(rows) > PHRASE_CANDIDATES:
                 rows = rows[np.argsort(-score[rows], kind="stable")[:PHRASE_CANDIDATES]]
             texts = self.catalog.chunks([view.chunk_ids[int(r)] for r in rows])
-            wanted = _flat(phrase)
-            whole = [int(r) for r in rows if (c := texts.get(view.chunk_ids[int(r)])) and wanted in _flat(c.text)]
+            wanted = compact(phrase)
+            whole = [int(r) for r in rows if (c := texts.get(view.chunk_ids[int(r)])) and wanted in compact(c.text)]
             held[whole] += 1.0 / len(phrases)
         if held.any():
             score = score + PHRASE_WEIGHT * float(score.max()) * held
@@ -427,11 +433,6 @@ class Searcher:
         similarity = matrix @ (query / np.linalg.norm(query))
         for i in np.argsort(-similarity, kind="stable")[:n]:
             cosine[int(kept[i])] = float(similarity[i])
-
-
-def _flat(text: str) -> str:
-    """For finding a term whole: NFKC, lower case, no blanks (a PDF's wrapped line does not split it)."""
-    return "".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
 def _count(mask: Any, positions: list[int]) -> int:
