@@ -90,6 +90,58 @@ def test_ask_and_open_a_citation_with_its_span_highlighted(page: Any, server: st
     dialog.wait_for(state="hidden")
 
 
+FACT_MARKS = """sel => Array.from(document.querySelectorAll(sel)).map(mark => {
+  const box = mark.closest('.source-quote, .sentence');
+  const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+  let offset = 0;
+  for (let node = walker.nextNode(); node && !mark.contains(node); node = walker.nextNode()) {
+    if (!node.parentElement.closest('.visually-hidden')) offset += node.data.length;
+  }
+  return {text: mark.textContent, offset, title: mark.title};
+})"""
+
+
+def test_asked_facts_are_highlighted_in_the_answer_and_in_its_quote(page: Any, server: str) -> None:
+    """The facts /api/ask returns (the fees asked, 「300円」 several times) show as mark.fact in the answer and,
+    at their own offsets, in the cited quote, labelled with their kind; an answer without facts, or a response
+    without the key, shows none and still renders."""
+    question = "住民票の写しの手数料はいくらですか"
+    answer = _post(server, "/api/ask", {"question": question})
+    facts = answer["facts"]
+    assert facts and answer["grounded"], answer
+    ask(page, server, question)
+    page.wait_for_selector("#result-body mark.fact")
+    shown = page.evaluate(FACT_MARKS, "#result-body mark.fact")
+    assert shown[0]["text"] == facts[0]["text"]
+    assert sorted(m["text"] for m in shown) == sorted(f["text"] for f in facts)
+    assert {m["title"] for m in shown} == {"質問の答え（金額）"}
+    for c in answer["citations"]:
+        own = sorted((f for f in facts if f["citation"] == c["n"]), key=lambda f: f["start"])
+        quoted = page.evaluate(FACT_MARKS, f'#sources li[data-n="{c["n"]}"] .source-quote mark.fact')
+        assert [(m["text"], m["offset"]) for m in quoted] == [(f["text"], f["start"] - c["start"]) for f in own]
+    assert page.locator("#closest mark.fact").count() == 0
+
+    ask(page, server, "書かない窓口の効果は")  # grounded, no asked fact
+    page.wait_for_selector("#result-question:has-text('書かない窓口の効果は')")
+    page.wait_for_selector("#answer .cite")
+    assert _post(server, "/api/ask", {"question": "書かない窓口の効果は"})["facts"] == []
+    assert page.locator("mark.fact").count() == 0
+
+    def without_facts(route: Any) -> None:  # the real server's answer, minus the key (an older server)
+        import json
+
+        body = route.fetch().json()
+        body.pop("facts", None)
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page.route("**/api/ask", without_facts)
+    ask(page, server, question)
+    page.wait_for_selector("#result-question:has-text('住民票')")
+    page.wait_for_selector("#answer .cite")
+    assert page.locator("mark.fact").count() == 0
+    assert not page.locator("#error").is_visible()
+
+
 def test_no_answer_state(page: Any, server: str) -> None:
     """A question the documents cannot answer shows the calm no-answer state, not an error."""
     ask(page, server, "公園へのドッグラン整備の考えは")

@@ -283,19 +283,105 @@ function citeButton(n, citation) {
   return button;
 }
 
-/** Sentences with their marks, in one paragraph; `byN` finds a citation by its number. */
-function sentencesParagraph(sentences, byN, className = "answer-text") {
+/** Sentences with their marks, in one paragraph; `byN` finds a citation by its number. `factRanges` (from
+ *  answerFactRanges) holds, per sentence index, the spans of its text to highlight as asked facts. */
+function sentencesParagraph(sentences, byN, className = "answer-text", factRanges = new Map()) {
   const p = el("p", { class: className });
-  for (const s of sentences) {
-    p.append(el("span", { class: "sentence" }, s.text));
+  sentences.forEach((s, i) => {
+    p.append(appendWithFacts(el("span", { class: "sentence" }), s.text, factRanges.get(i) || []));
     for (const n of s.citations) p.append(citeButton(n, byN.get(n)));
-  }
+  });
   return p;
 }
 
+// ---------- the asked facts (an amount, a date, a rule…) ----------
+
+const FACT_TYPE_LABELS = {
+  amount: "金額", date: "日付・期間", count: "数値", person: "担当・人", place: "場所", permission: "可否",
+  reason: "理由", definition: "定義・目的",
+};
+const factLabel = (type) => (FACT_TYPE_LABELS[type] ? `質問の答え（${FACT_TYPE_LABELS[type]}）` : "質問の答え");
+const validFacts = (facts) => (Array.isArray(facts) ? facts : []).filter((f) =>
+  f && typeof f.text === "string" && f.text && Number.isInteger(f.citation) && Number.isInteger(f.start));
+
+/** A Python (code point) offset into `text` as a JS string index, so astral characters cannot shift a mark. */
+function utf16Index(text, cp) {
+  if (!/[\uD800-\uDBFF]/.test(text)) return cp;
+  let i = 0;
+  for (let n = 0; n < cp && i < text.length; n += 1) i += text.codePointAt(i) > 0xffff ? 2 : 1;
+  return i;
+}
+
+/** Where `needle` starts in `text`, left to right, without overlaps. */
+function occurrences(text, needle) {
+  const found = [];
+  for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + needle.length)) found.push(at);
+  return found;
+}
+
+const overlaps = (ranges, a, b) => ranges.some((r) => a < r.b && r.a < b);
+
+/** Where each fact of citation `c` sits in its quote, as [{a, b, fact}]: at the fact's own offsets (document
+ *  offsets, like the citation's start/end), else, when they disagree with the quote, its first free occurrence. */
+function quoteFactRanges(c, facts) {
+  const quote = c.quote || "";
+  const ranges = [];
+  for (const f of facts) {
+    if (f.citation !== c.n) continue;
+    let a = f.start >= c.start ? utf16Index(quote, f.start - c.start) : -1;
+    if (a < 0 || quote.slice(a, a + f.text.length) !== f.text) {
+      a = occurrences(quote, f.text).find((x) => !overlaps(ranges, x, x + f.text.length)) ?? -1;
+    }
+    if (a >= 0 && !overlaps(ranges, a, a + f.text.length)) ranges.push({ a, b: a + f.text.length, fact: f });
+  }
+  return ranges;
+}
+
+/** The facts in the answer's sentences: Map(sentence index → [{a, b, fact}]). A fact is marked once, only in a
+ *  sentence that cites its citation: the same occurrence of its text as in the quote (the second 「300円」 of
+ *  the quote → the second one of those sentences), else the first occurrence not marked yet; a fact the
+ *  sentences do not word as the source (a model's paraphrase) is marked only in the source list. */
+function answerFactRanges(sentences, citations, facts) {
+  const marks = new Map();
+  for (const c of citations) {
+    const quote = c.quote || "";
+    const inQuote = quoteFactRanges(c, facts);
+    const cited = sentences.map((s, i) => i).filter((i) => (sentences[i].citations || []).includes(c.n));
+    for (const { a, fact } of inQuote) {
+      const nth = occurrences(quote, fact.text).filter((x) => x < a).length;
+      const spots = cited.flatMap((i) => occurrences(sentences[i].text, fact.text).map((x) => ({ i, a: x })));
+      const free = (spot) => !overlaps(marks.get(spot.i) || [], spot.a, spot.a + fact.text.length);
+      const spot = spots[nth] && free(spots[nth]) ? spots[nth] : spots.find(free);
+      if (!spot) continue;
+      if (!marks.has(spot.i)) marks.set(spot.i, []);
+      marks.get(spot.i).push({ a: spot.a, b: spot.a + fact.text.length, fact });
+    }
+  }
+  return marks;
+}
+
+/** Append `text` to `node` as text nodes, the [a, b) spans of `ranges` as <mark class="fact"> with a label a
+ *  screen reader says after them (the title shows it on hover). Never HTML: document text stays text. */
+function appendWithFacts(node, text, ranges) {
+  let at = 0;
+  for (const r of [...ranges].sort((x, y) => x.a - y.a)) {
+    if (r.a < at) continue;
+    const label = factLabel(r.fact.type);
+    if (r.a > at) node.append(text.slice(at, r.a));
+    const short = r.b - r.a <= 12; // 「300円」「令和九年度」 kept on one line; a long rule may wrap
+    node.append(el("mark", { class: short ? "fact nowrap" : "fact", title: label, "data-type": String(r.fact.type || "") },
+      text.slice(r.a, r.b)),
+      el("span", { class: "visually-hidden" }, `［${label}］`));
+    at = r.b;
+  }
+  if (at < text.length) node.append(text.slice(at));
+  return node;
+}
+
 /** A list item for a source: its title opens the passage; the facts and the quote are plain text.
- *  `past` (earlier answers): who said it and when come first, since every one is from the minutes. */
-function sourceItem(c, { showN = true, past = false } = {}) {
+ *  `past` (earlier answers): who said it and when come first, since every one is from the minutes.
+ *  `answerFacts`: the answer's asked facts; those of this citation are highlighted in its quote. */
+function sourceItem(c, { showN = true, past = false, answerFacts = [] } = {}) {
   const name = past ? [formatDate(c.date), speakerText(c)].filter(Boolean).join("　") || c.title : c.title || c.source;
   const open = el("button", { type: "button", class: "source-open" },
     showN ? el("span", { class: "source-n" }, `[${c.n}] `) : "", name,
@@ -305,7 +391,7 @@ function sourceItem(c, { showN = true, past = false } = {}) {
   return el("li", { "data-n": String(c.n) },
     open,
     el("p", { class: "source-facts" }, facts),
-    c.quote ? el("blockquote", { class: "source-quote" }, c.quote) : "",
+    c.quote ? appendWithFacts(el("blockquote", { class: "source-quote" }), c.quote, quoteFactRanges(c, answerFacts)) : "",
     el("p", { class: "source-path" }, el("span", { class: "visually-hidden" }, "ファイル："), c.source));
 }
 
@@ -335,9 +421,17 @@ function render(mode, result) {
     ? `生成AIモデル「${result.model}」が資料をもとに書いた文です。出典と照らして確認してください。`
     : "資料の文をそのまま引用しています。";
   const byN = new Map(result.citations.map((c) => [c.n, c]));
+  const answerFacts = grounded && mode === "ask" ? validFacts(result.facts) : [];
   const body = $("result-body");
   body.replaceChildren();
-  if (grounded && mode === "ask") body.append(sentencesParagraph(result.sentences, byN));
+  if (grounded && mode === "ask") {
+    const factRanges = answerFactRanges(result.sentences, result.citations, answerFacts);
+    body.append(sentencesParagraph(result.sentences, byN, "answer-text", factRanges));
+    if (answerFacts.length) {
+      body.append(el("p", { class: "hint fact-legend" }, el("span", { class: "fact-swatch", "aria-hidden": "true" }, "強調"),
+        "は質問の答えにあたる箇所です（出典の引用の中でも同じ箇所を強調しています）。"));
+    }
+  }
   if (grounded && mode === "draft") body.append(renderDraft(result, byN));
 
   // Sentences a model wrote that its sources did not support: listed, collapsed, so nothing is hidden silently.
@@ -348,7 +442,7 @@ function render(mode, result) {
   $("unsupported-list").replaceChildren(...unsupported.map((u) =>
     el("li", {}, el("span", { class: "sentence" }, u.sentence), el("span", { class: "reason" }, `理由：${reasonText(u.reason)}`))));
 
-  fillList("sources", result.citations);
+  fillList("sources", result.citations, { answerFacts });
   $("sources-block").hidden = !grounded;
   const past = mode === "draft" ? result.past_answers || [] : [];
   fillList("past-answers", past, { showN: false, past: true });
