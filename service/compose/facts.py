@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kotae.types import Answer, Citation, Fact, Sentence
+from kotae.types import Answer, Chunk, Citation, Fact, Sentence
 from service.compose.extractive import REFUSAL, REFUSAL_HINT, render, same_statement
 from service.compose.sentences import Candidate, citation
 from service.reader.analysis import TYPE_LABELS, Analysis
@@ -43,6 +43,8 @@ def compose_facts(asks: list[tuple[Analysis, Extraction]], params: FactParams | 
             if evidence.lead_in is not None and evidence is chosen[0]:
                 sentences.append(Sentence(evidence.lead_in.display, (_cite(citations, evidence.lead_in),)))
             n = _cite(citations, cand)
+            if evidence is chosen[0] and analysis.asks_speaker and cand.chunk.speaker:
+                sentences.append(Sentence(speaker_sentence(cand.chunk), (n,)))
             sentences.append(Sentence(cand.display, (n,)))
             facts.extend(_facts(evidence, analysis, n))
     if missing and not sentences:
@@ -59,8 +61,12 @@ def _choose(analysis: Analysis, extraction: Extraction, p: FactParams) -> list[E
     ranked = extraction.answers
     if not ranked:
         return []
-    lead = next((e for e in ranked if e.facts and e.tied and not e.violates), None) \
-        if analysis.wants_fact else ranked[0]
+    if analysis.wants_fact:
+        lead = next((e for e in ranked if e.facts and e.tied and not e.violates), None)
+    elif analysis.asks_speaker:  # who said it: the best turn's speaker, from a sentence on the topic
+        lead = next((e for e in ranked if e.candidate.chunk.speaker and e.tied and not e.violates), ranked[0])
+    else:
+        lead = ranked[0]
     if lead is None:
         return []
     chosen = [lead]
@@ -81,6 +87,13 @@ def _choose(analysis: Analysis, extraction: Extraction, p: FactParams) -> list[E
         chosen.append(e)
         chars += _length(e.candidate)
     return chosen
+
+
+def speaker_sentence(chunk: Chunk) -> str:
+    """「水道局長（中嶋正宏）の発言です。」: who spoke the turn `chunk` is of, from its metadata (the citation names
+    the same speaker)."""
+    who = f"{chunk.speaker_title}（{chunk.speaker}）" if chunk.speaker_title else str(chunk.speaker)
+    return f"{who}の発言です。"
 
 
 def _length(cand: Candidate) -> int:

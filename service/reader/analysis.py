@@ -22,7 +22,7 @@ from kotae.jtext import _dictionary
 # stronger cues come first (「入力してよいか」 is permission although 「何を入力」 would be content).
 # Interrogatives decide before the nouns that only hint at a type (「水道料金の猶予を答弁したのは誰」 is person).
 INTERROGATIVES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("person", re.compile(r"誰|だれ|どなた|どこの(課|部|局|部署)")),
+    ("person", re.compile(r"誰|だれ|どなた|どこの(課|部|局|部署)|どこ(に|へ)(回|つな|繋|引き継|案内|取り次)")),
     ("amount", re.compile(r"いくら|幾ら|何円")),
     ("date", re.compile(r"いつ|何日|何月|何年(?!度予算)")),
     ("reason", re.compile(r"なぜ|何故|どうして|何のため")),
@@ -36,12 +36,14 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("permission", _MAY_I),
     ("amount", re.compile(
         r"いくら|幾ら|総額|金額|費用|使用料|手数料|料金|何円|予算(額|規模)?(は|って)|額(は|って)|単価|経費|"
-        r"(補助|助成)(額|金)")),
-    ("date", re.compile(r"いつ|何日|何月|何年|期間|期限|締め?切|日程|時期|開始日|施行日|何時から|"
+        r"(補助|助成)(額|金)|時給|日給|月給|月額|年額|日額|(?<!人)規模(は|って|\?|$)|"
+        r"[一-龥]{1,8}(料|費|代|賃)(は|って|\?|$)")),
+    ("date", re.compile(r"いつ|何日|何月|何年|期間|期限|締め?切|日程|時期|開始日|施行日|制定日|何時|"
                         r"(受付|開庁|営業|開館|利用|診療)時間")),
     ("count", re.compile(
         r"何(件|人|名|か所|カ所|箇所|校|台|回|割|個|%|パーセント|倍|世帯|団体|社|日間|時間|分|ha|km|m)|"
-        r"割合|件数|人数|(普及|利用|達成|実施|接種)率|どれ(くらい|ぐらい|ほど)|いくつ|幾つ")),
+        r"割合|件数|人数|(普及|利用|達成|実施|接種|保有|税)率|率(は|って|\?|$)|人規模|"
+        r"どれ(くらい|ぐらい|ほど)|いくつ|幾つ")),
     ("person", re.compile(
         r"誰|だれ|どこの(課|部|局|部署)|担当(課|部署|部局|者)|担当は|どの(課|部署|部局)|問い?合わ?せ先|"
         r"窓口はどこ|どこ(に|へ)(相談|連絡|問い?合わ?せ|申請|届け)")),
@@ -53,6 +55,17 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("method", re.compile(
         r"どのように|どうやって|どうすれば|どうしたら|方法|手続|何を(する|して|すれば)|内容|取り?組|対策|施策|"
         r"支援策|どんな|どのような|どうなって")),
+)
+# (answer type, what in the question narrows it, the form its facts must have)
+FACT_FORMS: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    ("count", re.compile(r"何件|件数"), "件"),
+    ("count", re.compile(r"何(人|名)|人数|人員"), "人|名"),
+    ("count", re.compile(r"何(%|％|パーセント)|割合|率(は|って|\?|$)|(普及|利用|達成|実施|接種|保有|税)率"),
+     "%|％|パーセント|割|ポイント|パーミル"),
+    ("count", re.compile(r"何世帯|世帯数"), "世帯"),
+    ("count", re.compile(r"何(か所|カ所|箇所|ヶ所)"), "か所|カ所|箇所|ヶ所"),
+    ("count", re.compile(r"何回|回数"), "回"),
+    ("date", re.compile(r"何時|(受付|開庁|営業|開館|利用|診療)時間"), "時"),
 )
 TYPE_NAMES = ("amount", "date", "count", "person", "place", "reason", "definition", "permission", "method",
               "content")
@@ -69,7 +82,27 @@ _CUE_WORDS = frozenset((
     "いくら", "幾ら", "いつ", "何", "なに", "どこ", "誰", "だれ", "どれ", "どの", "どんな", "ところ", "こと", "もの",
     "とき", "時", "場合", "ため", "為", "よう", "様", "など", "等", "ほう", "方", "くらい", "ぐらい", "ほど",
     "始まり", "終わり", "都", "道", "府", "県", "市", "区", "町", "村", "国", "本市", "当市", "本町", "当町",
+    # a year relative to the document's own (来年度は…): the documents say it in their own year's words
+    "来年度", "今年度", "本年度", "昨年度", "前年度", "翌年度", "今年", "本年", "昨年", "来年", "前年",
+    # units a figure is asked in (1kmいくら, 月いくら)
+    "km", "m", "kg", "キロ", "メートル", "月", "年", "日", "時間", "人", "件", "円", "割",
+    # what a may-I question or a date question asks (有料か, 施行日は): the answer's kind, not its topic
+    "有料", "無料", "可能", "必要", "施行日", "制定日", "開始日", "公布日", "日付", "年月日", "番号", "向け",
 ))
+# The words a question's focus terms are written as in the documents (staff shorthand, loanwords):
+# a focus term counts as held when the text holds one of these.
+TERM_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "マイカー": ("私有車", "自家用車", "自家用自動車"), "自家用車": ("私有車",), "車": ("自動車", "車両"),
+    "バイト": ("アルバイト",), "スマホ": ("スマートフォン",), "ネット": ("インターネット",),
+    "パソコン": ("PC", "端末"), "コロナ": ("新型コロナウイルス", "新型コロナ", "感染症"),
+    "ハンコ": ("押印", "印鑑"), "はんこ": ("押印", "印鑑"), "マイナカード": ("マイナンバーカード",),
+    "青切符": ("交通反則通告制度", "反則金"), "役所": ("市役所", "庁舎"), "市役所": ("庁舎",),
+    "オリパラ": ("オリンピック・パラリンピック", "東京2020大会", "東京二〇二〇大会"),
+    "五輪": ("オリンピック",), "生成AI": ("生成ＡＩ", "ChatGPT"), "AI": ("人工知能",),
+    "給料": ("給与", "給料月額"), "ボーナス": ("期末手当", "勤勉手当"), "残業": ("時間外勤務",),
+    "引っ越し": ("転居", "転入", "転出"), "子育て": ("子ども・子育て", "育児"), "保育園": ("保育所",),
+    "お年寄り": ("高齢者",), "年寄り": ("高齢者",), "障がい者": ("障害者",), "外国人": ("在留外国人",),
+}
 # Staff words -> the documents' words for the same thing (a paraphrase is not a missing topic).
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "なくす": ("紛失",), "無くす": ("紛失",), "失くす": ("紛失",), "落とす": ("紛失",),
@@ -80,8 +113,16 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "使う": ("利用", "使用"), "使える": ("利用",), "やめる": ("廃止",), "始まる": ("開始",), "始める": ("開始",),
     "増やす": ("拡充", "拡大", "増加"), "減らす": ("削減", "縮減"), "短くなる": ("短縮",), "短い": ("短縮",),
     "調べる": ("調査",), "決める": ("決定", "策定"), "作る": ("作成", "策定"), "直す": ("改正", "修正"),
+    "回す": ("引き継ぐ", "引き継ぎ", "案内"), "つなぐ": ("引き継ぐ", "案内"),
     "もらう": ("受給", "交付"), "払う": ("納付", "支払"), "頼む": ("依頼",), "貸す": ("貸与", "貸出"),
 }
+
+
+
+def alternatives(term: str) -> tuple[str, ...]:
+    """The documents' words for a focus term (TERM_SYNONYMS, and SYNONYMS for a staff word typed as the term)."""
+    return TERM_SYNONYMS.get(term, ()) + SYNONYMS.get(term, ())
+
 
 _NUM = r"[0-9〇零一二三四五六七八九十百千]+|元"
 _ERA_YEAR = re.compile(rf"(令和|平成|昭和)\s*({_NUM})\s*年(度)?")
@@ -90,6 +131,10 @@ _WESTERN_YEAR = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})\s*年(度)?")
 _SHORT_ERAS = {"r": "令和", "h": "平成"}
 # A municipality named in a question: 東京都, 南国市, 小樽市, かつらぎ町, 世田谷区 … (Sudachi's proper nouns).
 _MUNICIPALITY_END = ("都", "道", "府", "県", "市", "区", "町", "村")
+_ASKS_SPEAKER = re.compile(r"(答弁|発言|報告|説明|述べ|話し|言っ|演説|質問|挨拶|表明)[^誰だどな]*(誰|だれ|どなた)|"
+                           r"(長|知事|議長|委員長)(は|って)(誰|だれ|どなた)")
+_LEVEL_WORD = re.compile(r"(?<![一-龥ァ-ヶ])(?:本|当)?(市|町|村|区)(?=の|が|は|で|に|内|民|役場|役所|長|議会|立)")
+_TOKYO_WORDS = frozenset(("都", "都庁", "都議会", "都知事", "都立", "都民", "都税"))
 # Document kinds a question may name, as the store's doc types.
 DOC_KIND_WORDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(r"条例|規則|規程|要綱|例規"), ("ordinance",)),
@@ -125,9 +170,10 @@ class Constraints:
     years: tuple[Year, ...] = ()
     places: tuple[str, ...] = ()
     doc_types: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()  # a municipality named by its level alone (町の駐車場, 本市の): 市, 町, 村, 区
 
     def __bool__(self) -> bool:
-        return bool(self.years or self.places or self.doc_types)
+        return bool(self.years or self.places or self.doc_types or self.levels)
 
 
 @dataclass(frozen=True)
@@ -140,6 +186,26 @@ class Analysis:
     constraints: Constraints
     expansions: tuple[str, ...] = ()  # document words for the question's staff words (SYNONYMS)
     parts: tuple[Analysis, ...] = field(default=())  # two or more asks: each analysed on its own
+
+    @property
+    def fact_form(self) -> str:
+        """What a fact of the asked type must look like when the question says (`FACT_FORMS`: 何件 wants 件, 割合
+        a percentage, 何時まで a time of day), else ""."""
+        folded = _fold(self.text)
+        return next((form for type_, cue, form in FACT_FORMS if type_ == self.answer_type and cue.search(folded)),
+                    "")
+
+    @property
+    def asks_speaker(self) -> bool:
+        """Whether a person question asks who said it (答弁したのは誰, 施政方針を述べた市長は誰): the turn's speaker
+        answers it."""
+        return self.answer_type == "person" and bool(_ASKS_SPEAKER.search(self.text))
+
+    @property
+    def head(self) -> str:
+        """The focus term the question asks about, the last of its noun phrase (「市制施行100周年の記念式典」: 記念式典;
+        「政務活動費は月いくら」: 政務活動費); "" when the focus has no term of two or more characters."""
+        return next((t for t in reversed(self.focus) if len(t) >= 2), "")
 
     @property
     def wants_fact(self) -> bool:
@@ -183,6 +249,9 @@ def municipalities_in(text: str) -> tuple[str, ...]:
     names: list[str] = []
     for i, m in enumerate(morphemes):
         surface, pos = m.surface(), m.part_of_speech()
+        if surface in _TOKYO_WORDS and pos[0] == "名詞" and (not i or morphemes[i - 1].part_of_speech()[2] != "地名"):
+            names.append("東京都")  # 「都の予算」「都が出す協力金」: the one 都 there is
+            continue
         if pos[1] != "固有名詞":
             continue
         if surface.endswith(_MUNICIPALITY_END) and len(surface) >= 2:
@@ -215,16 +284,17 @@ def _analyse_one(text: str) -> Analysis:
     years = years_in(folded)
     places = municipalities_in(folded)
     kinds = tuple(dict.fromkeys(t for pattern, types in DOC_KIND_WORDS if pattern.search(folded) for t in types))
-    return Analysis(text, answer_type_of(folded), focus_terms(folded, places), Constraints(years, places, kinds),
-                    expansions(folded))
+    levels = () if places else tuple(dict.fromkeys(m.group(1) for m in _LEVEL_WORD.finditer(folded)))
+    return Analysis(text, answer_type_of(folded), focus_terms(folded, places),
+                    Constraints(years, places, kinds, levels), expansions(folded))
 
 
 def focus_terms(text: str, places: tuple[str, ...] = ()) -> tuple[str, ...]:
     """What the question is about: runs of nouns joined into compounds (Sudachi mode C), 「書かない窓口」-like
     verb + ない + noun names kept whole; years, municipalities and words that only ask are left out."""
     cleaned = _WESTERN_YEAR.sub("、", _SHORT_ERA.sub("、", _ERA_YEAR.sub("、", _fold(text))))
-    for place in places:
-        cleaned = cleaned.replace(place, "、")
+    for place in places:  # 「小樽市長」 keeps its 市長
+        cleaned = re.sub(re.escape(place) + "(?=長)", "、" + place[-1], cleaned).replace(place, "、")
     morphemes = list(_mode_c(cleaned))
     terms: list[str] = []
     run: list[str] = []
@@ -240,9 +310,18 @@ def focus_terms(text: str, places: tuple[str, ...] = ()) -> tuple[str, ...]:
             terms.append(word)
         run.clear()
 
+    skip = False
     for i, m in enumerate(morphemes):
         pos = m.part_of_speech()
         surface = m.surface()
+        if skip:  # the counter after 何 (何人, 何か所)
+            skip = False
+            if pos[0] == "接尾辞" or pos[2].startswith("助数詞") or surface in _CUE_WORDS:
+                continue
+        if surface.startswith("何") and len(surface) <= 3 and pos[0] == "名詞":  # 何, 何人, 何か所: asks
+            close()
+            skip = True
+            continue
         nounish = (pos[0] == "名詞" and pos[1] not in ("数詞",) and surface not in _CUE_WORDS) or \
             (pos[0] in ("接頭辞", "接尾辞") and run)
         if nounish:

@@ -14,7 +14,7 @@ from kotae.jtext import SudachiTokenizer
 from kotae.types import Hit
 from service.compose.relevance import QueryTerms
 from service.compose.sentences import Candidate, candidates
-from service.reader.analysis import Analysis, Year, compact, years_in
+from service.reader.analysis import Analysis, Year, alternatives, compact, years_in
 from service.reader.facts import EXCEPTION, PROHIBITION, fact_spans
 
 PlaceOf = Callable[[str], str | None]  # a document's source -> its municipality, None when not known
@@ -37,6 +37,7 @@ class ExtractParams:
     tied: float = 0.5  # the focus share a sentence (with the one before it) needs for its fact to answer
     context: float = 0.8  # of the focus the sentence before holds, a sentence gets
     context_chars: int = 120  # how much of the text before a sentence is read for it
+    title: float = 0.8  # of the focus its document's title holds with it, a sentence gets (この規程は…施行する)
     faq_question: float = 0.9  # of the focus its question line holds, an FAQ answer's first sentence gets
     exception: float = 0.5  # a sentence that opens as an exception (ただし、前項の規定にかかわらず) does not lead
     rule: float = 0.8  # for may-I questions, a sentence stating the rule (a prohibition) before its exceptions
@@ -84,8 +85,11 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
     passage_focus = {h.chunk.chunk_id: _focus_share(analysis, _with_previous(h, hits), pieces,
                                                     set(tokenizer.tokenize(h.chunk.text)), terms.weights) for h in hits}
     lead_ins = _lead_ins(cands)
-    topic_found = any(v > p.topic for v in passage_focus.values()) or (
-        not analysis.focus and bool(cands)) or _dense_topic(hits, p)
+    texts = "".join(h.chunk.text for h in hits)
+    absent = [t for t in analysis.focus if pieces[t] and all(piece in terms.unknown for piece in pieces[t])
+              and not _holds(t, texts)]  # a word no document has (ドッグラン): that topic is not here
+    topic_found = (not absent and (any(v >= p.topic for v in passage_focus.values()) or (
+        not analysis.focus and bool(cands)))) or _dense_topic(hits, p)
     scored: list[Evidence] = []
     prior = p.prior if analysis.wants_fact else p.prior_open
     for cand in cands:
@@ -97,6 +101,9 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         if before.strip():  # the sentence before often names what this one states (「…総額は」「約２５５億円」)
             focus = max(focus, p.context * _focus_share(analysis, before + text, pieces,
                                                         tokens | set(tokenizer.tokenize(before)), terms.weights))
+        titled = cand.chunk.title + "\n" + before + text  # 「この規程は」: the title names what the text says
+        focus = max(focus, p.title * _focus_share(analysis, titled, pieces,
+                                                  tokens | set(tokenizer.tokenize(cand.chunk.title)), terms.weights))
         asked = _asked_before(cand)
         if asked:  # an FAQ's answer is about what its question line asks (「Q8. カードを紛失したときは…」)
             asked_text = asked + text
@@ -104,12 +111,13 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
             focus = max(focus, p.faq_question * _focus_share(analysis, asked_text, pieces, asked_tokens,
                                                                  terms.weights))
         focus_passage = passage_focus.get(cand.chunk.chunk_id, 0.0)
-        facts = tuple(fact_spans(cand.quote, analysis.answer_type))
+        tied = focus >= p.tied or (focus_passage >= p.topic and _holds(analysis.head, titled + (asked or "")))
+        facts = tuple(fact_spans(cand.quote, analysis.answer_type, analysis.fact_form))
         violates = _violation(analysis, cand, place_of)
         score = (p.focus * focus + p.focus_passage * focus_passage + p.coverage * terms.coverage(tokens)
                  + prior * max(0.0, cand.hit.score / best_hit))
         if facts:  # for reason and person questions an expression helps but is not required
-            score += p.fact if focus >= p.tied else p.fact_elsewhere if focus_passage > 0 else 0.0
+            score += p.fact if tied else p.fact_elsewhere if focus_passage > 0 else 0.0
             if analysis.answer_type == "permission" and PROHIBITION.search(cand.display):
                 score += p.rule  # 「入力してはならない」 answers 「入力してよいか」 before its exceptions do
         if analysis.constraints.years and _names_year(text, analysis.constraints.years):
@@ -120,7 +128,7 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
             score -= p.exception
         if cand.chunk.speaker_role == "member":
             score *= p.member
-        scored.append(Evidence(cand, score, focus, focus_passage, facts, violates, lead_in, focus >= p.tied))
+        scored.append(Evidence(cand, score, focus, focus_passage, facts, violates, lead_in, tied))
     scored.sort(key=lambda e: e.score, reverse=True)
     return Extraction(tuple(scored), _reason(analysis, scored, topic_found), topic_found)
 
@@ -151,15 +159,22 @@ def _focus_share(analysis: Analysis, text: str, pieces: dict[str, tuple[str, ...
     for term in analysis.focus:
         weight = sum((weights or {}).get(piece, 1.0) for piece in pieces[term]) or 1.0
         total += weight
-        if compact(term) in flat:
+        if compact(term) in flat or any(compact(s) in flat for s in alternatives(term)):
             held += weight
-        elif tokens is not None and len(pieces[term]) > 1 and all(t in tokens for t in pieces[term]):
+        elif tokens is not None and len(pieces[term]) > 1 and all(
+                t in tokens or any(compact(s) in flat for s in alternatives(t)) for t in pieces[term]):
             held += weight / 2
-    if analysis.expansions:
-        weight = total / len(analysis.focus)
+    if analysis.expansions:  # a document word for a staff verb (紛失 for なくした) weighs half a term
+        weight = total / len(analysis.focus) / 2
         total += weight
         held += weight * any(compact(e) in flat for e in analysis.expansions)
     return held / total
+
+
+def _holds(term: str, text: str) -> bool:
+    """Whether `text` holds `term` whole, or one of the documents' words for it."""
+    flat = compact(text)
+    return bool(term) and (compact(term) in flat or any(compact(s) in flat for s in alternatives(term)))
 
 
 def _with_previous(hit: Hit, hits: list[Hit]) -> str:
@@ -181,9 +196,10 @@ def _context_before(cand: Candidate, chars: int) -> str:
     before = before.rsplit("\n\n", 1)[-1]
     lines = before.split("\n")
     for i in range(len(lines) - 1, -1, -1):
-        if _QUESTION_LINE.search(lines[i]) or (lines[i].strip() and not lines[i].rstrip().endswith(("。", "、"))
-                                               and i < len(lines) - 1):
+        if _QUESTION_LINE.search(lines[i]):
             return "\n".join(lines[i + 1:])
+        if lines[i].strip() and not lines[i].rstrip().endswith(("。", "、")) and i < len(lines) - 1:
+            return "\n".join(lines[i:])  # a heading (（私有車を使用した場合の車賃）) names what follows it
     return before
 
 

@@ -37,6 +37,9 @@ FACT_PATTERNS: dict[str, re.Pattern[str]] = {
     "reason": re.compile(
         r"ため(に)?[、。]|ためで|ためには|により|によって|ことから|理由|背景|受けて|踏まえ|を目的|観点から"),
     "definition": re.compile(r"とは|という|をいう|を指す|を目的|ことを目的|のための|制度"),
+    "method": re.compile(
+        r"申請|届出|届け出|提出|承認を(得|受け)|許可を(得|受け)|連絡|相談|持参|お持ちください|してください|"
+        r"必要があ|手続|引き継|案内|窓口で|オンラインで|電子申請|(を|に)(より|よって)"),
 }
 
 # The rule a may-I question is answered by, before its exceptions.
@@ -46,13 +49,19 @@ PROHIBITION = re.compile(
 EXCEPTION = re.compile(r"^\s*(?:[0-9０-９]+\s*)?(ただし|但し|前項の規定にかかわらず|前各項の規定にかかわらず|なお、)")
 
 
-def fact_spans(text: str, answer_type: str) -> list[tuple[int, int]]:
+def fact_spans(text: str, answer_type: str, form: str = "") -> list[tuple[int, int]]:
     """Spans of `text` that state a fact of `answer_type`, in order; [] for types no expression shows
-    (method, content) or when none is there."""
+    (content) or when none is there. `form` (a regular expression, `Analysis.fact_form`) narrows them to the form
+    asked for: 件 for 何件, 時 for 何時まで. Blanks and line breaks are read through: a PDF line may wrap inside
+    a figure (「１，６００\n円」) and a speech may space it (「566億3,952万5,000 円」)."""
     pattern = FACT_PATTERNS.get(answer_type)
     if pattern is None:
         return []
-    folded = unicodedata.normalize("NFKC", text)
-    if len(folded) != len(text):  # NFKC changed lengths (rare ligatures): match the original text
-        folded = text
-    return [(m.start(), m.end()) for m in pattern.finditer(folded) if m.end() > m.start()]
+    kept = [i for i, ch in enumerate(text) if not ch.isspace()]
+    squeezed = "".join(text[i] for i in kept)
+    folded = unicodedata.normalize("NFKC", squeezed)
+    if len(folded) != len(squeezed):  # NFKC changed lengths (rare ligatures): match the original text
+        folded = squeezed
+    narrow = re.compile(form) if form else None
+    return [(kept[m.start()], kept[m.end() - 1] + 1) for m in pattern.finditer(folded)
+            if m.end() > m.start() and (narrow is None or narrow.search(m.group()))]

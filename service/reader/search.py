@@ -38,7 +38,7 @@ from service.filters import FilterError, Filters, parse_filters
 from service.reader.analysis import analyse, compact
 from service.reader.fuse import METHODS, FloatArray, RetrievalParams, drop_near_duplicates, rank, top_positions
 from service.reader.index_view import IndexView, build_view
-from service.reader.places import municipalities
+from service.reader.places import municipalities, with_known_places
 from service.reader.query import Query
 
 __all__ = ["Filters", "Searcher", "parse_filters"]
@@ -78,6 +78,7 @@ class _Snapshot:
     vectors: VectorStore | None  # None: damaged (dense search is skipped until a repair commits)
     scans: dict[tuple[Filters, str | None], tuple[Any, Any]] = field(default_factory=dict)
     places: dict[str, str | None] | None = None  # source -> municipality, read on first use (`place_of`)
+    known_places: frozenset[str] | None = None  # the municipalities of `places`
     place_of_source: Any = None  # the same aligned with `view.sources` (object array), made on first use
 
 
@@ -216,7 +217,7 @@ class Searcher:
 
     def query(self, text: str, access_groups: tuple[str, ...] | None = None) -> Query:
         """`text` analysed once for every stage: see `Query`."""
-        analysis = analyse(text)
+        analysis = with_known_places(analyse(text), self.known_places())
         tokens, idf, unknown = self.term_weights(text, access_groups)
         extra = " ".join([*year_variants(text), *analysis.expansions])
         search_tokens = tokens + (self.tokenizer.tokenize(extra) if extra else [])
@@ -227,6 +228,14 @@ class Searcher:
         """The content words of `text` weighted by rarity among the chunks `access_groups` may see (no
         embedding: what the evidence check of drafts needs)."""
         return QueryTerms.of(*self.term_weights(text, access_groups))
+
+    def known_places(self) -> frozenset[str]:
+        """The municipalities the store's documents are of (kept per snapshot)."""
+        snap = self._snapshot
+        if snap.known_places is None:
+            self.place_of("")
+            snap.known_places = frozenset(p for p in (snap.places or {}).values() if p)
+        return snap.known_places
 
     def place_of(self, source: str) -> str | None:
         """The municipality the document `source` is of (`places.municipalities`), None when not known."""
