@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kotae.jtext import SudachiTokenizer
-from kotae.types import Hit
+from kotae.types import Chunk, Hit
 from service.compose.relevance import QueryTerms
 from service.compose.sentences import Candidate, candidates
 from service.reader.analysis import Analysis, Year, alternatives, compact, years_in
@@ -82,7 +82,7 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         return Extraction((), "no_topic", False)
     best_hit = max(h.score for h in hits) or 1.0
     pieces = {term: tuple(tokenizer.tokenize(term)) for term in analysis.focus}
-    passage_focus = {h.chunk.chunk_id: _focus_share(analysis, _with_previous(h, hits), pieces,
+    passage_focus = {h.chunk.chunk_id: _focus_share(analysis, _speaker(h.chunk) + _with_previous(h, hits), pieces,
                                                     set(tokenizer.tokenize(h.chunk.text)), terms.weights) for h in hits}
     lead_ins = _lead_ins(cands)
     texts = "".join(h.chunk.text for h in hits)
@@ -101,7 +101,8 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         if before.strip():  # the sentence before often names what this one states (「…総額は」「約２５５億円」)
             focus = max(focus, p.context * _focus_share(analysis, before + text, pieces,
                                                         tokens | set(tokenizer.tokenize(before)), terms.weights))
-        titled = cand.chunk.title + "\n" + before + text  # 「この規程は」: the title names what the text says
+        # 「この規程は」: the title names what the text says; a turn's speaker (市長) is what it is said by
+        titled = cand.chunk.title + "\n" + _speaker(cand.chunk) + before + text
         focus = max(focus, p.title * _focus_share(analysis, titled, pieces,
                                                   tokens | set(tokenizer.tokenize(cand.chunk.title)), terms.weights))
         asked = _asked_before(cand)
@@ -112,8 +113,9 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
                                                                  terms.weights))
         focus_passage = passage_focus.get(cand.chunk.chunk_id, 0.0)
         tied = focus >= p.tied or (focus_passage >= p.topic and _holds(analysis.head, titled + (asked or "")))
-        facts = tuple(fact_spans(cand.quote, analysis.answer_type, analysis.fact_form))
-        violates = _violation(analysis, cand, place_of)
+        facts = _on_focus_lines(cand.quote, fact_spans(cand.quote, analysis.answer_type, analysis.fact_form),
+                                analysis)
+        violates = _violation(analysis, cand, before, place_of)
         score = (p.focus * focus + p.focus_passage * focus_passage + p.coverage * terms.coverage(tokens)
                  + prior * max(0.0, cand.hit.score / best_hit))
         if facts:  # for reason and person questions an expression helps but is not required
@@ -169,6 +171,23 @@ def _focus_share(analysis: Analysis, text: str, pieces: dict[str, tuple[str, ...
         total += weight
         held += weight * any(compact(e) in flat for e in analysis.expansions)
     return held / total
+
+
+def _on_focus_lines(quote: str, spans: list[tuple[int, int]], analysis: Analysis) -> tuple[tuple[int, int], ...]:
+    """The facts of a list or table (a quote of several lines) on the lines naming a focus term, when any does:
+    「住民票の写し 300円 200円」 answers the 住民票 question, not the 戸籍謄本 row below it."""
+    if "\n" not in quote or not spans:
+        return tuple(spans)
+    starts = [0] + [i + 1 for i, ch in enumerate(quote) if ch == "\n"]
+    lines = [(a, (starts[k + 1] - 1) if k + 1 < len(starts) else len(quote)) for k, a in enumerate(starts)]
+    named = [(a, b) for a, b in lines if any(_holds(t, quote[a:b]) for t in analysis.focus)]
+    kept = tuple(s for s in spans if any(a <= s[0] < b for a, b in named))
+    return kept or tuple(spans)
+
+
+def _speaker(chunk: Chunk) -> str:
+    """「市長 迫俊哉\n」: who speaks the turn `chunk` is of, as context of what it says ("" for other documents)."""
+    return f"{chunk.speaker_title or ''} {chunk.speaker}\n" if chunk.speaker else ""
 
 
 def _holds(term: str, text: str) -> bool:
@@ -241,13 +260,15 @@ def _names_year(text: str, years: tuple[Year, ...]) -> bool:
     return any(y.year in asked for y in years_in(text))
 
 
-def _violation(analysis: Analysis, cand: Candidate, place_of: PlaceOf) -> str:
-    """Why the sentence answers another question: it names only other years than the one asked about (or its
-    document's title does), or its document is of another municipality."""
+def _violation(analysis: Analysis, cand: Candidate, before: str, place_of: PlaceOf) -> str:
+    """Why the sentence answers another question: it names only other years than the one asked about (or, when
+    it names none, the heading or sentence before it does, else its document's title), or its document is of
+    another municipality."""
     constraints = analysis.constraints
     if constraints.years:
         asked = {y.year for y in constraints.years}
-        named = {y.year for y in years_in(cand.display)} or {y.year for y in years_in(cand.chunk.title)}
+        named = {y.year for y in years_in(cand.display)} or {y.year for y in years_in(before)} or {
+            y.year for y in years_in(cand.chunk.title)}
         if named and not named & asked:
             return "year"
     if constraints.places:
