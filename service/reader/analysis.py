@@ -189,6 +189,7 @@ class Analysis:
     constraints: Constraints
     expansions: tuple[str, ...] = ()  # document words for the question's staff words (SYNONYMS)
     parts: tuple[Analysis, ...] = field(default=())  # two or more asks: each analysed on its own
+    predicate: str = ""  # the focus term that is the question's verb (いつから施行？: 施行), not what it is about
 
     @property
     def fact_form(self) -> str:
@@ -208,7 +209,7 @@ class Analysis:
     def head(self) -> str:
         """The focus term the question asks about, the last of its noun phrase (「市制施行100周年の記念式典」: 記念式典;
         「政務活動費は月いくら」: 政務活動費); "" when the focus has no term of two or more characters."""
-        return next((t for t in reversed(self.focus) if len(t) >= 2), "")
+        return next((t for t in reversed(self.focus) if len(t) >= 2 and t != self.predicate), "")
 
     @property
     def wants_fact(self) -> bool:
@@ -278,7 +279,8 @@ def analyse(text: str) -> Analysis:
         one = _analyse_one(part)
         # A later ask often leaves its topic to the first (「…はいつから始まり、所要時間はどれくらい…」).
         inherited = tuple(dict.fromkeys((*whole.focus, *one.focus))) if not _own_topic(one, whole) else one.focus
-        analysed.append(Analysis(part, one.answer_type, inherited, whole.constraints, one.expansions))
+        analysed.append(Analysis(part, one.answer_type, inherited, whole.constraints, one.expansions,
+                                 predicate=one.predicate))
     return Analysis(text, "multi", whole.focus, whole.constraints, whole.expansions, tuple(analysed))
 
 
@@ -288,8 +290,27 @@ def _analyse_one(text: str) -> Analysis:
     places = municipalities_in(folded)
     kinds = tuple(dict.fromkeys(t for pattern, types in DOC_KIND_WORDS if pattern.search(folded) for t in types))
     levels = () if places else tuple(dict.fromkeys(m.group(1) for m in _LEVEL_WORD.finditer(folded)))
-    return Analysis(text, answer_type_of(folded), focus_terms(folded, places),
-                    Constraints(years, places, kinds, levels), expansions(folded))
+    focus = focus_terms(folded, places)
+    return Analysis(text, answer_type_of(folded), focus, Constraints(years, places, kinds, levels),
+                    expansions(folded), predicate=predicate_of(folded, focus))
+
+
+def predicate_of(text: str, focus: tuple[str, ...]) -> str:
+    """The last focus term when it is the question's verb: a verbal noun (サ変) with only verbs, endings and
+    particles after it (「いつから施行？」「なぜ改正するのか」「いつ設立」); "" otherwise."""
+    if not focus:
+        return ""
+    morphemes = list(_mode_c(text))
+    for i in range(len(morphemes) - 1, -1, -1):
+        pos = morphemes[i].part_of_speech()
+        if pos[0] == "名詞":
+            last = str(morphemes[i].surface())
+            if pos[2] == "サ変可能" and focus[-1] == last:
+                return last
+            return ""
+        if pos[0] not in ("動詞", "助動詞", "助詞", "補助記号", "接尾辞", "形容詞", "副詞"):
+            return ""
+    return ""
 
 
 def focus_terms(text: str, places: tuple[str, ...] = ()) -> tuple[str, ...]:

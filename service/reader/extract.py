@@ -81,9 +81,17 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
     if not hits:
         return Extraction((), "no_topic", False)
     best_hit = max(h.score for h in hits) or 1.0
+    seen: dict[str, frozenset[str]] = {}
+
+    def words(text: str) -> frozenset[str]:  # a title, a chunk, a heading: tokenised once per question
+        if text not in seen:
+            seen[text] = frozenset(tokenizer.tokenize(text))
+        return seen[text]
+
     pieces = {term: tuple(tokenizer.tokenize(term)) for term in analysis.focus}
     passage_focus = {h.chunk.chunk_id: _focus_share(analysis, _speaker(h.chunk) + _with_previous(h, hits), pieces,
-                                                    set(tokenizer.tokenize(h.chunk.text)), terms.weights) for h in hits}
+                                                    set(words(h.chunk.text)), terms.weights) for h in hits}
+    doc_focus = _document_focus(analysis, hits, pieces, words, terms.weights)
     lead_ins = _lead_ins(cands)
     texts = "".join(h.chunk.text for h in hits)
     absent = [t for t in analysis.focus if pieces[t] and all(piece in terms.unknown for piece in pieces[t])
@@ -100,19 +108,22 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         before = _context_before(cand, p.context_chars)
         if before.strip():  # the sentence before often names what this one states (「…総額は」「約２５５億円」)
             focus = max(focus, p.context * _focus_share(analysis, before + text, pieces,
-                                                        tokens | set(tokenizer.tokenize(before)), terms.weights))
+                                                        tokens | words(before), terms.weights))
         # 「この規程は」: the title names what the text says; a turn's speaker (市長) is what it is said by
         titled = cand.chunk.title + "\n" + _speaker(cand.chunk) + before + text
         focus = max(focus, p.title * _focus_share(analysis, titled, pieces,
-                                                  tokens | set(tokenizer.tokenize(cand.chunk.title)), terms.weights))
+                                                  tokens | words(cand.chunk.title), terms.weights))
         asked = _asked_before(cand)
         if asked:  # an FAQ's answer is about what its question line asks (「Q8. カードを紛失したときは…」)
             asked_text = asked + text
-            asked_tokens = tokens | set(tokenizer.tokenize(asked))
+            asked_tokens = tokens | words(asked)
             focus = max(focus, p.faq_question * _focus_share(analysis, asked_text, pieces, asked_tokens,
                                                                  terms.weights))
         focus_passage = passage_focus.get(cand.chunk.chunk_id, 0.0)
-        tied = focus >= p.tied or (focus_passage >= p.topic and _holds(analysis.head, titled + (asked or "")))
+        # a fact answers when its sentence (with what it continues) holds the focus, or holds the head of the
+        # question (the asked thing: 車賃, 政務活動費) in a passage or document about the rest of it
+        tied = focus >= p.tied or (max(focus_passage, doc_focus.get(cand.chunk.source, 0.0)) >= p.topic
+                                   and _holds_head(analysis.head, pieces, titled + (asked or "")))
         facts = _on_focus_lines(cand.quote, fact_spans(cand.quote, analysis.answer_type, analysis.fact_form),
                                 analysis)
         violates = _violation(analysis, cand, before, place_of)
@@ -185,9 +196,29 @@ def _on_focus_lines(quote: str, spans: list[tuple[int, int]], analysis: Analysis
     return kept or tuple(spans)
 
 
+def _document_focus(analysis: Analysis, hits: list[Hit], pieces: dict[str, tuple[str, ...]],
+                    words: Callable[[str], frozenset[str]], weights: dict[str, float]) -> dict[str, float]:
+    """source -> the focus share of its title and found passages together (「林野火災の注意報を入れた火災予防条例
+    の改正」: the 附則 names none of it, its document all)."""
+    texts: dict[str, list[str]] = {}
+    for hit in hits:
+        texts.setdefault(hit.chunk.source, [hit.chunk.title]).append(hit.chunk.text)
+    return {source: _focus_share(analysis, "\n".join(parts), pieces, set().union(*(words(t) for t in parts)),
+                                 weights) for source, parts in texts.items()}
+
+
 def _speaker(chunk: Chunk) -> str:
     """「市長 迫俊哉\n」: who speaks the turn `chunk` is of, as context of what it says ("" for other documents)."""
     return f"{chunk.speaker_title or ''} {chunk.speaker}\n" if chunk.speaker else ""
+
+
+def _holds_head(head: str, pieces: dict[str, tuple[str, ...]], text: str) -> bool:
+    """Whether `text` holds the question's head term, whole or by the compound's own head, its last word of two
+    or more characters (「前項の記録簿」 for 生成AI利用記録簿)."""
+    if _holds(head, text):
+        return True
+    last = pieces.get(head, ())[-1:] if head else ()
+    return len(pieces.get(head, ())) > 1 and bool(last) and len(last[0]) >= 2 and _holds(last[0], text)
 
 
 def _holds(term: str, text: str) -> bool:
