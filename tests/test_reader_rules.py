@@ -170,9 +170,6 @@ def test_an_unrelated_title_does_not_tie_the_date_to_the_topic(answerer: Answere
     assert extraction.reason == "no_fact_of_type", extraction
 
 
-@pytest.mark.xfail(strict=True, reason="the title ties the sentence (focus 0.8, tied) but the topic check reads "
-                   "only chunk texts: passage focus 0.18 < topic 0.5, and 表彰/規程 are unknown to the corpus store "
-                   "-> no_topic")
 def test_the_title_alone_names_the_topic(answerer: Answerer) -> None:
     hits = [_hit(_ENFORCED, source="katsuragi/rule.txt", title="かつらぎ町表彰規程", doc_type="ordinance")]
     assert _extract("表彰規程の施行日は？", hits, answerer).reason == ""

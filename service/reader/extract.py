@@ -32,6 +32,7 @@ class ExtractParams:
     prior: float = 0.8  # the passage's retrieval score relative to the best, for a question wanting a fact
     prior_open: float = 2.0  # ... for an open question (方針, 取組, 見解): turn-aware retrieval finds its answer best
     year: float = 0.5  # names the year asked about
+    kind: float = 0.3  # is of the document kind the question names (条例, 施政方針, 答弁)
     violated: float = 0.25  # another year or municipality than the one asked about: the score is multiplied
     member: float = 0.6  # a member's question is no answer
     tied: float = 0.5  # the focus share a sentence (with the one before it) needs for its fact to answer
@@ -89,11 +90,12 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         return seen[text]
 
     pieces = {term: tuple(tokenizer.tokenize(term)) for term in analysis.focus}
-    passage_focus = {h.chunk.chunk_id: _focus_share(analysis, _speaker(h.chunk) + _with_previous(h, hits), pieces,
-                                                    set(words(h.chunk.text)), terms.weights) for h in hits}
+    passage_focus = {h.chunk.chunk_id: _focus_share(
+        analysis, h.chunk.title + "\n" + _speaker(h.chunk) + _with_previous(h, hits), pieces,
+        words(h.chunk.text) | words(h.chunk.title), terms.weights) for h in hits}
     doc_focus = _document_focus(analysis, hits, pieces, words, terms.weights)
     lead_ins = _lead_ins(cands)
-    texts = "".join(h.chunk.text for h in hits)
+    texts = "".join(h.chunk.title + "\n" + h.chunk.text for h in hits)
     absent = [t for t in analysis.focus if pieces[t] and all(piece in terms.unknown for piece in pieces[t])
               and not _holds(t, texts)]  # a word no document has (ドッグラン): that topic is not here
     topic_found = (not absent and (any(v >= p.topic for v in passage_focus.values()) or (
@@ -135,6 +137,8 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
                 score += p.rule  # 「入力してはならない」 answers 「入力してよいか」 before its exceptions do
         if analysis.constraints.years and _names_year(text, analysis.constraints.years):
             score += p.year
+        if cand.chunk.doc_type in analysis.constraints.doc_types:
+            score += p.kind
         if violates:
             score *= p.violated
         if EXCEPTION.match(cand.display):
