@@ -103,12 +103,20 @@ class Answerer:
         asks = query.analysis.parts or (query.analysis,)
         out: list[tuple[Analysis, Extraction]] = []
         for ask in asks:
-            asked = query if len(asks) == 1 else replace(
+            asked = self.focused(query, ask) if len(asks) == 1 else replace(
                 self.query(" ".join([*ask.focus, ask.text]), filters), analysis=ask)
             hits = self.continued(self.passages(asked, filters, k=self.params.fact_passages), ask)
             out.append((ask, extract(ask, hits, asked.terms, self.searcher.tokenizer, self.searcher.place_of,
                                      self.params.extract)))
         return out
+
+    def focused(self, query: Query, ask: Analysis) -> Query:
+        """`query` with the words of its focus counted once more by lexical search when it asks for a fact: what
+        the question is about weighs more than how it is asked (「コンビニで証明書を取れるのは何時まで？」)."""
+        if not ask.wants_fact:  # an open question (方針, 取組) is found best as asked: turn-aware ranking
+            return query
+        words = [t for term in ask.focus for t in self.searcher.tokenizer.tokenize(term)]
+        return replace(query, search_tokens=(*query.search_tokens, *words))
 
     def continued(self, hits: list[Hit], ask: Analysis, depth: int = 8) -> list[Hit]:
         """`hits`, and after them the next chunk of each of the first `depth` that hold the focus and end in an

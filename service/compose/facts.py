@@ -7,6 +7,7 @@ passages: 「資料には〇〇についての記載はありますが、金額�
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from kotae.types import Answer, Chunk, Citation, Fact, Sentence
@@ -78,7 +79,7 @@ def _choose(analysis: Analysis, extraction: Extraction, p: FactParams) -> list[E
               and e.score >= p.keep_ratio * lead.score
               and e.focus > 0 and e.focus >= p.keep_ratio * lead.focus]
     for e in [*following, *others]:
-        if len(chosen) >= p.max_sentences or e in chosen:
+        if len(chosen) >= p.max_sentences or e in chosen or _fragment(e):
             continue
         if chars + _length(e.candidate) > p.max_chars:
             continue
@@ -87,6 +88,15 @@ def _choose(analysis: Analysis, extraction: Extraction, p: FactParams) -> list[E
         chosen.append(e)
         chars += _length(e.candidate)
     return chosen
+
+
+_PARTICLE_START = re.compile(r"^[はがをにでとのもへ][、，]")
+
+
+def _fragment(evidence: Evidence) -> bool:
+    """A chunk's first piece that is the end of a sentence begun in a chunk not found (「は、次の各号の…」)."""
+    return evidence.lead_in is None and evidence.candidate.position == 0 and bool(
+        _PARTICLE_START.match(evidence.candidate.display))
 
 
 def speaker_sentence(chunk: Chunk) -> str:

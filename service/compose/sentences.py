@@ -34,6 +34,8 @@ _HEADING_CHARS = 25  # a shorter line without a full stop is a heading (「（�
 _MID_SENTENCE = tuple("ンっゃゅょぁぃぅぇぉッャュョァィゥェォー、。，．）」』】〕・")
 _LEADING_MARK = re.compile(r"^(?:[・○●◯■□◆◇▪※\uf077\uf06c]|[AＡ答][.．:：、])\s*")
 _MIN_CHARS = 8  # shorter pieces are headings or fragments, not statements
+# 「…の交付に関する条例 ・・・・・・  18」: a line of a table of contents
+_CONTENTS_LINE = re.compile(r"[・…‥.．]{4,}\s*[0-9０-９]+\s*$")
 _MAX_CHARS = 400  # longer "sentences" are tables or diagrams flattened into text
 
 
@@ -119,6 +121,8 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
             sentence_end, e = e, _with_list(chunk.text, s, e)
             quote = chunk.text[s:e]
             if not _MIN_CHARS <= len(quote) <= _MAX_CHARS or is_formulaic(quote) or is_heading(quote):
+                continue
+            if _CONTENTS_LINE.search(quote):
                 continue
             if position == 0 and quote.startswith(_MID_SENTENCE):
                 continue

@@ -42,7 +42,7 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
                         r"(受付|開庁|営業|開館|利用|診療)時間")),
     ("count", re.compile(
         r"何(件|人|名|か所|カ所|箇所|校|台|回|割|個|%|パーセント|倍|世帯|団体|社|日間|時間|分|ha|km|m)|"
-        r"割合|件数|人数|(普及|利用|達成|実施|接種|保有|税)率|率(は|って|\?|$)|人規模|"
+        r"割合|件数|人数|(普及|利用|達成|実施|接種|保有|税)率|率(は|って|\?|$)|人規模|何号|(条例|規程|規則)番号|"
         r"どれ(くらい|ぐらい|ほど)|いくつ|幾つ")),
     ("person", re.compile(
         r"誰|だれ|どこの(課|部|局|部署)|担当(課|部署|部局|者)|担当は|どの(課|部署|部局)|問い?合わ?せ先|"
@@ -65,6 +65,7 @@ FACT_FORMS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("count", re.compile(r"何世帯|世帯数"), "世帯"),
     ("count", re.compile(r"何(か所|カ所|箇所|ヶ所)"), "か所|カ所|箇所|ヶ所"),
     ("count", re.compile(r"何回|回数"), "回"),
+    ("count", re.compile(r"何号|(条例|規程|規則)番号"), "号"),
     ("date", re.compile(r"何時|(受付|開庁|営業|開館|利用|診療)時間"), "時"),
     ("permission", re.compile(r"有料|無料|お金(が|は)?かか|費用(が|は)?かか"), "無料|有料|円"),
 )
@@ -147,6 +148,8 @@ DOC_KIND_WORDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(r"計画"), ("plan", "guideline")),
     (re.compile(r"FAQ|よくある質問"), ("faq",)),
 )
+_INTERROGATIVE = re.compile(r"いつ|いくら|幾ら|誰|だれ|なぜ|何故|どこ|どの|どう|どれ|どんな|いくつ|何(?!か)")
+_ASK = re.compile(_INTERROGATIVE.pattern + r"|[?？]\s*$|か\s*$|(は|って)\s*、?\s*$")
 _PART_SPLIT = re.compile(r"(?<=[、。?？])|(?=また[、,]?)|(?<=か)(?=[、 ]?(それ|あと))")
 
 
@@ -373,18 +376,41 @@ def expansions(text: str) -> tuple[str, ...]:
 
 
 def _parts(text: str) -> list[str]:
-    """The asks of a question: pieces cut at 、。？ that each hold a cue of an answer type (two or more), else
-    the whole question."""
-    pieces = [p for p in _PART_SPLIT.split(_fold(text)) if p and p.strip("、。?？ ")]
+    """The asks of a question: pieces cut at 、。？ (and after the verb of a first ask, 「いつ始まって」) that each ask
+    something: an answer type's cue with an interrogative or a question's ending (two or more), else the whole
+    question. A piece that only names the topic (「4月の臨時会に出したコロナ対策の補正予算、」) goes with the ask
+    after it."""
+    pieces = [q for p in _PART_SPLIT.split(_fold(text)) if p and p.strip("、。?？ ") for q in _split_verbs(p)]
     asks: list[str] = []
+    topic = ""
     for piece in pieces:
-        if any(pattern.search(piece) for _, pattern in ANSWER_TYPES) or not asks:
-            asks.append(piece)
-        else:
+        if _ASK.search(piece) and any(pattern.search(piece) for _, pattern in ANSWER_TYPES):
+            asks.append(topic + piece)
+            topic = ""
+        elif asks and not _ASK.search(piece):
+            topic += piece
+        elif asks:
             asks[-1] += piece
-    if len(asks) < 2 or not all(any(p.search(a) for _, p in ANSWER_TYPES) for a in asks):
+        else:
+            topic += piece
+    if topic and asks:
+        asks[-1] += topic
+    if len(asks) < 2:
         return [text]
     return [a.strip("、 ") for a in asks]
+
+
+def _split_verbs(piece: str) -> list[str]:
+    """「いつ始まって補助の上限はいくら？」 -> 「いつ始まって」「補助の上限はいくら？」: a piece with two interrogatives
+    cut after the verb ending (て, で, り, し) between them."""
+    found = list(_INTERROGATIVE.finditer(piece))
+    if len(found) < 2:
+        return [piece]
+    between = re.search(r"(て|で|り|し)(?=[^てでりし])", piece[found[0].end():found[1].start()])
+    if between is None:
+        return [piece]
+    cut = found[0].end() + between.end()
+    return [piece[:cut], piece[cut:]]
 
 
 def _own_topic(part: Analysis, whole: Analysis) -> bool:

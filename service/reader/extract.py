@@ -28,6 +28,7 @@ class ExtractParams:
     focus_passage: float = 0.6  # ... its passage holds
     fact: float = 1.5  # an expression of the asked type in a sentence holding the focus
     fact_elsewhere: float = 0.6  # ... in a sentence whose passage holds the focus
+    method_fact: float = 0.4  # a procedure's words (申請, 承認を得, してください) for a how-to question: a hint
     coverage: float = 1.0  # weighted share of the question's words
     prior: float = 0.8  # the passage's retrieval score relative to the best, for a question wanting a fact
     prior_open: float = 2.0  # ... for an open question (方針, 取組, 見解): turn-aware retrieval finds its answer best
@@ -92,7 +93,7 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
     pieces = {term: tuple(tokenizer.tokenize(term)) for term in analysis.focus}
     passage_focus = {h.chunk.chunk_id: _focus_share(
         analysis, h.chunk.title + "\n" + _speaker(h.chunk) + _with_previous(h, hits), pieces,
-        words(h.chunk.text) | words(h.chunk.title), terms.weights) for h in hits}
+        set(words(h.chunk.text) | words(h.chunk.title)), terms.weights) for h in hits}
     doc_focus = _document_focus(analysis, hits, pieces, words, terms.weights)
     lead_ins = _lead_ins(cands)
     texts = "".join(h.chunk.title + "\n" + h.chunk.text for h in hits)
@@ -132,7 +133,8 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         score = (p.focus * focus + p.focus_passage * focus_passage + p.coverage * terms.coverage(tokens)
                  + prior * max(0.0, cand.hit.score / best_hit))
         if facts:  # for reason and person questions an expression helps but is not required
-            score += p.fact if tied else p.fact_elsewhere if focus_passage > 0 else 0.0
+            weight = p.method_fact if analysis.answer_type == "method" else p.fact
+            score += weight if tied else min(weight, p.fact_elsewhere) if focus_passage > 0 else 0.0
             if analysis.answer_type == "permission" and PROHIBITION.search(cand.display):
                 score += p.rule  # 「入力してはならない」 answers 「入力してよいか」 before its exceptions do
         if analysis.constraints.years and _names_year(text, analysis.constraints.years):
