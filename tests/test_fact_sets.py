@@ -2,7 +2,9 @@
 
 Every answerable question's gold facts occur in its source's text (the project's own loaders, NFKC, all
 whitespace dropped); every near-miss topic term occurs in its source; every absent term occurs in no document
-of that data root. Plus the schema and the counts the sets promise (eval/FACTS.md).
+of that data root. Plus the schema and the counts the sets promise (eval/FACTS.md). Two sets are over
+../shared/data (staff-facts-shared.jsonl and the held-out staff-facts-shared-2.jsonl); their tests are
+parametrised by set, and the documents are read once for both.
 
 No embedding model and no index: only the loaders, each file read once per run (PDFs in parallel processes;
 OCR is switched off, so the one PDF without a text layer reads as empty). The shared-data checks skip, with
@@ -19,6 +21,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,7 @@ from ingest.loaders.ocr import OCR_ENV
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EVAL = REPO_ROOT / "eval"
 SHARED_SET = EVAL / "staff-facts-shared.jsonl"
+SHARED_SET_2 = EVAL / "staff-facts-shared-2.jsonl"
 CORPUS_SET = EVAL / "staff-facts-corpus.jsonl"
 
 ANSWER_TYPES = {"amount", "date", "count", "person", "reason", "method", "permission", "definition", "multi"}
@@ -192,38 +196,89 @@ def schema_problems(questions: list[Question], collections: set[str], root: Path
     return problems
 
 
-# ---- the set over ../shared/data
+# ---- the sets over ../shared/data
+
+
+@dataclass(frozen=True)
+class SharedSet:
+    """One fact set over ../shared/data and the size and balance eval/FACTS.md promises for it."""
+
+    path: Path
+    prefix: str  # every qid is prefix + three digits
+    min_total: int
+    min_kinds: dict[str, int]  # answerable / near_miss / absent
+    min_unanswerable: int  # near_miss + absent
+    min_answerable_per_collection: int
+    min_answerable_per_type: int  # each answer type, multi included
+    min_sources: int  # distinct documents the answerable questions come from
+
+
+SHARED_SETS = [
+    SharedSet(SHARED_SET, "sf-", min_total=110, min_kinds={"answerable": 80, "near_miss": 12, "absent": 12},
+              min_unanswerable=30, min_answerable_per_collection=15, min_answerable_per_type=6, min_sources=25),
+    # Written blind to the system, as a held-out check (eval/FACTS.md, "staff-facts-shared-2.jsonl").
+    SharedSet(SHARED_SET_2, "sf2-", min_total=70, min_kinds={"answerable": 50, "near_miss": 10, "absent": 10},
+              min_unanswerable=20, min_answerable_per_collection=10, min_answerable_per_type=5, min_sources=20),
+]
+
+
+def count_problems(questions: list[Question], spec: SharedSet) -> list[str]:
+    """Where a set falls short of the size, balance and coverage its spec promises."""
+    problems: list[str] = []
+    name = spec.path.name
+    kinds = Counter(q["kind"] for q in questions)
+    if len(questions) < spec.min_total:
+        problems.append(f"{name}: {len(questions)} questions < {spec.min_total}")
+    problems += [f"{name}: {kinds[k]} {k} < {n}" for k, n in spec.min_kinds.items() if kinds[k] < n]
+    if kinds["near_miss"] + kinds["absent"] < spec.min_unanswerable:
+        problems.append(f"{name}: near_miss + absent {kinds} < {spec.min_unanswerable}")
+    answerable = [q for q in questions if q["kind"] == "answerable"]
+    collections = Counter(q["collection"] for q in answerable)
+    if (present := {q["collection"] for q in questions}) != set(SHARED_COLLECTIONS):
+        problems.append(f"{name}: collections {sorted(present)}")
+    problems += [f"{name}: {collections[c]} answerable in {c} < {spec.min_answerable_per_collection}"
+                 for c in SHARED_COLLECTIONS if collections[c] < spec.min_answerable_per_collection]
+    types = Counter(q["answer_type"] for q in answerable)
+    problems += [f"{name}: {types[t]} answerable {t} < {spec.min_answerable_per_type}"
+                 for t in sorted(ANSWER_TYPES) if types[t] < spec.min_answerable_per_type]
+    # The answerable questions are spread over many documents, not a few.
+    sources = {q["source"] for q in answerable}
+    if len(sources) < spec.min_sources:
+        problems.append(f"{name}: answerable questions from {len(sources)} documents < {spec.min_sources}")
+    return problems
+
+
+def qid_problems(questions: list[Question], prefix: str) -> list[str]:
+    """Every qid is the set's prefix and three digits (sf-001, sf2-001)."""
+    pattern = re.compile(re.escape(prefix) + r"\d{3}")
+    return [f"qid {q.get('qid')!r} is not {prefix}NNN" for q in questions if not pattern.fullmatch(str(q.get("qid")))]
+
+
+@pytest.fixture(scope="module", params=SHARED_SETS, ids=lambda spec: spec.path.stem)
+def shared_spec(request: pytest.FixtureRequest) -> SharedSet:
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def shared_set() -> list[Question]:
-    return load_set(SHARED_SET)
+def shared_set(shared_spec: SharedSet) -> list[Question]:
+    return load_set(shared_spec.path)
 
 
 @pytest.fixture(scope="module")
 def shared_texts(shared_data: Path) -> dict[str, str]:
-    """All of ../shared/data read once (skips, via `shared_data`, when the folder is absent)."""
+    """All of ../shared/data read once for every set (skips, via `shared_data`, when the folder is absent)."""
     return read_all(shared_data)
 
 
-def test_shared_set_counts(shared_set: list[Question]) -> None:
+def test_shared_set_counts(shared_set: list[Question], shared_spec: SharedSet) -> None:
     """Size, balance and coverage promised in eval/FACTS.md (needs only the set file)."""
-    kinds = Counter(q["kind"] for q in shared_set)
-    assert len(shared_set) >= 110, len(shared_set)
-    assert kinds["answerable"] >= 80, kinds
-    assert kinds["absent"] + kinds["near_miss"] >= 30, kinds
-    assert kinds["absent"] >= 12 and kinds["near_miss"] >= 12, kinds
-    collections = Counter(q["collection"] for q in shared_set)
-    assert set(collections) == set(SHARED_COLLECTIONS), collections
-    assert min(collections.values()) >= 15, collections
-    types = Counter(q["answer_type"] for q in shared_set if q["kind"] == "answerable")
-    assert all(types[t] >= 6 for t in ANSWER_TYPES), types
-    # The answerable questions are spread over many documents, not a few.
-    assert len({q["source"] for q in shared_set if q["kind"] == "answerable"}) >= 25
+    problems = count_problems(shared_set, shared_spec)
+    assert not problems, "\n".join(problems)
 
 
-def test_shared_set_schema(shared_set: list[Question], shared_data: Path) -> None:
+def test_shared_set_schema(shared_set: list[Question], shared_spec: SharedSet, shared_data: Path) -> None:
     problems = schema_problems(shared_set, set(SHARED_COLLECTIONS), shared_data)
+    problems += qid_problems(shared_set, shared_spec.prefix)
     assert not problems, "\n".join(problems)
 
 
@@ -235,6 +290,17 @@ def test_shared_gold_facts_occur_in_their_sources(
         assert any(name.startswith(prefix) for name in shared_texts), prefix
     problems = check_against_texts(shared_set, shared_texts, shared_data)
     assert not problems, "\n".join(problems)
+
+
+def test_the_second_shared_set_is_new() -> None:
+    """sf2 shares no qid, question or gold fact with sf (it was written over other passages)."""
+    first, second = load_set(SHARED_SET), load_set(SHARED_SET_2)
+    assert not {q["qid"] for q in first} & {q["qid"] for q in second}
+    assert not {q["question"] for q in first} & {q["question"] for q in second}
+    first_facts = {norm(alt) for q in first if q["kind"] == "answerable" for group in fact_groups(q) for alt in group}
+    reused = [(q["qid"], group) for q in second if q["kind"] == "answerable" for group in fact_groups(q)
+              if {norm(alt) for alt in group} & first_facts]
+    assert not reused, reused
 
 
 # ---- the set over corpus/
