@@ -13,6 +13,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from kotae.jdates import ERAS, kanji_to_int
@@ -105,6 +106,12 @@ TERM_SYNONYMS: dict[str, tuple[str, ...]] = {
     "給料": ("給与", "給料月額"), "ボーナス": ("期末手当", "勤勉手当"), "残業": ("時間外勤務",),
     "引っ越し": ("転居", "転入", "転出"), "子育て": ("子ども・子育て", "育児"), "保育園": ("保育所",),
     "お年寄り": ("高齢者",), "年寄り": ("高齢者",), "障がい者": ("障害者",), "外国人": ("在留外国人",),
+    # colloquial words staff type for the documents' terms
+    "タダ": ("無料", "無償"), "ただ": ("無料", "無償"), "実質タダ": ("実質無料", "無償化"),
+    "晩ごはん": ("夕食",), "夕飯": ("夕食",), "昼ごはん": ("昼食",), "ごはん": ("食事",), "ご飯": ("食事",),
+    "泊まり": ("宿泊",), "弁償": ("賠償", "弁済"), "ガソリン代": ("燃料費",), "ガソリン": ("燃料",),
+    "電気代": ("電気料金", "光熱水費"), "交通費": ("旅費", "交通費"), "給付": ("支給",), "お知らせ": ("通知", "周知"),
+    "ルール": ("規程", "規則", "基準"), "決まり": ("規程", "規則", "基準"), "締切": ("期限",), "〆切": ("期限",),
 }
 # Staff words -> the documents' words for the same thing (a paraphrase is not a missing topic).
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -123,9 +130,15 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 
 
 
+@lru_cache(maxsize=4096)
 def alternatives(term: str) -> tuple[str, ...]:
-    """The documents' words for a focus term (TERM_SYNONYMS, and SYNONYMS for a staff word typed as the term)."""
-    return TERM_SYNONYMS.get(term, ()) + SYNONYMS.get(term, ())
+    """The documents' words for a focus term: TERM_SYNONYMS (and SYNONYMS for a staff word typed as the term),
+    also for a part of it (晩ごはん代 -> 夕食代, オリパラ組織委員会 -> オリンピック・パラリンピック組織委員会)."""
+    out = list(TERM_SYNONYMS.get(term, ()) + SYNONYMS.get(term, ()))
+    for word, synonyms in TERM_SYNONYMS.items():
+        if word != term and len(word) >= 2 and word in term:
+            out.extend(term.replace(word, synonym) for synonym in synonyms)
+    return tuple(dict.fromkeys(out))
 
 
 _NUM = r"[0-9〇零一二三四五六七八九十百千]+|元"
@@ -138,6 +151,7 @@ _MUNICIPALITY_END = ("都", "道", "府", "県", "市", "区", "町", "村")
 _ASKS_SPEAKER = re.compile(r"(答弁|発言|報告|説明|述べ|話し|言っ|演説|質問|挨拶|表明)[^誰だどな]*(誰|だれ|どなた)|"
                            r"(長|知事|議長|委員長)(は|って)(誰|だれ|どなた)")
 _LEVEL_WORD = re.compile(r"(?<![一-龥ァ-ヶ])(?:本|当)?(市|町|村|区)(?=の|が|は|で|に|内|民|役場|役所|長|議会|立)")
+_HONORIFICS = frozenset(("さん", "様", "さま", "氏", "君", "くん", "殿"))
 _TOKYO_WORDS = frozenset(("都", "都庁", "都議会", "都知事", "都立", "都民", "都税"))
 # Document kinds a question may name, as the store's doc types.
 DOC_KIND_WORDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
@@ -331,6 +345,8 @@ def focus_terms(text: str, places: tuple[str, ...] = ()) -> tuple[str, ...]:
             run.pop()
         while run and run[0] in _CUE_WORDS:
             run.pop(0)
+        while len(run) > 1 and run[-1] in _HONORIFICS:  # 「大井田さん」: the documents write 大井田典子氏
+            run.pop()
         word = "".join(run)
         if (word and word not in _CUE_WORDS and not word.isdigit() and len(word) >= 2) or (len(word) == 1 and
                                                                                           _is_kanji(word)):

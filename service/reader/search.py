@@ -35,9 +35,10 @@ from kotae.settings import Settings
 from kotae.types import Hit
 from service.compose.relevance import QueryTerms
 from service.filters import FilterError, Filters, parse_filters
-from service.reader.analysis import analyse, compact
+from service.reader.analysis import analyse, compact, years_in
 from service.reader.fuse import METHODS, FloatArray, RetrievalParams, drop_near_duplicates, rank, top_positions
 from service.reader.index_view import IndexView, build_view
+from service.reader.periods import document_years
 from service.reader.places import municipalities, with_known_places
 from service.reader.query import Query
 
@@ -51,6 +52,8 @@ log = logging.getLogger(__name__)
 SCAN_LIMIT = 20_000
 RELOAD_WHILE_WRITING_S = 5.0
 OTHER_PLACE = 0.3  # a chunk of another municipality than the question names keeps this share of its score
+OTHER_YEAR = 0.5  # ... a chunk of a document of other years than the question asks about (unless it names one)
+YEAR_CANDIDATES = 300  # the best such chunks whose text is read for the asked year
 PHRASE_WEIGHT = 1.0  # of the best score, added for holding the question's compound terms whole (all of them)
 PHRASE_QUESTION_CHARS = 20  # ... in a question this short (a term typed alone, 「宿泊税の税率は」); a longer one
 # shares its compounds with the member's question and the answer alike, and turn-aware ranking decides
@@ -79,6 +82,7 @@ class _Snapshot:
     scans: dict[tuple[Filters, str | None], tuple[Any, Any]] = field(default_factory=dict)
     places: dict[str, str | None] | None = None  # source -> municipality, read on first use (`place_of`)
     known_places: frozenset[str] | None = None  # the municipalities of `places`
+    years_of_source: list[frozenset[int]] | None = None  # `periods.document_years`, aligned with `view.sources`
     place_of_source: Any = None  # the same aligned with `view.sources` (object array), made on first use
 
 
@@ -314,6 +318,7 @@ class Searcher:
             other = np.array([p is not None and p not in places for p in snap.place_of_source], dtype=bool)
             if other.any() and not other.all():
                 score = np.where(other[view.source_of], score * OTHER_PLACE, score)
+        score = self._constrain_years(snap, query, score)
         phrases = query.phrases if len(compact(query.text)) <= PHRASE_QUESTION_CHARS else ()
         if not phrases or not len(score) or score.max() <= 0:
             return score
@@ -333,6 +338,32 @@ class Searcher:
         if held.any():
             score = score + PHRASE_WEIGHT * float(score.max()) * held
         return score
+
+    def _constrain_years(self, snap: _Snapshot, query: Query, score: FloatArray) -> FloatArray:
+        """Chunks of documents of other years than the question asks about (`periods.document_years`) keep
+        OTHER_YEAR of their score, unless their own text names an asked year (a 決算 of 令和6年度 discussed in
+        2025): read for the best YEAR_CANDIDATES of them only."""
+        asked = {y.year for y in query.analysis.constraints.years}
+        if not asked or not len(score) or score.max() <= 0:
+            return score
+        view = snap.view
+        if snap.years_of_source is None:
+            documents = self.catalog.documents()
+            snap.years_of_source = [
+                document_years(s, d.title, d.date) if (d := documents.get(s)) else frozenset() for s in view.sources]
+        other_source = np.array([bool(y) and not y & asked for y in snap.years_of_source], dtype=bool)
+        if not other_source.any() or other_source.all():
+            return score
+        other = other_source[view.source_of] & (score > 0)
+        rows = np.flatnonzero(other)
+        if len(rows) > YEAR_CANDIDATES:
+            rows = rows[np.argsort(-score[rows], kind="stable")[:YEAR_CANDIDATES]]
+        texts = self.catalog.chunks([view.chunk_ids[int(r)] for r in rows])
+        for r in rows:
+            chunk = texts.get(view.chunk_ids[int(r)])
+            if chunk is not None and {y.year for y in years_in(chunk.text)} & asked:
+                other[int(r)] = False
+        return np.where(other, score * OTHER_YEAR, score)
 
     @staticmethod
     def _visible(view: IndexView, access_groups: tuple[str, ...] | None) -> Visibility | None:
