@@ -18,6 +18,7 @@ from typing import Any
 
 from kotae.jdates import ERAS, kanji_to_int
 from kotae.jtext import _dictionary
+from service.reader.facts import figures_in
 
 # answer type -> the question's words that ask for it. Order matters: the first type that matches wins, so the
 # stronger cues come first (「入力してよいか」 is permission although 「何を入力」 would be content).
@@ -151,6 +152,17 @@ _MUNICIPALITY_END = ("都", "道", "府", "県", "市", "区", "町", "村")
 _ASKS_SPEAKER = re.compile(r"(答弁|発言|報告|説明|述べ|話し|言っ|演説|質問|挨拶|表明)[^誰だどな]*(誰|だれ|どなた)|"
                            r"(長|知事|議長|委員長)(は|って)(誰|だれ|どなた)")
 _LEVEL_WORD = re.compile(r"(?<![一-龥ァ-ヶ])(?:本|当)?(市|町|村|区)(?=の|が|は|で|に|内|民|役場|役所|長|議会|立)")
+# Years relative to a document's own, each with the words that mean the same one.
+RELATIVE_YEARS: tuple[tuple[str, ...], ...] = (
+    ("来年度", "新年度", "次年度"), ("今年度", "本年度"), ("昨年度", "前年度"), ("今年", "本年", "ことし"),
+    ("昨年", "去年"), ("来年",),
+)
+_MONTH_DAY = re.compile(r"([0-9]{1,2})月([0-9]{1,2})日")
+
+
+def names_relative(text: str, word: str) -> bool:
+    """Whether `text` names the relative year `word` (今年 not inside 今年度)."""
+    return re.search(re.escape(word) + ("(?!度)" if word.endswith("年") else ""), text) is not None
 _HONORIFICS = frozenset(("さん", "様", "さま", "氏", "君", "くん", "殿"))
 _TOKYO_WORDS = frozenset(("都", "都庁", "都議会", "都知事", "都立", "都民", "都税"))
 # Document kinds a question may name, as the store's doc types.
@@ -191,9 +203,12 @@ class Constraints:
     places: tuple[str, ...] = ()
     doc_types: tuple[str, ...] = ()
     levels: tuple[str, ...] = ()  # a municipality named by its level alone (町の駐車場, 本市の): 市, 町, 村, 区
+    relative: tuple[str, ...] = ()  # a year relative to the document's (来年度, 昨年): each with its variants
+    days: tuple[tuple[int, int], ...] = ()  # (month, day) named (3月27日の本会議): a meeting's or an event's
+    figures: frozenset[tuple[float, str]] = frozenset()  # figures the question states (7編成, 910万円)
 
     def __bool__(self) -> bool:
-        return bool(self.years or self.places or self.doc_types or self.levels)
+        return bool(self.years or self.places or self.doc_types or self.levels or self.relative or self.days)
 
 
 @dataclass(frozen=True)
@@ -307,8 +322,13 @@ def _analyse_one(text: str) -> Analysis:
     places = municipalities_in(folded)
     kinds = tuple(dict.fromkeys(t for pattern, types in DOC_KIND_WORDS if pattern.search(folded) for t in types))
     levels = () if places else tuple(dict.fromkeys(m.group(1) for m in _LEVEL_WORD.finditer(folded)))
+    relative = tuple(dict.fromkeys(word for group in RELATIVE_YEARS if any(names_relative(folded, w) for w in group)
+                                   for word in group))
+    days = tuple((int(m.group(1)), int(m.group(2))) for m in _MONTH_DAY.finditer(folded))
+    undated = _MONTH_DAY.sub("、", _WESTERN_YEAR.sub("、", _ERA_YEAR.sub("、", folded)))
     focus = focus_terms(folded, places)
-    return Analysis(text, answer_type_of(folded), focus, Constraints(years, places, kinds, levels),
+    return Analysis(text, answer_type_of(folded), focus,
+                    Constraints(years, places, kinds, levels, relative, days, figures_in(undated)),
                     expansions(folded), predicate=predicate_of(folded, focus))
 
 

@@ -14,8 +14,8 @@ from kotae.jtext import SudachiTokenizer
 from kotae.types import Chunk, Hit
 from service.compose.relevance import QueryTerms
 from service.compose.sentences import Candidate, candidates
-from service.reader.analysis import Analysis, Year, alternatives, compact, years_in
-from service.reader.facts import EXCEPTION, PROHIBITION, fact_spans
+from service.reader.analysis import RELATIVE_YEARS, Analysis, Year, alternatives, compact, names_relative, years_in
+from service.reader.facts import EXCEPTION, PROHIBITION, fact_spans, figures_in
 
 PlaceOf = Callable[[str], str | None]  # a document's source -> its municipality, None when not known
 
@@ -34,6 +34,10 @@ class ExtractParams:
     prior_open: float = 2.0  # ... for an open question (方針, 取組, 見解): turn-aware retrieval finds its answer best
     year: float = 0.5  # names the year asked about
     kind: float = 0.3  # is of the document kind the question names (条例, 施政方針, 答弁)
+    relative: float = 0.5  # names the relative year asked about (来年度は…), or with the sentence before
+    other_relative: float = 0.5  # ... names only other relative years (今年度は… for a 来年度 question): subtracted
+    figure: float = 0.6  # states a figure the question states (７編成 for 「7編成に増えたのはいつ」)
+    day: float = 0.5  # is of a meeting held on the day the question names (3月27日の本会議)
     violated: float = 0.25  # another year or municipality than the one asked about: the score is multiplied
     member: float = 0.6  # a member's question is no answer
     tied: float = 0.5  # the focus share a sentence (with the one before it) needs for its fact to answer
@@ -143,6 +147,7 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
             score += p.year
         if cand.chunk.doc_type in analysis.constraints.doc_types:
             score += p.kind
+        score += _stated_alike(analysis, cand, before + text, p)
         if violates:
             score *= p.violated
         if EXCEPTION.match(cand.display):
@@ -206,6 +211,23 @@ def _on_focus_lines(quote: str, spans: list[tuple[int, int]], analysis: Analysis
     named = [(a, b) for a, b in lines if any(_holds(t, quote[a:b]) for t in analysis.focus)]
     kept = tuple(s for s in spans if any(a <= s[0] < b for a, b in named))
     return kept or tuple(spans)
+
+
+def _stated_alike(analysis: Analysis, cand: Candidate, text: str, p: ExtractParams) -> float:
+    """What a sentence gains for saying what the question says besides its focus: the same relative year, the
+    same figure, a meeting on the same day."""
+    c = analysis.constraints
+    gain = 0.0
+    if c.relative:
+        if any(names_relative(text, word) for word in c.relative):
+            gain += p.relative
+        elif any(names_relative(cand.display, w) for group in RELATIVE_YEARS for w in group):
+            gain -= p.other_relative
+    if c.figures and c.figures & figures_in(cand.display):
+        gain += p.figure
+    if c.days and cand.chunk.date and any(cand.chunk.date[5:10] == f"{m:02d}-{d:02d}" for m, d in c.days):
+        gain += p.day
+    return gain
 
 
 def _document_focus(analysis: Analysis, hits: list[Hit], pieces: dict[str, tuple[str, ...]],

@@ -67,3 +67,55 @@ def fact_spans(text: str, answer_type: str, form: str = "") -> list[tuple[int, i
     narrow = re.compile(form) if form else None
     return [(kept[m.start()], kept[m.end() - 1] + 1) for m in pattern.finditer(folded)
             if m.end() > m.start() and (narrow is None or narrow.search(m.group()))]
+
+
+_KANJI_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")}
+_KANJI_SMALL = {"十": 10, "百": 100, "千": 1000}
+_KANJI_LARGE = {"万": 10_000, "億": 100_000_000, "兆": 1_000_000_000_000}
+_UNITS = (r"編成|件|人|名|円|校|台|回|か所|カ所|箇所|ヶ所|世帯|倍|キロメートル|km|キロ|日|時間|分|%|％|パーセント|"
+          r"戸|棟|店舗")
+_NUMBER = r"(?:[0-9][0-9,]*(?:\.[0-9]+)?[千百十]?|[〇一二三四五六七八九十百千]+)"
+_FIGURE = re.compile(rf"({_NUMBER}(?:[万億兆]{_NUMBER}?)*|[万億兆])\s*({_UNITS})")
+_SAME_UNIT = {"名": "人", "カ所": "か所", "箇所": "か所", "ヶ所": "か所", "％": "%", "パーセント": "%",
+              "キロメートル": "km", "キロ": "km"}
+
+
+def number_value(text: str) -> float | None:
+    """The value of a written number: 1,600 / 七 / 二万一千 / 910万 / 三千五百七十四億 (None when it is not one)."""
+    total = 0.0
+    for part, large in re.findall(r"([^万億兆]*)([万億兆]?)", text.replace(",", "")):
+        if not part and not large:
+            continue
+        value = _small_value(part) if part else 1.0
+        if value is None:
+            return None
+        total += value * (_KANJI_LARGE[large] if large else 1)
+    return total
+
+
+def _small_value(text: str) -> float | None:
+    """An arabic number or a kanji one below 万."""
+    arabic = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)([千百十]?)", text)
+    if arabic:
+        return float(arabic.group(1)) * (_KANJI_SMALL[arabic.group(2)] if arabic.group(2) else 1)
+    section = digit = 0
+    for ch in text:
+        if ch in _KANJI_DIGITS:
+            digit = _KANJI_DIGITS[ch]
+        elif ch in _KANJI_SMALL:
+            section += (digit or 1) * _KANJI_SMALL[ch]
+            digit = 0
+        else:
+            return None
+    return float(section + digit)
+
+
+def figures_in(text: str) -> frozenset[tuple[float, str]]:
+    """The figures with a unit `text` states, as (value, unit): 「七編成」 and 「7編成」 are both (7.0, 編成)."""
+    folded = unicodedata.normalize("NFKC", "".join(text.split()))
+    out: set[tuple[float, str]] = set()
+    for m in _FIGURE.finditer(folded):
+        value = number_value(m.group(1))
+        if value is not None:
+            out.add((value, _SAME_UNIT.get(m.group(2), m.group(2))))
+    return frozenset(out)
