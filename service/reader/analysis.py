@@ -28,7 +28,8 @@ INTERROGATIVES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("amount", re.compile(r"いくら|幾ら|何円")),
     ("date", re.compile(r"いつ|何日|何月|何年(?!度予算)")),
     ("reason", re.compile(r"なぜ|何故|どうして|何のため")),
-    ("count", re.compile(r"何(件|人|名|か所|カ所|箇所|校|台|回|割|個|%|パーセント|倍|世帯|団体|社)")),
+    ("count", re.compile(r"何(件|人|名|か所|カ所|箇所|校|台|回|割|個|%|パーセント|倍|世帯|団体|社|店舗|店|組|施設|"
+                         r"本|冊|棟|戸|ポイント|地区|園|基|隻|頭|匹|機|両|編成)")),
     ("place", re.compile(r"どこで|どこに|どこへ")),
 )
 _MAY_I = re.compile(
@@ -71,6 +72,8 @@ FACT_FORMS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("date", re.compile(r"何時|(受付|開庁|営業|開館|利用|診療)時間"), "時"),
     ("permission", re.compile(r"有料|無料|お金(が|は)?かか|費用(が|は)?かか"), "無料|有料|円"),
 )
+# 何 + a counter the facts must be counted in (何店舗 -> 店, 何団体 -> 団体)
+_COUNTER = re.compile(r"何(店舗|店|団体|社|組|校|台|施設|本|冊|棟|戸|倍|ポイント|地区|園|基|隻|頭|匹|機|両|編成)")
 TYPE_NAMES = ("amount", "date", "count", "person", "place", "reason", "definition", "permission", "method",
               "content")
 # What the answer would state, in the words of a partial refusal 「…についての記載はありますが、金額は見当たりません」.
@@ -228,8 +231,10 @@ class Analysis:
         """What a fact of the asked type must look like when the question says (`FACT_FORMS`: 何件 wants 件, 割合
         a percentage, 何時まで a time of day), else ""."""
         folded = _fold(self.text)
-        return next((form for type_, cue, form in FACT_FORMS if type_ == self.answer_type and cue.search(folded)),
+        form = next((form for type_, cue, form in FACT_FORMS if type_ == self.answer_type and cue.search(folded)),
                     "")
+        counter = _COUNTER.search(folded) if self.answer_type == "count" and not form else None
+        return re.escape(counter.group(1).replace("店舗", "店")) if counter else form
 
     @property
     def asks_speaker(self) -> bool:
@@ -379,9 +384,10 @@ def focus_terms(text: str, places: tuple[str, ...] = ()) -> tuple[str, ...]:
         surface = m.surface()
         if skip:  # the counter after 何 (何人, 何か所)
             skip = False
-            if pos[0] == "接尾辞" or pos[2].startswith("助数詞") or surface in _CUE_WORDS:
+            if pos[0] == "接尾辞" or pos[2].startswith("助数詞") or surface in _CUE_WORDS or \
+                    _COUNTER.fullmatch("何" + surface):
                 continue
-        if surface.startswith("何") and len(surface) <= 3 and pos[0] == "名詞":  # 何, 何人, 何か所: asks
+        if surface.startswith("何") and len(surface) <= 3 and pos[0] in ("名詞", "代名詞"):  # 何, 何人, 何か所: asks
             close()
             skip = True
             continue

@@ -131,8 +131,9 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         focus_passage = passage_focus.get(cand.chunk.chunk_id, 0.0)
         # a fact answers when its sentence (with what it continues) holds the focus, or holds the head of the
         # question (the asked thing: 車賃, 政務活動費) in a passage or document about the rest of it
+        named = cand.chunk.title + "\n" + _speaker(cand.chunk) + _heading_before(before) + text + (asked or "")
         tied = focus >= p.tied or (max(focus_passage, doc_focus.get(cand.chunk.source, 0.0)) >= p.topic
-                                   and _holds_head(analysis.head, pieces, titled + (asked or "")))
+                                   and _holds_head(analysis.head, pieces, named))
         facts = _on_focus_lines(cand.quote, fact_spans(cand.quote, analysis.answer_type, analysis.fact_form),
                                 analysis)
         violates = _violation(analysis, cand, before, place_of)
@@ -285,6 +286,13 @@ def _context_before(cand: Candidate, chars: int) -> str:
         if lines[i].strip() and not lines[i].rstrip().endswith(("。", "、")) and i < len(lines) - 1:
             return "\n".join(lines[i:])  # a heading (（私有車を使用した場合の車賃）) names what follows it
     return before
+
+
+def _heading_before(before: str) -> str:
+    """The heading `_context_before` starts with (「（私有車を使用した場合の車賃）」), or "": what the sentences
+    under it are about, unlike the prose sentence before, which may be about something else."""
+    first = before.split("\n", 1)[0]
+    return first + "\n" if "\n" in before and first.strip() and not first.rstrip().endswith(("。", "、")) else ""
 
 
 def _asked_before(cand: Candidate) -> str:
