@@ -16,6 +16,7 @@ from service.compose.relevance import QueryTerms
 from service.compose.sentences import Candidate, candidates
 from service.reader.analysis import RELATIVE_YEARS, Analysis, Year, alternatives, compact, names_relative, years_in
 from service.reader.facts import EXCEPTION, PROHIBITION, fact_spans, figures_in
+from service.reader.periods import document_month, relative_years
 
 PlaceOf = Callable[[str], str | None]  # a document's source -> its municipality, None when not known
 
@@ -144,7 +145,7 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
             score += weight if tied else min(weight, p.fact_elsewhere) if focus_passage > 0 else 0.0
             if analysis.answer_type == "permission" and PROHIBITION.search(cand.display):
                 score += p.rule  # 「入力してはならない」 answers 「入力してよいか」 before its exceptions do
-        if analysis.constraints.years and _names_year(text, analysis.constraints.years):
+        if analysis.constraints.years and _names_year(text, cand, analysis.constraints.years):
             score += p.year
         if cand.chunk.doc_type in analysis.constraints.doc_types:
             score += p.kind
@@ -330,9 +331,14 @@ def _dense_topic(hits: list[Hit], passage_focus: dict[str, float], p: ExtractPar
                for h in hits)
 
 
-def _names_year(text: str, years: tuple[Year, ...]) -> bool:
-    asked = {y.year for y in years}
-    return any(y.year in asked for y in years_in(text))
+def _named_years(text: str, cand: Candidate) -> set[int]:
+    """The years `text` (of `cand`'s document) names: 令和3年度, and 昨年度 in a report of June 2022."""
+    return {y.year for y in years_in(text)} | relative_years(
+        text, document_month(cand.chunk.source, cand.chunk.date))
+
+
+def _names_year(text: str, cand: Candidate, years: tuple[Year, ...]) -> bool:
+    return bool({y.year for y in years} & _named_years(text, cand))
 
 
 def _violation(analysis: Analysis, cand: Candidate, before: str, place_of: PlaceOf) -> str:
@@ -342,6 +348,7 @@ def _violation(analysis: Analysis, cand: Candidate, before: str, place_of: Place
     constraints = analysis.constraints
     if constraints.years:
         asked = {y.year for y in constraints.years}
+        # only years it names outright: 「対前年度46千円の増」 in a 令和8年度 budget is no 令和6年度 figure
         named = {y.year for y in years_in(cand.display)} or {y.year for y in years_in(before)} or {
             y.year for y in years_in(cand.chunk.title)}
         if named and not named & asked:

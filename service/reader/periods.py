@@ -24,3 +24,33 @@ def document_years(source: str, title: str, date: str | None) -> frozenset[int]:
     years.update(int(m.group(1)) for m in _FILE_YEAR_MONTH.finditer(name))
     years.update(_ERA_START[m.group(1).lower()] + int(m.group(2)) - 1 for m in _FILE_ERA.finditer(name))
     return frozenset(years)
+
+
+def document_month(source: str, date: str | None) -> tuple[int, int] | None:
+    """(year, month) the document was written in, from its date or its file name (446_2026_03__…), if known."""
+    if date and re.fullmatch(r"[0-9]{4}-[0-9]{2}.*", date):
+        return int(date[:4]), int(date[5:7])
+    m = _FILE_YEAR_MONTH_PAIR.search(PurePosixPath(source).stem)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+_FILE_YEAR_MONTH_PAIR = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})[-_.](0[1-9]|1[0-2])(?![0-9])")
+# relative year word -> (fiscal year?, offset from the year the document was written in)
+_RELATIVE = {"今年度": (True, 0), "本年度": (True, 0), "昨年度": (True, -1), "前年度": (True, -1),
+             "来年度": (True, 1), "新年度": (True, 1), "次年度": (True, 1), "今年": (False, 0), "本年": (False, 0),
+             "ことし": (False, 0), "昨年": (False, -1), "去年": (False, -1), "来年": (False, 1)}
+_RELATIVE_WORD = re.compile("|".join(sorted(_RELATIVE, key=len, reverse=True)))
+
+
+def relative_years(text: str, written: tuple[int, int] | None) -> frozenset[int]:
+    """The 西暦 years `text` names relative to when its document was written (a report of June 2022: 昨年度 is
+    2021; a speech of March 2026: 新年度 is 2026, 今年度 2025)."""
+    if written is None:
+        return frozenset()
+    year, month = written
+    fiscal_now = year if month >= 4 else year - 1
+    out = set()
+    for m in _RELATIVE_WORD.finditer(text):
+        fiscal, offset = _RELATIVE[m.group()]
+        out.add((fiscal_now if fiscal else year) + offset)
+    return frozenset(out)

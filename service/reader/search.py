@@ -38,7 +38,7 @@ from service.filters import FilterError, Filters, parse_filters
 from service.reader.analysis import analyse, compact, years_in
 from service.reader.fuse import METHODS, FloatArray, RetrievalParams, drop_near_duplicates, rank, top_positions
 from service.reader.index_view import IndexView, build_view
-from service.reader.periods import document_years
+from service.reader.periods import document_month, document_years, relative_years
 from service.reader.places import municipalities, with_known_places
 from service.reader.query import Query
 
@@ -361,7 +361,11 @@ class Searcher:
         texts = self.catalog.chunks([view.chunk_ids[int(r)] for r in rows])
         for r in rows:
             chunk = texts.get(view.chunk_ids[int(r)])
-            if chunk is not None and {y.year for y in years_in(chunk.text)} & asked:
+            if chunk is None:
+                continue
+            named = {y.year for y in years_in(chunk.text)} | relative_years(
+                chunk.text, document_month(chunk.source, chunk.date))
+            if named & asked:
                 other[int(r)] = False
         return np.where(other, score * OTHER_YEAR, score)
 
