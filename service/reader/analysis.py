@@ -10,15 +10,13 @@ it) and `kotae`'s fact expressions (`service/reader/facts.py`, what states it).
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 from kotae.jdates import ERAS, kanji_to_int
-from kotae.jtext import _dictionary
 from service.reader.facts import figures_in
+from service.reader.morphology import mode_c as _mode_c
 
 # answer type -> the question's words that ask for it. Order matters: the first type that matches wins, so the
 # stronger cues come first (「入力してよいか」 is permission although 「何を入力」 would be content).
@@ -475,17 +473,3 @@ def _fold(text: str) -> str:
 
 def _is_kanji(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff"
-
-
-_local = threading.local()
-
-
-def _mode_c(text: str) -> Any:
-    """Sudachi mode C morphemes of `text` (long units: 宿泊税, 期日前投票); one tokenizer per thread."""
-    tokenizer = getattr(_local, "tokenizer", None)
-    if tokenizer is None:
-        from sudachipy import SplitMode
-
-        tokenizer = _dictionary().tokenizer(mode=SplitMode.C)
-        _local.tokenizer = tokenizer
-    return tokenizer.tokenize(text[:4000])

@@ -16,6 +16,7 @@ from service.compose.relevance import QueryTerms
 from service.compose.sentences import Candidate, candidates
 from service.reader.analysis import RELATIVE_YEARS, Analysis, Year, alternatives, compact, names_relative, years_in
 from service.reader.facts import EXCEPTION, PROHIBITION, fact_spans, figures_in
+from service.reader.morphology import name_spans
 from service.reader.periods import document_month, relative_years
 
 PlaceOf = Callable[[str], str | None]  # a document's source -> its municipality, None when not known
@@ -135,8 +136,10 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         named = cand.chunk.title + "\n" + _speaker(cand.chunk) + _heading_before(before) + text + (asked or "")
         tied = focus >= p.tied or (max(focus_passage, doc_focus.get(cand.chunk.source, 0.0)) >= p.topic
                                    and _holds_head(analysis.head, pieces, named))
-        facts = _on_focus_lines(cand.quote, fact_spans(cand.quote, analysis.answer_type, analysis.fact_form),
-                                analysis)
+        spans = fact_spans(cand.quote, analysis.answer_type, analysis.fact_form)
+        if analysis.answer_type == "person":  # who: a name states it better than a title (楠瀬公美氏を任命)
+            spans = sorted({*spans, *name_spans(cand.quote)})
+        facts = _on_focus_lines(cand.quote, spans, analysis)
         violates = _violation(analysis, cand, before, place_of)
         score = (p.focus * focus + p.focus_passage * focus_passage + p.coverage * terms.coverage(tokens)
                  + prior * max(0.0, cand.hit.score / best_hit))

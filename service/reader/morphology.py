@@ -1,0 +1,39 @@
+"""Sudachi's long units (mode C) for the reader's rules: question analysis reads compounds whole (宿泊税, 期日前投票)
+and fact extraction finds person names (楠瀬公美). One tokenizer per thread; the dictionary is kotae's.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from kotae.jtext import _dictionary
+
+MAX_CHARS = 4000  # longer text is cut: a question or a sentence is far shorter
+_local = threading.local()
+
+
+def mode_c(text: str) -> Any:
+    """Sudachi mode C morphemes of `text` (long units: 宿泊税, 期日前投票)."""
+    tokenizer = getattr(_local, "tokenizer", None)
+    if tokenizer is None:
+        from sudachipy import SplitMode
+
+        tokenizer = _dictionary().tokenizer(mode=SplitMode.C)
+        _local.tokenizer = tokenizer
+    return tokenizer.tokenize(text[:MAX_CHARS])
+
+
+def name_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of person names in `text`: runs of Sudachi's 人名 morphemes (楠瀬 + 公美, 平山 耕三 across a blank)."""
+    spans: list[tuple[int, int]] = []
+    for m in mode_c(text):
+        pos = m.part_of_speech()
+        if pos[1] != "固有名詞" or pos[2] != "人名":
+            continue
+        start, end = m.begin(), m.end()
+        if spans and not text[spans[-1][1]:start].strip():
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans
