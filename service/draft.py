@@ -19,6 +19,7 @@ from service.compose.relevance import Scored
 from service.compose.sentences import Candidate, citation
 from service.filters import Filters
 from service.generators import Generator
+from service.reader.query import Query
 
 SECTIONS = ("現状", "これまでの取組", "今後の方針")
 STANCES = {
@@ -104,9 +105,10 @@ class Drafter:
         generator = self.answerer.generators.get(model) if composer == "llm" else None  # refuse before searching
         if generator is not None:
             check_question(question, self.answerer.searcher.settings.guard)
-        hits = self._passages(question, filters or Filters())
-        terms = self.answerer.terms(question, (filters or Filters()).access_groups)
-        scored = self.answerer.score(question, hits, terms)
+        query = self.answerer.query(question, filters)  # analysed and embedded once for every stage below
+        hits = self._passages(query, filters or Filters())
+        terms = query.terms
+        scored = self.answerer.score(query, hits, terms)
         ranked = sorted(scored, key=lambda s: s.score, reverse=True)
         opening = opening_line(questioner)
         closing = STANCES[stance]
@@ -145,15 +147,15 @@ class Drafter:
         return Draft(question, render_draft(opening, sections, closing), opening, tuple(sections), closing,
                      tuple(verifier.citations), past, True, tuple(verifier.unsupported), generator.name, guarded.note)
 
-    def _passages(self, question: str, filters: Filters) -> list[Hit]:
+    def _passages(self, query: Query, filters: Filters) -> list[Hit]:
         """Past executive answers first, then guidelines and ordinances (when the index has any)."""
         searcher = self.answerer.searcher
-        hits = searcher.search(question, k=self.params.past_answer_passages,
+        hits = searcher.search(query, k=self.params.past_answer_passages,
                                filters=replace(filters, speaker_role=("executive",)))
         types = tuple(t for t in RULE_TYPES if t in searcher.doc_types(filters.access_groups) and (not filters.doc_type
                                                                                or t in filters.doc_type))
         if types:
-            hits += searcher.search(question, k=self.params.rule_passages,
+            hits += searcher.search(query, k=self.params.rule_passages,
                                     filters=replace(filters, doc_type=types, speaker_role=()))
         unique: dict[str, Hit] = {}
         for hit in hits:
