@@ -18,17 +18,20 @@ query may see (its filters, plus the members' questions).
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
+from service.reader.candidates import FloatArray as FloatArray
 from service.reader.index_view import BoolArray, IndexView
 
-FloatArray = npt.NDArray[np.float64]
+# The select stage's functions lived here; still importable from here.
+from service.reader.select import NEAR_DUPLICATE as NEAR_DUPLICATE
+from service.reader.select import drop_near_duplicates as drop_near_duplicates
+from service.reader.select import shingles as shingles
+from service.reader.select import top_positions as top_positions
+
 MEMBER_SHARE = 0.5  # of its own turn's unit score a member's question chunk gets
-NEAR_DUPLICATE = 0.9  # Jaccard overlap of character 4-grams above which a hit repeats one already shown
 
 
 @dataclass(frozen=True)
@@ -114,52 +117,3 @@ def rank(view: IndexView, lexical: FloatArray, cosine: dict[int, float], target_
     if not everything:
         score *= target_mask
     return score
-
-
-def top_positions(score: FloatArray, view: IndexView, n: int) -> list[int]:
-    """The `n` best candidates, best first (ties: lower position first), skipping exact repeats of a text
-    already taken.
-
-    Only the best few candidates are sorted, not all of them (at a million chunks most chunks share a word with
-    the query, and sorting them all took tens of milliseconds); when repeats use up that few, more are taken."""
-    candidates = np.flatnonzero(score > 0)
-    if n < 1 or not len(candidates):
-        return []
-    values = score[candidates]
-    wanted = 4 * n
-    while True:
-        if wanted < len(candidates):
-            # Every candidate scoring at least the `wanted`-th best, ties included, in position order.
-            threshold = np.partition(values, len(values) - wanted)[len(values) - wanted]
-            chosen = candidates[values >= threshold]
-        else:
-            chosen = candidates
-        ordered = chosen[np.argsort(-score[chosen], kind="stable")]
-        # The first occurrence of each text, in score order.
-        _, first = np.unique(view.text_hash_id[ordered], return_index=True)
-        taken = ordered[np.sort(first)[:n]]
-        if len(taken) == n or len(chosen) == len(candidates):
-            return [int(p) for p in taken]
-        wanted = 4 * len(chosen)
-
-
-def shingles(text: str, size: int = 4) -> set[str]:
-    """Character n-grams of the text with width folded and blanks removed (what near-duplicates share)."""
-    folded = "".join(unicodedata.normalize("NFKC", text).split())
-    return {folded[i : i + size] for i in range(max(1, len(folded) - size + 1))}
-
-
-def drop_near_duplicates(texts: list[str], k: int, threshold: float = NEAR_DUPLICATE) -> list[int]:
-    """Indices of the first `k` texts, in order, skipping any whose shingles overlap a kept one's by at least
-    `threshold` (Jaccard): the same paragraph in two versions of a notice, or re-typed with other spacing."""
-    kept: list[int] = []
-    kept_shingles: list[set[str]] = []
-    for i, text in enumerate(texts):
-        grams = shingles(text)
-        if any(len(grams & other) / len(grams | other) >= threshold for other in kept_shingles):
-            continue
-        kept.append(i)
-        kept_shingles.append(grams)
-        if len(kept) == k:
-            break
-    return kept

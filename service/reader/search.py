@@ -1,8 +1,18 @@
 """Search: the reader side's entry point. Holds the models and an in-memory view of one store, reloaded when an
-ingestion commits a new catalogue generation. A question is analysed once (`query`, a `Query`), then passes the
-retrieval stages: candidates (BM25 over the visible chunks, the nearest vectors) -> fuse (`fuse.rank`) ->
-constrain (the question's municipality, its compound terms held whole) -> select (`select.top_positions`, the
-catalogue's chunks, near-duplicates dropped). The answer stages (`extract`, then `compose/`) read the same `Query`.
+ingestion commits a new catalogue generation. A question is analysed once (`query`, a `Query`); `search` then
+passes it through the retrieval stages, all over the same snapshot:
+
+    candidates  `_candidates` -> `Candidates`: BM25 over the visible chunks, the nearest visible vectors (and more
+                of the filtered group's, or of the members' questions, when the nearest hold too few of them)
+    fuse        `fuse.rank` -> a score per chunk: lexical and dense on one scale, plus the evidence of the
+                member's question an answer responds to
+    constrain   `_constrain` -> those scores after the question's municipality, the years it asks about and its
+                compound terms held whole
+    select      `select.select` -> the hits: the best positions, the catalogue's chunks, near-duplicates dropped
+
+Fuse and constrain give a score per chunk (0: not a candidate), which constrain and select take, so another stage
+(a reranker) fits between constrain and select without changing the others. The answer stages (`extract`, then
+`compose/`) read the same `Query`.
 """
 
 from __future__ import annotations
@@ -36,11 +46,13 @@ from kotae.types import Hit
 from service.compose.relevance import QueryTerms
 from service.filters import FilterError, Filters, parse_filters
 from service.reader.analysis import analyse, compact, years_in
-from service.reader.fuse import METHODS, FloatArray, RetrievalParams, drop_near_duplicates, rank, top_positions
+from service.reader.candidates import Candidates, FloatArray, Visibility
+from service.reader.fuse import METHODS, RetrievalParams, rank
 from service.reader.index_view import IndexView, build_view
 from service.reader.periods import document_month, document_years, relative_years
 from service.reader.places import municipalities, with_known_places
 from service.reader.query import Query
+from service.reader.select import select
 
 __all__ = ["Filters", "Searcher", "parse_filters"]
 log = logging.getLogger(__name__)
@@ -59,15 +71,6 @@ PHRASE_QUESTION_CHARS = 20  # ... in a question this short (a term typed alone, 
 # shares its compounds with the member's question and the answer alike, and turn-aware ranking decides
 PHRASE_CANDIDATES = 300  # chunks holding every piece of a compound whose text is read to find it whole
 _SCANS_KEPT = 8  # filters whose vectors a snapshot keeps
-
-
-@dataclass(frozen=True)
-class Visibility:
-    """The chunks one user may see (`mask`), for the `groups` they belong to; `hidden` counts the others."""
-
-    mask: Any
-    groups: tuple[str, ...]
-    hidden: int
 
 
 @dataclass
@@ -250,7 +253,8 @@ class Searcher:
 
     def search(self, query: str | Query, k: int = 10, filters: Filters | None = None,
                method: str = "default") -> list[Hit]:
-        """The `k` best committed chunks for `query` passing `filters`, best first."""
+        """The `k` best committed chunks for `query` passing `filters`, best first: the retrieval stages over
+        one snapshot (see the module docstring)."""
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
         if k < 1:
@@ -259,23 +263,40 @@ class Searcher:
         snap = self._snapshot
         params = METHODS[method]
         filters = filters or Filters()
+        self._check_doc_types(filters)
+        if isinstance(query, str):
+            query = self.query(query, filters.access_groups)
+        found = self._candidates(snap, query, filters, params)
+        score = rank(snap.view, found.lexical, found.cosine, found.target, found.questions, params)
+        score = self._constrain(snap, query, score, found.visible)
+        return select(snap.view, score, found, self.catalog.chunks, k)
+
+    def _check_doc_types(self, filters: Filters) -> None:
+        """Refuse a document type filter naming none of the types the user may see (unless they see none)."""
+        if not filters.doc_type:  # checked only when asked for: it costs a pass over every chunk
+            return
+        known_types = self.doc_types(filters.access_groups)  # only what this user may see is named
+        unknown_types = set(filters.doc_type) - set(known_types)
+        if unknown_types and known_types:
+            raise FilterError(
+                f"filter 'doc_type': no documents of type {', '.join(sorted(unknown_types))} "
+                f"(the index has {', '.join(known_types)})"
+            )
+
+    # --- stage 1: candidates ------------------------------------------------------------------------------------------
+
+    def _candidates(self, snap: _Snapshot, query: Query, filters: Filters, params: RetrievalParams) -> Candidates:
+        """The chunks `query` may find in `snap`, among the ones its user may see: every chunk's BM25 score for
+        the query's search tokens (with BM25's statistics counted over the visible chunks), and the dense
+        candidates — the nearest visible vectors, plus enough of those passing `filters` (and of the members'
+        questions, for turn-aware ranking) when the nearest hold too few of them."""
         view = snap.view
-        if filters.doc_type:  # checked only when asked for: it costs a pass over every chunk
-            known_types = self.doc_types(filters.access_groups)  # only what this user may see is named
-            unknown_types = set(filters.doc_type) - set(known_types)
-            if unknown_types and known_types:
-                raise FilterError(
-                    f"filter 'doc_type': no documents of type {', '.join(sorted(unknown_types))} "
-                    f"(the index has {', '.join(known_types)})"
-                )
         target_mask = view.mask(filters)
         question_mask = view.mask(filters, roles=("member",))
         visible = self._visible(view, filters.access_groups)
-        if isinstance(query, str):
-            query = self.query(query, filters.access_groups)
-        tokens = list(query.search_tokens)
         lexical_scores = (
-            snap.lexical.scores(tokens, *((visible.mask, visible.groups) if visible else ())).astype(np.float64)
+            snap.lexical.scores(list(query.search_tokens), *((visible.mask, visible.groups) if visible else ()))
+            .astype(np.float64)
             if params.use_lexical
             else np.zeros(len(view.chunk_ids))
         )
@@ -289,85 +310,7 @@ class Searcher:
             if params.use_questions:
                 self._add_candidates_if_sparse(snap, vector, nearest, wider, question_mask, filters, "member", params,
                                                cosine, visible)
-        score = rank(view, lexical_scores, cosine, target_mask, question_mask, params)
-        score = self._constrain(snap, query, score, tokens, visible)
-        # Three times k candidates, so that dropping near-duplicates still leaves k hits.
-        positions = top_positions(score, view, k * 3)
-        chunks = self.catalog.chunks([view.chunk_ids[p] for p in positions])
-        positions = [p for p in positions if view.chunk_ids[p] in chunks]  # removed by a commit a moment ago
-        keep = drop_near_duplicates([chunks[view.chunk_ids[p]].text for p in positions], k)
-        hits: list[Hit] = []
-        for pos in (positions[i] for i in keep):
-            detail = {"lexical": round(float(lexical_scores[pos]), 4)}
-            if pos in cosine:
-                detail["dense"] = round(cosine[pos], 4)
-            hits.append(Hit(chunk=chunks[view.chunk_ids[pos]], rank=len(hits) + 1, score=float(score[pos]),
-                            scores=detail))
-        return hits
-
-    def _constrain(self, snap: _Snapshot, query: Query, score: FloatArray, tokens: list[str],
-                   visible: Visibility | None) -> FloatArray:
-        """The fused scores after the question's own constraints: chunks of another municipality than the one it
-        names keep OTHER_PLACE of their score; chunks holding its compound terms whole (宿泊税, not 宿泊 … 税)
-        gain up to PHRASE_WEIGHT of the best score."""
-        view = snap.view
-        places = query.analysis.constraints.places
-        if places and len(score):
-            if snap.place_of_source is None:
-                snap.place_of_source = np.array([self.place_of(s) for s in view.sources], dtype=object)
-            other = np.array([p is not None and p not in places for p in snap.place_of_source], dtype=bool)
-            if other.any() and not other.all():
-                score = np.where(other[view.source_of], score * OTHER_PLACE, score)
-        score = self._constrain_years(snap, query, score)
-        phrases = query.phrases if len(compact(query.text)) <= PHRASE_QUESTION_CHARS else ()
-        if not phrases or not len(score) or score.max() <= 0:
-            return score
-        held = np.zeros(len(score))
-        for phrase in phrases:
-            pieces = [t for t in self.tokenizer.tokenize(phrase) if t]
-            rows = snap.lexical.holding_all(pieces, None if visible is None else visible.mask)
-            rows = rows[score[rows] > 0]
-            if len(pieces) < 2 or not len(rows):
-                continue  # one piece: BM25 already ranks by it
-            if len(rows) > PHRASE_CANDIDATES:
-                rows = rows[np.argsort(-score[rows], kind="stable")[:PHRASE_CANDIDATES]]
-            texts = self.catalog.chunks([view.chunk_ids[int(r)] for r in rows])
-            wanted = compact(phrase)
-            whole = [int(r) for r in rows if (c := texts.get(view.chunk_ids[int(r)])) and wanted in compact(c.text)]
-            held[whole] += 1.0 / len(phrases)
-        if held.any():
-            score = score + PHRASE_WEIGHT * float(score.max()) * held
-        return score
-
-    def _constrain_years(self, snap: _Snapshot, query: Query, score: FloatArray) -> FloatArray:
-        """Chunks of documents of other years than the question asks about (`periods.document_years`) keep
-        OTHER_YEAR of their score, unless their own text names an asked year (a 決算 of 令和6年度 discussed in
-        2025): read for the best YEAR_CANDIDATES of them only."""
-        asked = {y.year for y in query.analysis.constraints.years}
-        if not asked or not len(score) or score.max() <= 0:
-            return score
-        view = snap.view
-        if snap.years_of_source is None:
-            documents = self.catalog.documents()
-            snap.years_of_source = [
-                document_years(s, d.title, d.date) if (d := documents.get(s)) else frozenset() for s in view.sources]
-        other_source = np.array([bool(y) and not y & asked for y in snap.years_of_source], dtype=bool)
-        if not other_source.any() or other_source.all():
-            return score
-        other = other_source[view.source_of] & (score > 0)
-        rows = np.flatnonzero(other)
-        if len(rows) > YEAR_CANDIDATES:
-            rows = rows[np.argsort(-score[rows], kind="stable")[:YEAR_CANDIDATES]]
-        texts = self.catalog.chunks([view.chunk_ids[int(r)] for r in rows])
-        for r in rows:
-            chunk = texts.get(view.chunk_ids[int(r)])
-            if chunk is None:
-                continue
-            named = {y.year for y in years_in(chunk.text)} | relative_years(
-                chunk.text, document_month(chunk.source, chunk.date))
-            if named & asked:
-                other[int(r)] = False
-        return np.where(other, score * OTHER_YEAR, score)
+        return Candidates(lexical_scores, cosine, target_mask, question_mask, visible)
 
     @staticmethod
     def _visible(view: IndexView, access_groups: tuple[str, ...] | None) -> Visibility | None:
@@ -477,6 +420,84 @@ class Searcher:
         similarity = matrix @ (query / np.linalg.norm(query))
         for i in np.argsort(-similarity, kind="stable")[:n]:
             cosine[int(kept[i])] = float(similarity[i])
+
+    # --- stage 3: constrain (stage 2 is `fuse.rank`, stage 4 `select.select`) -----------------------------------------
+
+    def _constrain(self, snap: _Snapshot, query: Query, score: FloatArray, visible: Visibility | None) -> FloatArray:
+        """The fused scores after the question's own constraints: its municipality (`_constrain_places`), the
+        years it asks about (`_constrain_years`) and its compound terms held whole (`_constrain_phrases`)."""
+        score = self._constrain_places(snap, query, score)
+        score = self._constrain_years(snap, query, score)
+        return self._constrain_phrases(snap, query, score, visible)
+
+    def _constrain_places(self, snap: _Snapshot, query: Query, score: FloatArray) -> FloatArray:
+        """Chunks of another municipality than the one the question names keep OTHER_PLACE of their score (unless
+        every document is of another one)."""
+        view = snap.view
+        places = query.analysis.constraints.places
+        if places and len(score):
+            if snap.place_of_source is None:
+                snap.place_of_source = np.array([self.place_of(s) for s in view.sources], dtype=object)
+            other = np.array([p is not None and p not in places for p in snap.place_of_source], dtype=bool)
+            if other.any() and not other.all():
+                score = np.where(other[view.source_of], score * OTHER_PLACE, score)
+        return score
+
+    def _constrain_years(self, snap: _Snapshot, query: Query, score: FloatArray) -> FloatArray:
+        """Chunks of documents of other years than the question asks about (`periods.document_years`) keep
+        OTHER_YEAR of their score, unless their own text names an asked year (a 決算 of 令和6年度 discussed in
+        2025): read for the best YEAR_CANDIDATES of them only."""
+        asked = {y.year for y in query.analysis.constraints.years}
+        if not asked or not len(score) or score.max() <= 0:
+            return score
+        view = snap.view
+        if snap.years_of_source is None:
+            documents = self.catalog.documents()
+            snap.years_of_source = [
+                document_years(s, d.title, d.date) if (d := documents.get(s)) else frozenset() for s in view.sources]
+        other_source = np.array([bool(y) and not y & asked for y in snap.years_of_source], dtype=bool)
+        if not other_source.any() or other_source.all():
+            return score
+        other = other_source[view.source_of] & (score > 0)
+        rows = np.flatnonzero(other)
+        if len(rows) > YEAR_CANDIDATES:
+            rows = rows[np.argsort(-score[rows], kind="stable")[:YEAR_CANDIDATES]]
+        texts = self.catalog.chunks([view.chunk_ids[int(r)] for r in rows])
+        for r in rows:
+            chunk = texts.get(view.chunk_ids[int(r)])
+            if chunk is None:
+                continue
+            named = {y.year for y in years_in(chunk.text)} | relative_years(
+                chunk.text, document_month(chunk.source, chunk.date))
+            if named & asked:
+                other[int(r)] = False
+        return np.where(other, score * OTHER_YEAR, score)
+
+    def _constrain_phrases(self, snap: _Snapshot, query: Query, score: FloatArray,
+                           visible: Visibility | None) -> FloatArray:
+        """In a short question (PHRASE_QUESTION_CHARS), chunks holding its compound terms whole (宿泊税, not
+        宿泊 … 税) gain up to PHRASE_WEIGHT of the best score; only chunks already scoring, and the visible ones,
+        are read (the best PHRASE_CANDIDATES per term)."""
+        view = snap.view
+        phrases = query.phrases if len(compact(query.text)) <= PHRASE_QUESTION_CHARS else ()
+        if not phrases or not len(score) or score.max() <= 0:
+            return score
+        held = np.zeros(len(score))
+        for phrase in phrases:
+            pieces = [t for t in self.tokenizer.tokenize(phrase) if t]
+            rows = snap.lexical.holding_all(pieces, None if visible is None else visible.mask)
+            rows = rows[score[rows] > 0]
+            if len(pieces) < 2 or not len(rows):
+                continue  # one piece: BM25 already ranks by it
+            if len(rows) > PHRASE_CANDIDATES:
+                rows = rows[np.argsort(-score[rows], kind="stable")[:PHRASE_CANDIDATES]]
+            texts = self.catalog.chunks([view.chunk_ids[int(r)] for r in rows])
+            wanted = compact(phrase)
+            whole = [int(r) for r in rows if (c := texts.get(view.chunk_ids[int(r)])) and wanted in compact(c.text)]
+            held[whole] += 1.0 / len(phrases)
+        if held.any():
+            score = score + PHRASE_WEIGHT * float(score.max()) * held
+        return score
 
 
 def _count(mask: Any, positions: list[int]) -> int:
