@@ -26,7 +26,7 @@ from service.compose.relevance import (
     evidence,
     score_candidates,
 )
-from service.compose.sentences import candidates
+from service.compose.sentences import candidates, introduces_list
 from service.compose.support import SupportChecker, SupportParams
 from service.filters import Filters
 from service.generators import Generators
@@ -120,13 +120,15 @@ class Answerer:
 
     def continued(self, hits: list[Hit], ask: Analysis, depth: int = 8) -> list[Hit]:
         """`hits`, and after them the next chunk of each of the first `depth` that hold the focus and end in an
-        unfinished sentence (「本市の令和８年度一般会計予算につきましては、…」 goes on in the next chunk)."""
+        unfinished sentence (「本市の令和８年度一般会計予算につきましては、…」 goes on in the next chunk) or in one
+        introducing a list (「次に掲げる情報を入力してはならない。」: the items are there)."""
         have = {(h.chunk.source, h.chunk.ordinal) for h in hits}
         extra: list[Hit] = []
         for hit in hits[:depth]:
             chunk = hit.chunk
             tail = chunk.text.rstrip()
-            if (chunk.source, chunk.ordinal + 1) in have or tail.endswith(("。", "」", "）", ")")):
+            ended = tail.endswith(("。", "」", "）", ")")) and not introduces_list(tail.rsplit("\n", 1)[-1])
+            if (chunk.source, chunk.ordinal + 1) in have or ended:
                 continue
             if ask.focus and not any(term in tail[-300:] for term in ask.focus):
                 continue

@@ -8,12 +8,12 @@ passages: 「資料には〇〇についての記載はありますが、金額�
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kotae.types import Answer, Chunk, Citation, Fact, Sentence
 from service.compose.extractive import REFUSAL, REFUSAL_HINT, render, same_statement
-from service.compose.sentences import Candidate, citation
-from service.reader.analysis import TYPE_LABELS, Analysis
+from service.compose.sentences import Candidate, citation, introduces_list, items_end
+from service.reader.analysis import TYPE_LABELS, Analysis, compact
 from service.reader.extract import Evidence, Extraction
 
 
@@ -74,6 +74,12 @@ def _choose(analysis: Analysis, extraction: Extraction, p: FactParams) -> list[E
     chars = _length(lead.candidate)
     following = [e for e in ranked if e.candidate.chunk.chunk_id == lead.candidate.chunk.chunk_id
                  and e.candidate.position == lead.candidate.position + 1 and e.focus > 0 and not e.violates]
+    if lead.candidate.list_from is None and introduces_list(lead.candidate.display):
+        # its list begins the next chunk (a chunk edge fell after 「次に掲げる情報を入力してはならない。」): the
+        # items come with it, as they would have in one chunk
+        items = _items_opening_next_chunk(lead, ranked)
+        if items is not None:
+            return [lead, items]
     lead_in = lead.lead_in
     others = [e for e in ranked if e is not lead and e.candidate is not lead_in and not e.violates
               and e.score >= p.keep_ratio * lead.score
@@ -106,6 +112,21 @@ def speaker_sentence(chunk: Chunk) -> str:
     return f"{who}の発言です。"
 
 
+def _items_opening_next_chunk(lead: Evidence, ranked: tuple[Evidence, ...]) -> Evidence | None:
+    """The list items the chunk after `lead`'s begins with (that chunk found too), as one quote; None if none."""
+    chunk = lead.candidate.chunk
+    after = next((e for e in ranked if e.candidate.chunk.source == chunk.source
+                  and e.candidate.chunk.ordinal == chunk.ordinal + 1), None)
+    if after is None:
+        return None
+    following = after.candidate.chunk
+    end = items_end(following.text, 0)
+    if end <= 0:
+        return None
+    items = Candidate(after.candidate.hit, following.start, following.start + end, following.text[:end], 0, 0)
+    return replace(after, candidate=items, lead_in=None, facts=())
+
+
 def _length(cand: Candidate) -> int:
     """Characters a sentence adds before the list it introduces."""
     return len(cand.display if cand.list_from is None else cand.display.split("／", 1)[0])
@@ -129,8 +150,15 @@ def _facts(evidence: Evidence, analysis: Analysis, n: int) -> list[Fact]:
             for s, e in evidence.facts]
 
 
-def _topic(analysis: Analysis) -> str:
-    return "・".join(analysis.focus[:2]) if analysis.focus else "ご質問の件"
+def _topic(analysis: Analysis, extraction: Extraction | None = None) -> str:
+    """What the refusal says the documents discuss: the focus terms the passages found do hold (never a word they
+    lack: 「懇親会」 when they say 懇談会), at most two; 「ご質問の件」 when they hold none whole."""
+    if extraction is None:
+        return "・".join(analysis.focus[:2]) if analysis.focus else "ご質問の件"
+    texts = [compact(e.candidate.chunk.title + e.candidate.chunk.text) for e in extraction.evidence
+             if e.focus_passage > 0]
+    held = [t for t in analysis.focus if any(compact(t) in text for text in texts)]
+    return "・".join(held[:2]) if held else "ご質問の件"
 
 
 def _not_found(analysis: Analysis, extraction: Extraction) -> str:
@@ -141,8 +169,8 @@ def _not_found(analysis: Analysis, extraction: Extraction) -> str:
     if extraction.reason == "constraint_unmet":
         constraints = analysis.constraints
         limits = "・".join([*(y.label() for y in constraints.years), *constraints.places])
-        return f"資料には{_topic(analysis)}についての記載はありますが、{limits}の{label}は見当たりません。"
-    return f"資料には{_topic(analysis)}についての記載はありますが、{label}は見当たりません。"
+        return f"資料には{_topic(analysis, extraction)}についての記載はありますが、{limits}の{label}は見当たりません。"
+    return f"資料には{_topic(analysis, extraction)}についての記載はありますが、{label}は見当たりません。"
 
 
 def _refusal(missing: list[tuple[Analysis, Extraction]], p: FactParams) -> Answer:

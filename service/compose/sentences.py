@@ -27,6 +27,8 @@ _INTRODUCES_LIST = re.compile(r"(次に掲げる|次の|以下の)[^。]*[。：
 _LIST_ITEM = re.compile(r"\s*(?:[（(]?[0-9０-９一二三四五六七八九十]+[)）.．、]|[・○●■□※-])")
 _LIST_MAX_CHARS = 300
 _ROW_MAX_CHARS = 60
+# The next section's heading ends a list: 「## 第５　入力してはならない情報」, 「第５　…」, 「第３条　…」
+_SECTION_HEADING = re.compile(r"#+\s|第[0-9０-９一二三四五六七八九十]+(条|章|節|款)?[\s　]")
 # Any document's own questions (an FAQ's 「Q11. 手数料はいくらですか。」) are no answer either.
 _ANY_QUESTION = re.compile(r"^[QＱ問][0-9０-９]*[.．:：、\s]|(か|[？?])[。」]?$")
 _HEADING_CHARS = 25  # a shorter line without a full stop is a heading (「（２）生成ＡＩの全庁導入」)
@@ -35,7 +37,7 @@ _MID_SENTENCE = tuple("ンっゃゅょぁぃぅぇぉッャュョァィゥェォ
 _LEADING_MARK = re.compile(r"^(?:[・○●◯■□◆◇▪※\uf077\uf06c]|[AＡ答][.．:：、])\s*")
 _MIN_CHARS = 8  # shorter pieces are headings or fragments, not statements
 # 「…の交付に関する条例 ・・・・・・  18」: a line of a table of contents
-_CONTENTS_LINE = re.compile(r"[・…‥.．]{4,}\s*[0-9０-９]+\s*$")
+_CONTENTS_LINE = re.compile(r"[・…‥.．]{4,}[ \t　]*[0-9０-９]+[ \t　]*$", re.MULTILINE)
 _MAX_CHARS = 400  # longer "sentences" are tables or diagrams flattened into text
 
 
@@ -85,7 +87,7 @@ def display_text(quote: str, list_from: int | None = None) -> str:
     if list_from is not None:
         lines = (line.strip("\u3000 \t\r") for line in quote[list_from:].split("\n"))
         shown += "".join("／" + line for line in lines if line)
-    return shown
+    return shown.removeprefix("／")  # a quote of items alone (a list a chunk edge cut from its sentence)
 
 
 def is_formulaic(sentence: str) -> bool:
@@ -134,17 +136,31 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
     return out
 
 
+def introduces_list(sentence: str) -> bool:
+    """Whether `sentence` says nothing without the list after it (「次に掲げる情報を入力してはならない。」)."""
+    return bool(_INTRODUCES_LIST.search(sentence.rstrip()))
+
+
 def _with_list(text: str, start: int, end: int) -> int:
     """The end of the sentence at [start, end) extended over the list items or table rows it introduces."""
     if not _INTRODUCES_LIST.search(text, start, end):
         return end
-    pos = end
-    while True:
+    return items_end(text, end, start)
+
+
+def items_end(text: str, pos: int, start: int | None = None) -> int:
+    """The end of the list items or table rows on the lines after `pos` in `text` (or from `pos` on, when it is
+    0: a chunk that begins with the items), at most _LIST_MAX_CHARS from `start` (`pos` by default); `pos` when no
+    item follows."""
+    start = pos if start is None else start
+    at_start = pos == 0
+    while pos < len(text):
         item = pos
         while item < len(text) and item - pos < 3 and text[item] in "\r\n":
             item += 1
-        if item == pos:
+        if item == pos and not at_start:
             break
+        at_start = False
         line_end = text.find("\n", item)
         line_end = len(text) if line_end < 0 else line_end
         if not (_LIST_ITEM.match(text, item) or _is_row(text[item:line_end])):
@@ -158,7 +174,8 @@ def _with_list(text: str, start: int, end: int) -> int:
 def _is_row(line: str) -> bool:
     """A table row or caption flattened to a line: short, no full stop, not a question."""
     line = line.strip()
-    return 0 < len(line) <= _ROW_MAX_CHARS and not line.endswith("。") and not _ANY_QUESTION.search(line)
+    return 0 < len(line) <= _ROW_MAX_CHARS and not line.endswith("。") and not _ANY_QUESTION.search(line) \
+        and not _SECTION_HEADING.match(line)
 
 
 def citation(n: int, chunk: Chunk, start: int, end: int) -> Citation:

@@ -68,7 +68,6 @@ FACT_FORMS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("count", re.compile(r"何回|回数"), "回"),
     ("count", re.compile(r"何号|(条例|規程|規則)番号"), "号"),
     ("date", re.compile(r"何時|(受付|開庁|営業|開館|利用|診療)時間"), "時"),
-    ("permission", re.compile(r"有料|無料|お金(が|は)?かか|費用(が|は)?かか"), "無料|有料|円"),
 )
 # 何 + a counter the facts must be counted in (何店舗 -> 店, 何団体 -> 団体)
 _COUNTER = re.compile(r"何(店舗|店|団体|社|組|校|台|施設|本|冊|棟|戸|倍|ポイント|地区|園|基|隻|頭|匹|機|両|編成)")
@@ -150,6 +149,7 @@ _WESTERN_YEAR = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})\s*年(度)?")
 _SHORT_ERAS = {"r": "令和", "h": "平成"}
 # A municipality named in a question: 東京都, 南国市, 小樽市, かつらぎ町, 世田谷区 … (Sudachi's proper nouns).
 _MUNICIPALITY_END = ("都", "道", "府", "県", "市", "区", "町", "村")
+_ASKS_FEE = re.compile(r"有料|無料|お金(が|は)?かか|費用(が|は)?かか|タダ")
 _ASKS_SPEAKER = re.compile(r"(答弁|発言|報告|説明|述べ|話し|言っ|演説|質問|挨拶|表明)[^誰だどな]*(誰|だれ|どなた)|"
                            r"(長|知事|議長|委員長)(は|って)(誰|だれ|どなた)")
 _LEVEL_WORD = re.compile(r"(?<![一-龥ァ-ヶ])(?:本|当)?(市|町|村|区)(?=の|が|は|で|に|内|民|役場|役所|長|議会|立)")
@@ -233,6 +233,14 @@ class Analysis:
                     "")
         counter = _COUNTER.search(folded) if self.answer_type == "count" and not form else None
         return re.escape(counter.group(1).replace("店舗", "店")) if counter else form
+
+    @property
+    def fact_type(self) -> str:
+        """Which expressions state the asked fact (`facts.FACT_PATTERNS`): the answer type's, except for a may-I
+        question about a charge (有料か, お金はかかる), which a fee or 無料 answers."""
+        if self.answer_type == "permission" and _ASKS_FEE.search(_fold(self.text)):
+            return "fee"
+        return self.answer_type
 
     @property
     def asks_speaker(self) -> bool:

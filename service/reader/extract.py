@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from kotae.jtext import SudachiTokenizer
 from kotae.types import Chunk, Hit
 from service.compose.relevance import QueryTerms
-from service.compose.sentences import Candidate, candidates
+from service.compose.sentences import Candidate, candidates, introduces_list
 from service.reader.analysis import RELATIVE_YEARS, Analysis, Year, alternatives, compact, names_relative, years_in
 from service.reader.facts import EXCEPTION, PROHIBITION, fact_spans, figures_in
 from service.reader.morphology import name_spans
 from service.reader.periods import document_month, relative_years
 
+RULE_DOC_TYPES = ("guideline", "ordinance")  # the documents that state rules
 PlaceOf = Callable[[str], str | None]  # a document's source -> its municipality, None when not known
 
 
@@ -49,6 +50,7 @@ class ExtractParams:
     faq_question: float = 0.9  # of the focus its question line holds, an FAQ answer's first sentence gets
     exception: float = 0.5  # a sentence that opens as an exception (ただし、前項の規定にかかわらず) does not lead
     rule: float = 0.8  # for may-I questions, a sentence stating the rule (a prohibition) before its exceptions
+    rule_document: float = 0.3  # ... and one of a guideline or an ordinance, before a 答弁 about it
     topic: float = 0.5  # the focus share a passage needs for the topic to count as found
     dense_topic: float = 0.45  # or the dense cosine of its best passage (a paraphrase; the default embedder: absent
     # topics reach 0.29 at the median, 0.41 at the 90th percentile, answerable ones 0.47 at the median) ...
@@ -104,6 +106,7 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         set(words(h.chunk.text) | words(h.chunk.title)), terms) for h in hits}
     doc_focus = _document_focus(analysis, hits, pieces, words, terms)
     lead_ins = _lead_ins(cands)
+    by_place = {(h.chunk.source, h.chunk.ordinal): h.chunk for h in hits}
     texts = "".join(h.chunk.title + "\n" + h.chunk.text for h in hits)
     absent = [t for t in analysis.focus if pieces[t] and all(piece in terms.unknown for piece in pieces[t])
               and not _holds(t, texts)]  # a word no document has (ドッグラン): that topic is not here
@@ -114,6 +117,8 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
     for cand in cands:
         lead_in = lead_ins.get(id(cand))
         text = cand.display if lead_in is None else lead_in.display + cand.display
+        if cand.list_from is None and introduces_list(cand.display):
+            text += _list_after(cand, by_place)  # what the list it introduces holds, in the next chunk
         tokens = set(tokenizer.tokenize(text)) | {e for e in analysis.expansions if e in text}
         focus = _focus_share(analysis, text, pieces, tokens, terms)
         before = _context_before(cand, p.context_chars)
@@ -136,7 +141,7 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         named = cand.chunk.title + "\n" + _speaker(cand.chunk) + _heading_before(before) + text + (asked or "")
         tied = focus >= p.tied or (max(focus_passage, doc_focus.get(cand.chunk.source, 0.0)) >= p.topic
                                    and _holds_head(analysis.head, pieces, named))
-        spans = fact_spans(cand.quote, analysis.answer_type, analysis.fact_form)
+        spans = fact_spans(cand.quote, analysis.fact_type, analysis.fact_form)
         if analysis.answer_type == "person":  # who: a name states it better than a title (楠瀬公美氏を任命)
             spans = sorted({*spans, *name_spans(cand.quote)})
         facts = _on_focus_lines(cand.quote, spans, analysis)
@@ -148,6 +153,8 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
             score += weight if tied else min(weight, p.fact_elsewhere) if focus_passage > 0 else 0.0
             if analysis.answer_type == "permission" and PROHIBITION.search(cand.display):
                 score += p.rule  # 「入力してはならない」 answers 「入力してよいか」 before its exceptions do
+            if analysis.answer_type == "permission" and cand.chunk.doc_type in RULE_DOC_TYPES:
+                score += p.rule_document  # the rule itself, before what was said about it
         if analysis.constraints.years and _names_year(text, cand, analysis.constraints.years):
             score += p.year
         if cand.chunk.doc_type in analysis.constraints.doc_types:
@@ -290,6 +297,15 @@ def _context_before(cand: Candidate, chars: int) -> str:
         if lines[i].strip() and not lines[i].rstrip().endswith(("。", "、")) and i < len(lines) - 1:
             return "\n".join(lines[i:])  # a heading (（私有車を使用した場合の車賃）) names what follows it
     return before
+
+
+def _list_after(cand: Candidate, by_place: dict[tuple[str, int], Chunk], chars: int = 200) -> str:
+    """The start of the next chunk when `cand` ends its chunk and the next one was found: the items of the list
+    `cand` introduces, which a chunk edge put there ("" otherwise)."""
+    if cand.chunk.text[cand.end - cand.chunk.start:].strip():
+        return ""
+    following = by_place.get((cand.chunk.source, cand.chunk.ordinal + 1))
+    return "\n" + following.text[:chars] if following is not None else ""
 
 
 def _heading_before(before: str) -> str:

@@ -1,0 +1,191 @@
+"""The reader rules after 42b0322, each on the input it was made for (real Sudachi, the corpus store's word weights,
+no mocks): the years a document is of and the years it names relative to its date, figures read in kanji or
+arabic, person names, the asks of a two-part question, the counter a count is asked in, honorifics and staff words,
+a table of contents, relative months, and the evidence a sentence gains for saying what the question says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from kotae_env import clear_kotae_env
+
+from kotae.settings import load_settings
+from kotae.types import Chunk, Hit
+from service.answer import Answerer
+from service.compose.sentences import candidates
+from service.reader.analysis import alternatives, analyse
+from service.reader.extract import Extraction, extract
+from service.reader.facts import fact_spans, figures_in, number_value
+from service.reader.morphology import name_spans
+from service.reader.periods import document_month, document_years, relative_years
+from service.reader.search import Searcher
+
+
+@pytest.fixture(autouse=True)
+def _no_kotae_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_kotae_env(monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def answerer(corpus_store: Path) -> Answerer:
+    with pytest.MonkeyPatch.context() as mp:
+        clear_kotae_env(mp)
+        return Answerer(Searcher(load_settings(corpus_store)))
+
+
+def _hit(text: str, source: str = "a.txt", ordinal: int = 0, title: str = "文書", date: str | None = "2024-01-01",
+         doc_type: str = "plan") -> Hit:
+    chunk = Chunk(chunk_id=f"{source}#{ordinal}", source=source, start=0, end=len(text), text=text, ordinal=ordinal,
+                  doc_type=doc_type, title=title, date=date)
+    return Hit(chunk, 1, 1.0)
+
+
+def _extract(question: str, hits: list[Hit], answerer: Answerer) -> Extraction:
+    terms = answerer.searcher.query(question).terms
+    return extract(analyse(question), hits, terms, answerer.searcher.tokenizer, {}.get)
+
+
+# --- the years of a document ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("source", "title", "date", "years"), [
+    ("pdf/nankoku/446_2026_03__施政方針（446回）.pdf", "446_2026_03__施政方針（446回）", None, {2026}),
+    ("speeches/otaru/PoliInfo4_MBLink_v20230613_Otaru_H28_Minutes.html", "28-01_市長冒頭発言コピペ", None, {2016}),
+    ("speeches/otaru/x.html", "小樽市r2_市長1日目冒頭", None, {2020}),
+    ("minutes/2020-02-19_会議録.txt", "令和二年東京都議会会議録第一号", "2020-02-19", {2020}),
+    ("reiki/k518RG00000012.html", "かつらぎ町表彰規程", None, set()),  # nothing says: no year constraint applies
+])
+def test_the_years_a_document_is_of(source: str, title: str, date: str | None, years: set[int]) -> None:
+    assert document_years(source, title, date) == years
+
+
+def test_relative_years_resolve_against_when_the_document_was_written() -> None:
+    june_2022 = document_month("pdf/nankoku/426_2022_06__市政報告.pdf", None)
+    assert june_2022 == (2022, 6)
+    assert relative_years("昨年度の移住者実績は３３組４７人", june_2022) == {2021}
+    march_2026 = document_month("x.pdf", "2026-03-04")
+    assert relative_years("新年度の予算", march_2026) == {2026}  # the fiscal year starting in April
+    assert relative_years("今年度の決算見込み", march_2026) == {2025}
+    assert relative_years("本年４月から", march_2026) == {2026}  # a calendar year word
+    assert relative_years("昨年度の実績", None) == frozenset()  # the document's date unknown: nothing resolved
+
+
+def test_a_sentence_naming_the_asked_year_relatively_answers_it(answerer: Answerer) -> None:
+    report = "pdf/nankoku/426_2022_06__市政報告.pdf"
+    hits = [_hit("移住促進につきましては、昨年度の移住者実績は３３組４７人となりました。", source=report,
+                 title="426_2022_06__市政報告", date=None),
+            _hit("移住促進につきましては、移住相談は１２０件でした。", source="pdf/nankoku/444_2025_12__市政報告.pdf",
+                 ordinal=1, title="444_2025_12__市政報告", date=None)]
+    extraction = _extract("令和3年度の移住実績は？", hits, answerer)
+    assert extraction.reason == ""
+    assert "３３組４７人" in extraction.answers[0].candidate.display
+
+
+# --- figures and names ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("1,600", 1600), ("七", 7), ("二万一千", 21000), ("910万", 9_100_000), ("三千五百七十四億", 357_400_000_000),
+    ("1億7,787万7千", 177_877_000), ("35,379千", 35_379_000),
+])
+def test_a_written_number_has_its_value(text: str, value: int) -> None:
+    assert number_value(text) == value
+
+
+def test_the_same_figure_in_kanji_or_arabic_is_the_same_figure() -> None:
+    assert figures_in("二月一日より設置車両を七編成に拡大") & figures_in("7編成に増えたのは")
+    assert figures_in("年収約九百十万円の世帯") == figures_in("年収910万円")
+    assert not figures_in("三編成で運行") & figures_in("7編成")
+
+
+def test_a_sentence_stating_the_question_s_figure_leads(answerer: Answerer) -> None:
+    hits = [_hit("子育て応援スペースは、昨年七月から三編成で運行を開始いたしました。"),
+            _hit("子育て応援スペースは、二月一日より設置車両を七編成に拡大いたしました。", ordinal=1)]
+    extraction = _extract("子育て応援スペース、7編成に増えたのはいつから？", hits, answerer)
+    assert "七編成" in extraction.answers[0].candidate.display
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("後任として、楠瀬公美氏を任命したく", ["楠瀬公美"]),
+    ("南国市長 平山 耕三", ["平山 耕三"]),  # a blank between family and given name
+    ("交通局長土渕裕氏は、昨日、逝去", ["土渕裕"]),
+    ("教育委員会の委員の任命について", []),
+])
+def test_person_names_are_found(text: str, names: list[str]) -> None:
+    assert [text[s:e] for s, e in name_spans(text)] == names
+
+
+def test_a_person_question_finds_the_name(answerer: Answerer) -> None:
+    hits = [_hit("南国市教育委員会委員の大井田典子氏の任期が満了することに伴い、後任の教育委員会委員として、"
+                 "楠瀬公美氏を任命したく、議会の同意を求めるものであります。")]
+    extraction = _extract("大井田さんの後任の教育委員は誰？", hits, answerer)
+    assert extraction.reason == ""
+    quote = extraction.answers[0].candidate.quote
+    assert "楠瀬公美" in [quote[s:e] for s, e in extraction.answers[0].facts]
+
+
+# --- question analysis ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "asks"), [
+    ("プラ製容器包装の再資源化支援事業、いつ始まって補助の上限はいくら？", [("date", "いつ始まって"),
+                                                                ("amount", "上限はいくら")]),
+    ("緊急小口資金の受付はいつから？これまでいくら送金した？", [("date", "いつから"), ("amount", "いくら送金")]),
+    ("表彰規程はいつ制定で、規程第何号？", [("date", "いつ制定"), ("count", "第何号")]),
+])
+def test_a_question_with_two_asks_is_cut_into_them(question: str, asks: list[tuple[str, str]]) -> None:
+    parts = analyse(question).parts
+    assert [(p.answer_type, any(piece in p.text for piece in (words,))) for p, (_, words) in zip(parts, asks,
+                                                                                                 strict=True)] \
+        == [(t, True) for t, _ in asks]
+
+
+@pytest.mark.parametrize("question", [
+    "4月の臨時会に出したコロナ対策の補正予算、総額いくら？",  # the first piece names the topic, it asks nothing
+    "生成AIに個人情報を入力してよいか",
+])
+def test_a_topic_piece_is_no_ask_of_its_own(question: str) -> None:
+    assert analyse(question).parts == ()
+
+
+def test_a_count_is_asked_in_its_counter() -> None:
+    analysis = analyse("なんこく生活応援チケットの加盟店は何店舗？")
+    assert analysis.answer_type == "count" and "店舗" not in analysis.focus
+    text = "市内加盟店で使用できる一人当たり８千円分のチケットで、加盟店は１２０店となりました。"
+    found = [text[s:e] for s, e in fact_spans(text, "count", analysis.fact_form)]
+    assert found == ["１２０店"]  # 「一人」 is a count, but not in 店
+
+
+def test_honorifics_and_staff_words() -> None:
+    assert analyse("大井田さんの後任は誰？").focus[0] == "大井田"
+    assert "夕食代" in alternatives("晩ごはん代")
+    assert "実質無料" in alternatives("実質タダ")
+
+
+def test_relative_months_are_dates() -> None:
+    text = "今月中旬から開始し、九月下旬まで受け付けます。"
+    assert [text[s:e] for s, e in fact_spans(text, "date")] == ["今月中旬", "九月下旬"]
+
+
+def test_relative_years_and_days_are_read_from_the_question() -> None:
+    constraints = analyse("英語スピーキングテスト、来年度のプレテストは何人対象？").constraints
+    assert "来年度" in constraints.relative and "今年度" not in constraints.relative
+    assert analyse("3月27日の本会議で報告したのは誰？").constraints.days == ((3, 27),)
+    assert "今年" not in analyse("今年度の予算は？").constraints.relative  # 今年 inside 今年度 is no calendar year
+
+
+def test_the_asked_relative_year_leads(answerer: Answerer) -> None:
+    hits = [_hit("プレテストは、今年度は約八千人を対象に実施いたしました。"),
+            _hit("プレテストは、来年度は全生徒約八万人を対象に実施いたします。", ordinal=1)]
+    extraction = _extract("来年度のプレテストは何人対象？", hits, answerer)
+    assert "約八万人" in extraction.answers[0].candidate.display
+
+
+# --- sentences that are no statement --------------------------------------------------------------------------
+
+def test_a_table_of_contents_line_is_not_quotable() -> None:
+    text = ("１ 政務活動費の趣旨 ・・・・・・・・・・・・  1\n"
+            "２ 政務活動費交付の根拠となる法律、条例等 ・・・・・・  2\n"
+            "南国市議会政務活動費の交付に関する条例 ・・・・・・・・・・・・・・・・  18\n\n"
+            "各月の初日に在職する議員に対して、月額１万円を交付する。")
+    displays = [c.display for c in candidates([_hit(text)])]
+    assert not any("・・・・" in d for d in displays)
+    assert any("月額１万円" in d for d in displays)
