@@ -189,3 +189,52 @@ def test_a_table_of_contents_line_is_not_quotable() -> None:
     displays = [c.display for c in candidates([_hit(text)])]
     assert not any("・・・・" in d for d in displays)
     assert any("月額１万円" in d for d in displays)
+
+
+# --- lists, rules, charges, refusals (37f6dc4) ----------------------------------------------------------------
+
+def test_a_section_heading_ends_a_list() -> None:
+    text = ("次に掲げるサービスは、業務で利用してはならない。\n（１）海外の無料サービス\n（２）私物の端末のサービス\n"
+            "## 第５　入力してはならない情報\n")
+    (cand,) = [c for c in candidates([_hit(text)]) if c.display.startswith("次に掲げる")]
+    assert cand.display.endswith("（２）私物の端末のサービス")
+
+
+def test_a_list_cut_by_a_chunk_edge_comes_with_its_sentence(answerer: Answerer) -> None:
+    from service.compose.facts import compose_facts
+
+    first = _hit("## 第５　入力してはならない情報\n\n１　職員は、庁内生成ＡＩであっても、次に掲げる情報を入力してはならない。",
+                 source="guide.md", title="生成ＡＩ利用ガイドライン", doc_type="guideline")
+    items = "（１）個人情報（氏名、住所その他の情報をいう。）\n（２）個人番号（マイナンバー）及び特定個人情報\n\n２　要約させる場合は置き換える。"
+    second = Hit(Chunk(chunk_id="guide.md#1", source="guide.md", start=first.chunk.end + 2,
+                       end=first.chunk.end + 2 + len(items), text=items, ordinal=1, doc_type="guideline",
+                       title="生成ＡＩ利用ガイドライン", date="2024-01-01"), 2, 0.9)
+    question = "生成AIに個人情報を入力してよいか"
+    answer = compose_facts([(analyse(question), _extract(question, [first, second], answerer))])
+    assert answer.grounded
+    assert answer.sentences[0].text.startswith("１　職員は、庁内生成ＡＩであっても")
+    assert answer.sentences[1].text == "（１）個人情報（氏名、住所その他の情報をいう。）／（２）個人番号（マイナンバー）及び特定個人情報"
+    assert answer.citations[1].chunk_id == "guide.md#1" and answer.citations[1].quote.startswith("（１）")
+
+
+def test_a_charge_is_asked_by_fees_and_other_rules_are_not() -> None:
+    assert analyse("かつらぎ町の駐車場は有料？").fact_type == "fee"
+    assert analyse("生成AIに個人情報を入力してよいか").fact_type == "permission"
+    text = "海外事業者が提供する無料の生成ＡＩサービスに入力してはならない。使用料は１時間３００円とする。"
+    assert [text[s:e] for s, e in fact_spans(text, "permission")] == ["てはならない"]
+    assert [text[s:e] for s, e in fact_spans(text, "fee")] == ["無料", "使用料", "３００円"]
+
+
+def test_a_department_is_a_named_one() -> None:
+    text = "総務課を経て町長に内申する。条例の一部を改正する。企画部ＤＸ推進課に引き継ぐ。"
+    assert [text[s:e] for s, e in fact_spans(text, "person")] == ["総務課", "町長", "企画部ＤＸ推進課"]
+
+
+def test_a_partial_refusal_names_only_what_the_passages_hold(answerer: Answerer) -> None:
+    from service.compose.facts import compose_facts
+
+    hits = [_hit("政務活動費は、議員の調査研究に資するため交付する。会派の懇談会の会費は、政務活動費から支出できない。")]
+    question = "政務活動費で懇親会の会費はいくらまで？"
+    answer = compose_facts([(analyse(question), _extract(question, hits, answerer))])
+    assert not answer.grounded and "懇親会" not in answer.text, answer.text
+    assert "政務活動費" in answer.text
