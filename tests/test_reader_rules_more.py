@@ -203,9 +203,11 @@ def test_a_section_heading_ends_a_list() -> None:
 def test_a_list_cut_by_a_chunk_edge_comes_with_its_sentence(answerer: Answerer) -> None:
     from service.compose.facts import compose_facts
 
-    first = _hit("## 第５　入力してはならない情報\n\n１　職員は、庁内生成ＡＩであっても、次に掲げる情報を入力してはならない。",
+    first = _hit("## 第５　入力してはならない情報\n\n"
+                 "１　職員は、庁内生成ＡＩであっても、次に掲げる情報を入力してはならない。",
                  source="guide.md", title="生成ＡＩ利用ガイドライン", doc_type="guideline")
-    items = "（１）個人情報（氏名、住所その他の情報をいう。）\n（２）個人番号（マイナンバー）及び特定個人情報\n\n２　要約させる場合は置き換える。"
+    items = ("（１）個人情報（氏名、住所その他の情報をいう。）\n（２）個人番号（マイナンバー）及び特定個人情報\n\n"
+             "２　要約させる場合は置き換える。")
     second = Hit(Chunk(chunk_id="guide.md#1", source="guide.md", start=first.chunk.end + 2,
                        end=first.chunk.end + 2 + len(items), text=items, ordinal=1, doc_type="guideline",
                        title="生成ＡＩ利用ガイドライン", date="2024-01-01"), 2, 0.9)
@@ -213,7 +215,8 @@ def test_a_list_cut_by_a_chunk_edge_comes_with_its_sentence(answerer: Answerer) 
     answer = compose_facts([(analyse(question), _extract(question, [first, second], answerer))])
     assert answer.grounded
     assert answer.sentences[0].text.startswith("１　職員は、庁内生成ＡＩであっても")
-    assert answer.sentences[1].text == "（１）個人情報（氏名、住所その他の情報をいう。）／（２）個人番号（マイナンバー）及び特定個人情報"
+    assert answer.sentences[1].text == ("（１）個人情報（氏名、住所その他の情報をいう。）"
+                                        "／（２）個人番号（マイナンバー）及び特定個人情報")
     assert answer.citations[1].chunk_id == "guide.md#1" and answer.citations[1].quote.startswith("（１）")
 
 
@@ -233,7 +236,8 @@ def test_a_department_is_a_named_one() -> None:
 def test_a_partial_refusal_names_only_what_the_passages_hold(answerer: Answerer) -> None:
     from service.compose.facts import compose_facts
 
-    hits = [_hit("政務活動費は、議員の調査研究に資するため交付する。会派の懇談会の会費は、政務活動費から支出できない。")]
+    hits = [_hit("政務活動費は、議員の調査研究に資するため交付する。"
+                 "会派の懇談会の会費は、政務活動費から支出できない。")]
     question = "政務活動費で懇親会の会費はいくらまで？"
     answer = compose_facts([(analyse(question), _extract(question, hits, answerer))])
     assert not answer.grounded and "懇親会" not in answer.text, answer.text
