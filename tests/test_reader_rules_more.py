@@ -242,3 +242,34 @@ def test_a_partial_refusal_names_only_what_the_passages_hold(answerer: Answerer)
     answer = compose_facts([(analyse(question), _extract(question, hits, answerer))])
     assert not answer.grounded and "懇親会" not in answer.text, answer.text
     assert "政務活動費" in answer.text
+
+
+# --- compounds, compared years, headings' heads ---------------------------------------------------------------
+
+def test_an_adjectival_noun_before_a_noun_is_part_of_the_compound() -> None:
+    assert analyse("都の特殊詐欺、去年の被害額は？").focus == ("特殊詐欺", "被害")  # 去年 is a relative year
+    assert analyse("新たな取組は？").focus == ()
+
+
+def test_a_closing_day_is_asked_as_a_date() -> None:
+    assert analyse("新図書館の休館日は何曜日？").answer_type == "date"
+    text = "休館日は、毎週月曜日及び年末年始とする。"
+    assert {"毎週", "月曜日", "年末年始"} <= {text[s:e] for s, e in fact_spans(text, "date")}
+
+
+def test_the_year_a_figure_is_compared_with_is_not_its_year(answerer: Answerer) -> None:
+    hits = [_hit("本予算の総額は、25,550,000千円で、令和７年度当初予算と比べて、"
+                 "290,000千円の減額予算となっております。", title="議案第７号：令和８年度南国市一般会計予算")]
+    extraction = _extract("令和8年度の一般会計予算の総額は？", hits, answerer)
+    assert extraction.reason == "" and not extraction.answers[0].violates
+
+
+def test_a_compound_s_own_head_ties_only_in_the_sentence(answerer: Answerer) -> None:
+    # the chunk is titled after another bill: its 「…補正予算」 is no 一般会計予算 for the 水道事業's figure
+    hits = [_hit("令和８年度の水道事業に係る収益的収支につきましては、収入では840,983千円を予定しております。",
+                 title="議案第１号：令和７年度南国市一般会計補正予算"),
+            _hit("本市の令和８年度一般会計予算につきましては、前年度比約２億９，０００万円減となっております。",
+                 ordinal=1)]
+    extraction = _extract("令和8年度の一般会計予算っていくら？", hits, answerer)
+    tied_facts = [e for e in extraction.evidence if e.facts and e.tied]
+    assert not any("水道事業" in e.candidate.display for e in tied_facts)

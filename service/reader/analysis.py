@@ -39,7 +39,8 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"いくら|幾ら|総額|金額|費用|使用料|手数料|料金|何円|予算(額|規模)?(は|って)|額(は|って)|単価|経費|"
         r"(補助|助成)(額|金)|時給|日給|月給|月額|年額|日額|(?<!人)規模(は|って|\?|$)|"
         r"[一-龥]{1,8}(料|費|代|賃)(は|って|\?|$)")),
-    ("date", re.compile(r"いつ|何日|何月|何年|期間|期限|締め?切|日程|時期|開始日|施行日|制定日|何時|"
+    ("date", re.compile(r"いつ|何日|何月|何年|期間|期限|締め?切|日程|時期|開始日|施行日|制定日|何時|何曜|曜日|"
+                        r"(休館|開館|休業|定休|休診|閉庁|開庁)日|"
                         r"(受付|開庁|営業|開館|利用|診療)時間")),
     ("count", re.compile(
         r"何(件|人|名|か所|カ所|箇所|校|台|回|割|個|%|パーセント|倍|世帯|団体|社|日間|時間|分|ha|km|m)|"
@@ -87,7 +88,8 @@ _CUE_WORDS = frozenset((
     "とき", "時", "場合", "ため", "為", "よう", "様", "など", "等", "ほう", "方", "くらい", "ぐらい", "ほど",
     "始まり", "終わり", "都", "道", "府", "県", "市", "区", "町", "村", "国", "本市", "当市", "本町", "当町",
     # a year relative to the document's own (来年度は…): the documents say it in their own year's words
-    "来年度", "今年度", "本年度", "昨年度", "前年度", "翌年度", "今年", "本年", "昨年", "来年", "前年",
+    "来年度", "今年度", "本年度", "昨年度", "前年度", "翌年度", "今年", "本年", "昨年", "来年", "前年", "去年",
+    "ことし",
     # units a figure is asked in (1kmいくら, 月いくら)
     "km", "m", "kg", "キロ", "メートル", "月", "年", "日", "時間", "人", "件", "円", "割",
     # what a may-I question or a date question asks (有料か, 施行日は): the answer's kind, not its topic
@@ -112,6 +114,7 @@ TERM_SYNONYMS: dict[str, tuple[str, ...]] = {
     "晩ごはん": ("夕食",), "夕飯": ("夕食",), "昼ごはん": ("昼食",), "ごはん": ("食事",), "ご飯": ("食事",),
     "泊まり": ("宿泊",), "弁償": ("賠償", "弁済"), "ガソリン代": ("燃料費",), "ガソリン": ("燃料",),
     "電気代": ("電気料金", "光熱水費"), "交通費": ("旅費", "交通費"), "給付": ("支給",), "お知らせ": ("通知", "周知"),
+    "予算規模": ("財政規模", "予算の規模", "予算額"), "予算額": ("予算の総額", "財政規模"),
     "ルール": ("規程", "規則", "基準"), "決まり": ("規程", "規則", "基準"), "締切": ("期限",), "〆切": ("期限",),
 }
 # Staff words -> the documents' words for the same thing (a paraphrase is not a missing topic).
@@ -398,7 +401,9 @@ def focus_terms(text: str, places: tuple[str, ...] = ()) -> tuple[str, ...]:
             skip = True
             continue
         nounish = (pos[0] == "名詞" and pos[1] not in ("数詞",) and surface not in _CUE_WORDS) or \
-            (pos[0] in ("接頭辞", "接尾辞") and run)
+            (pos[0] in ("接頭辞", "接尾辞") and run) or \
+            (pos[0] == "形状詞" and i + 1 < len(morphemes) and morphemes[i + 1].part_of_speech()[0] == "名詞")
+        # (a 形状詞 right before a noun is part of the compound: 特殊詐欺, 重大事故)
         if nounish:
             run.append(surface)
             continue

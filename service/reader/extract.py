@@ -20,6 +20,9 @@ from service.reader.morphology import name_spans
 from service.reader.periods import document_month, relative_years
 
 RULE_DOC_TYPES = ("guideline", "ordinance")  # the documents that state rules
+# a year a sentence compares its figure with: 「令和７年度当初予算と比べて」「前年度比」
+_COMPARED_YEAR = re.compile(
+    r"(令和|平成|昭和)\s*[0-9０-９元一二三四五六七八九十]+\s*年度?[^、。]{0,12}?(と比べ|と比較|に比べ|比)")
 PlaceOf = Callable[[str], str | None]  # a document's source -> its municipality, None when not known
 
 
@@ -140,7 +143,7 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         # question (the asked thing: 車賃, 政務活動費) in a passage or document about the rest of it
         named = cand.chunk.title + "\n" + _speaker(cand.chunk) + _heading_before(before) + text + (asked or "")
         tied = focus >= p.tied or (max(focus_passage, doc_focus.get(cand.chunk.source, 0.0)) >= p.topic
-                                   and _holds_head(analysis.head, pieces, named))
+                                   and _holds_head(analysis.head, pieces, named, text))
         spans = fact_spans(cand.quote, analysis.fact_type, analysis.fact_form)
         if analysis.answer_type == "person":  # who: a name states it better than a title (楠瀬公美氏を任命)
             spans = sorted({*spans, *name_spans(cand.quote)})
@@ -258,13 +261,14 @@ def _speaker(chunk: Chunk) -> str:
     return f"{chunk.speaker_title or ''} {chunk.speaker}\n" if chunk.speaker else ""
 
 
-def _holds_head(head: str, pieces: dict[str, tuple[str, ...]], text: str) -> bool:
-    """Whether `text` holds the question's head term, whole or by the compound's own head, its last word of two
-    or more characters (「前項の記録簿」 for 生成AI利用記録簿)."""
-    if _holds(head, text):
+def _holds_head(head: str, pieces: dict[str, tuple[str, ...]], named: str, sentence: str) -> bool:
+    """Whether the question's head term is held whole in `named` (the sentence with its title, speaker, heading,
+    FAQ question), or by the compound's own head, its last word of two or more characters, in the sentence
+    itself (「前項の記録簿」 for 生成AI利用記録簿; a title's 「…補正予算」 is no 一般会計予算)."""
+    if _holds(head, named):
         return True
     last = pieces.get(head, ())[-1:] if head else ()
-    return len(pieces.get(head, ())) > 1 and bool(last) and len(last[0]) >= 2 and _holds(last[0], text)
+    return len(pieces.get(head, ())) > 1 and bool(last) and len(last[0]) >= 2 and _holds(last[0], sentence)
 
 
 def _holds(term: str, text: str) -> bool:
@@ -367,8 +371,10 @@ def _violation(analysis: Analysis, cand: Candidate, before: str, place_of: Place
     constraints = analysis.constraints
     if constraints.years:
         asked = {y.year for y in constraints.years}
-        # only years it names outright: 「対前年度46千円の増」 in a 令和8年度 budget is no 令和6年度 figure
-        named = {y.year for y in years_in(cand.display)} or {y.year for y in years_in(before)} or {
+        # only years it names outright: 「対前年度46千円の増」 in a 令和8年度 budget is no 令和6年度 figure, and
+        # not the year it compares with (「令和７年度当初予算と比べて」)
+        display = _COMPARED_YEAR.sub("", cand.display)
+        named = {y.year for y in years_in(display)} or {y.year for y in years_in(before)} or {
             y.year for y in years_in(cand.chunk.title)}
         if named and not named & asked:
             return "year"

@@ -45,7 +45,7 @@ from kotae.settings import Settings
 from kotae.types import Hit
 from service.compose.relevance import QueryTerms
 from service.filters import FilterError, Filters, parse_filters
-from service.reader.analysis import analyse, compact, years_in
+from service.reader.analysis import alternatives, analyse, compact, years_in
 from service.reader.candidates import Candidates, FloatArray, Visibility
 from service.reader.fuse import METHODS, RetrievalParams, rank
 from service.reader.index_view import IndexView, build_view
@@ -226,7 +226,8 @@ class Searcher:
         """`text` analysed once for every stage: see `Query`."""
         analysis = with_known_places(analyse(text), self.known_places())
         tokens, idf, unknown = self.term_weights(text, access_groups)
-        extra = " ".join([*year_variants(text), *analysis.expansions])
+        alternative_words = [w for term in analysis.focus for w in alternatives(term)]  # 私有車 for マイカー
+        extra = " ".join([*year_variants(text), *analysis.expansions, *alternative_words])
         search_tokens = tokens + (self.tokenizer.tokenize(extra) if extra else [])
         vector = self.embedder.embed_queries([text])[0]
         return Query(text, analysis, tuple(search_tokens), QueryTerms.of(tokens, idf, unknown), vector, access_groups)
