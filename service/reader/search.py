@@ -226,7 +226,9 @@ class Searcher:
         """`text` analysed once for every stage: see `Query`."""
         analysis = with_known_places(analyse(text), self.known_places())
         tokens, idf, unknown = self.term_weights(text, access_groups)
-        alternative_words = [w for term in analysis.focus for w in alternatives(term)]  # 私有車 for マイカー
+        # the documents' words for a staff word they never use (私有車 for マイカー, 夕食 for 晩ごはん)
+        alternative_words = [w for term in analysis.focus if set(self.tokenizer.tokenize(term)) & unknown
+                             for w in alternatives(term)]
         extra = " ".join([*year_variants(text), *analysis.expansions, *alternative_words])
         search_tokens = tokens + (self.tokenizer.tokenize(extra) if extra else [])
         vector = self.embedder.embed_queries([text])[0]
