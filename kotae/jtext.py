@@ -89,6 +89,10 @@ _FIGURE_START = re.compile(r"[0-9０-９]+(?:[,，.．][0-9０-９]+)*(?=[^\s0-9
 _WRAPPED_LINE_MIN = 20
 
 
+# A particle no sentence starts with, as the start of a line: the sentence before the line break goes on.
+_PARTICLE_START = re.compile(r"(よりも|より|を|に|が|は|で|と|の|から|まで|へ|も)(?![ぁ-ん])")
+
+
 def prose_sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Like `sentence_spans`, but a line break inside a sentence (PDF text wrapped at the page width) does not
     end it: a line that does not end with a full stop, is long enough to be wrapped text and is followed by a
@@ -121,6 +125,8 @@ def _wrap_width(text: str) -> int:
 def _continues(text: str, previous: tuple[int, int], start: int, width: int = _WRAPPED_LINE_MIN) -> bool:
     """True when the sentence at `start` is the rest of `previous`, cut by a line wrapped at `width`."""
     between = text[previous[1]:start]
+    if between.count("\n") == 1 and text[previous[1] - 1] in "）)" and _PARTICLE_START.match(text, start):
+        return True  # 「…という。）」 / 「よりも保険料率の高い…」: a particle goes on after the bracket
     if between.count("\n") != 1 or text[previous[1] - 1] in "。！？!?」』）)】〕：:":
         return False
     next_line = between.lstrip("\n")

@@ -26,7 +26,7 @@ from service.compose.relevance import (
     evidence,
     score_candidates,
 )
-from service.compose.sentences import candidates, introduces_list
+from service.compose.sentences import candidates, introduces_list, starts_mid_sentence
 from service.compose.support import SupportChecker, SupportParams
 from service.filters import Filters
 from service.generators import Generators
@@ -119,13 +119,20 @@ class Answerer:
         return replace(query, search_tokens=(*query.search_tokens, *words))
 
     def continued(self, hits: list[Hit], ask: Analysis, depth: int = 8) -> list[Hit]:
-        """`hits`, and after them the next chunk of each of the first `depth` that hold the focus and end in an
-        unfinished sentence (「本市の令和８年度一般会計予算につきましては、…」 goes on in the next chunk) or in one
-        introducing a list (「次に掲げる情報を入力してはならない。」: the items are there)."""
+        """`hits`, and after them the chunk before each of the first `depth` that begins mid-sentence (「よりも…」),
+        and the next chunk of each that holds the focus and ends in an unfinished sentence (「本市の令和８年度一般会計
+        予算につきましては、…」 goes on in the next chunk) or in one introducing a list (「次に掲げる情報を入力しては
+        ならない。」: the items are there)."""
         have = {(h.chunk.source, h.chunk.ordinal) for h in hits}
         extra: list[Hit] = []
         for hit in hits[:depth]:
             chunk = hit.chunk
+            if chunk.ordinal > 0 and (chunk.source, chunk.ordinal - 1) not in have and \
+                    starts_mid_sentence(chunk.text):  # 「よりも保険料率の高い…」: its start is in the chunk before
+                previous = self.searcher.catalog.chunk_at(chunk.source, chunk.ordinal - 1)
+                if previous is not None:
+                    have.add((chunk.source, chunk.ordinal - 1))
+                    extra.append(Hit(previous, len(hits) + len(extra) + 1, hit.score * 0.9, {"begins": hit.rank}))
             tail = chunk.text.rstrip()
             ended = tail.endswith(("。", "」", "）", ")")) and not introduces_list(tail.rsplit("\n", 1)[-1])
             if (chunk.source, chunk.ordinal + 1) in have or ended:

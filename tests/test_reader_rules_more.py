@@ -273,3 +273,29 @@ def test_a_compound_s_own_head_ties_only_in_the_sentence(answerer: Answerer) -> 
     extraction = _extract("令和8年度の一般会計予算っていくら？", hits, answerer)
     tied_facts = [e for e in extraction.evidence if e.facts and e.tied]
     assert not any("水道事業" in e.candidate.display for e in tied_facts)
+
+
+# --- sentences a chunk edge or a bracket cut --------------------------------------------------------------------
+
+def test_a_particle_after_a_closing_bracket_goes_on_with_the_sentence() -> None:
+    from kotae.jtext import prose_sentence_spans
+
+    line = "当該第１号被保険者の令和８年度分の保険料に係る保険料段階（次項において「非適用保険料段階」という。）"
+    text = line + "\nよりも保険料率の高い保険料段階に決定されるときは、保険料を減免する。\n（２）次の項目\n"
+    spans = [text[s:e] for s, e in prose_sentence_spans(text)]
+    assert spans[0].startswith("当該第１号") and spans[0].endswith("保険料を減免する。"), spans
+    assert spans[1] == "（２）次の項目"  # an item after a bracket's line is its own line
+
+
+@pytest.mark.parametrize(("text", "mid"), [
+    ("よりも保険料率の高い保険料段階に決定されるときは", True),
+    ("は、次の各号のいずれかに該当する場合", True),
+    ("）の規定による", True),
+    ("また、本市では", False),
+    ("この条例は、公布の日から施行する。", False),
+    ("第３条　使用料は無料とする。", False),
+])
+def test_a_chunk_that_starts_mid_sentence(text: str, mid: bool) -> None:
+    from service.compose.sentences import starts_mid_sentence
+
+    assert starts_mid_sentence(text) is mid

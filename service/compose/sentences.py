@@ -136,6 +136,24 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
     return out
 
 
+# Hiragana that open a sentence (また、この、ただし…); any other hiragana start of a chunk is the rest of a sentence.
+_SENTENCE_OPENERS = re.compile(
+    r"(また|なお|さらに|これ|それ|この|その|あの|ただし|あわせて|しかし|すなわち|まず|つぎ|いずれ|こう|そう|ここ|"
+    r"そこ|よって|したがって|ところ|とりわけ|とくに|なかでも|もっとも|いま|いわゆる|かつ|または|もし|たとえ|わが|ご|お|"
+    r"こちら|あらかじめ|おおむね|すべて|すでに|ますます|ぜひ|どの|どう|なぜ)")
+
+
+def starts_mid_sentence(text: str) -> bool:
+    """Whether `text` (a chunk) begins inside a sentence that began before it: 「よりも保険料率の高い…」, 「は、次の…」,
+    a closing bracket or small kana."""
+    head = text.lstrip(" \u3000\t\r\n")
+    if not head:
+        return False
+    if head.startswith(_MID_SENTENCE):
+        return True
+    return "ぁ" <= head[0] <= "ゖ" and not _SENTENCE_OPENERS.match(head)
+
+
 def introduces_list(sentence: str) -> bool:
     """Whether `sentence` says nothing without the list after it (「次に掲げる情報を入力してはならない。」)."""
     return bool(_INTRODUCES_LIST.search(sentence.rstrip()))
