@@ -272,16 +272,17 @@ def test_answer_type_is_data(answerer: Answerer) -> None:
 
 
 def test_corpus_facts_set_stays_above_its_floors(answerer: Answerer) -> None:
-    """eval/staff-facts-corpus.jsonl (CI's guard; measured: fact stated 0.75, in first 150 0.65, false refusals
-    0.105, absent refused 1.0, near misses 0.75, against 0.35 / 0.30 / 0.368 / 1.0 / 0.5 for `relevance`)."""
+    """eval/staff-facts-corpus.jsonl (CI's guard; measured: fact stated 0.80, in first 150 0.75, false refusals
+    0.0, absent refused 1.0, near misses 1.0, against 0.35 / 0.30 / 0.368 / 1.0 / 0.5 for `relevance`; the floors
+    leave one question of slack each)."""
     from eval.facts import evaluate_facts
 
     questions = load_facts(Path(__file__).resolve().parent.parent / "eval" / "staff-facts-corpus.jsonl")
     m = evaluate_facts(questions, answerer, "facts").metrics
-    assert m["fact stated"] >= 0.65, m
-    assert m["in first 150"] >= 0.55, m
-    assert m["false refusals"] <= 0.2, m
+    assert m["fact stated"] >= 0.75, m
+    assert m["in first 150"] >= 0.70, m
+    assert m["false refusals"] <= 0.06, m
     assert m["refused absent"] >= 0.9, m
-    assert m["refused near miss"] >= 0.5, m
+    assert m["refused near miss"] >= 0.75, m
     previous = evaluate_facts(questions, answerer, "relevance").metrics
     assert m["fact stated"] > previous["fact stated"], (m, previous)

@@ -1,2 +1,4 @@
-"""The stages a question passes on the reader side: analysis (`analysis.py`, once, as a `Query`) -> candidates,
-fuse, constrain, select (`search.py`, with `fuse.py`) -> extract (`extract.py`) -> compose (`service/compose/`)."""
+"""The stages a question passes on the reader side: analysis (`analysis.py`, once, as a `Query`) -> candidates
+(`candidates.py`, gathered by `search.py`) -> fuse (`fuse.py`) -> constrain (`search.py`: places, `periods.py`
+years, phrases) -> select (`select.py`) -> extract (`extract.py`, with `facts.py` and `morphology.py`) -> compose
+(`service/compose/`)."""
