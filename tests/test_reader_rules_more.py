@@ -299,3 +299,19 @@ def test_a_chunk_that_starts_mid_sentence(text: str, mid: bool) -> None:
     from service.compose.sentences import starts_mid_sentence
 
     assert starts_mid_sentence(text) is mid
+
+
+# --- an ordinance's enactment line ------------------------------------------------------------------------------
+
+def test_an_ordinance_s_enactment_line_is_quotable_and_answers_when_it_was_made(answerer: Answerer) -> None:
+    text = ("○かつらぎ町駐車場等設置条例\n平成9年11月14日\n条例第25号\n(目的)\n"
+            "第1条\u3000この条例は、車両を利用する者の利便に資するため、必要な事項を定めることを目的とする。")
+    hit = _hit(text, source="katsuragi/k.html", title="かつらぎ町駐車場等設置条例", doc_type="ordinance")
+    displays = [c.display for c in candidates([hit])]
+    assert displays[0] == "平成9年11月14日条例第25号"
+    extraction = _extract("駐車場等設置条例の制定日は？", [hit], answerer)
+    assert extraction.reason == "" and extraction.answers[0].candidate.display == "平成9年11月14日条例第25号"
+
+
+def test_a_death_is_what_the_ordinance_calls_it() -> None:
+    assert "死亡" in analyse("亡くなった人も表彰できる？").expansions

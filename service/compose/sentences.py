@@ -119,7 +119,12 @@ def candidates(hits: list[Hit]) -> list[Candidate]:
         chunk = hit.chunk
         if chunk.speaker_role in ("chair", "other"):
             continue
-        for position, (s, e) in enumerate(trusted_spans(chunk.text)):
+        spans = trusted_spans(chunk.text)
+        for position, (s, e) in enumerate(spans):
+            enacted = _enactment_end(chunk.text, spans, position)
+            if enacted:  # 「平成9年11月14日／条例第25号」 under an ordinance's title: when and as what it was made
+                out.append(Candidate(hit, chunk.start + s, chunk.start + enacted, chunk.text[s:enacted], position))
+                continue
             sentence_end, e = e, _with_list(chunk.text, s, e)
             quote = chunk.text[s:e]
             if not _MIN_CHARS <= len(quote) <= _MAX_CHARS or is_formulaic(quote) or is_heading(quote):
@@ -157,6 +162,22 @@ def starts_mid_sentence(text: str) -> bool:
 def introduces_list(sentence: str) -> bool:
     """Whether `sentence` says nothing without the list after it (「次に掲げる情報を入力してはならない。」)."""
     return bool(_INTRODUCES_LIST.search(sentence.rstrip()))
+
+
+_ENACTED_ON = re.compile(r"(明治|大正|昭和|平成|令和)[0-9０-９元一二三四五六七八九十]+年"
+                         r"[0-9０-９一二三四五六七八九十]+月[0-9０-９一二三四五六七八九十]+日")
+_ENACTED_AS = re.compile(r"[^\s。]{0,12}(条例|規則|規程|要綱|訓令|告示)第[0-9０-９一二三四五六七八九十百]+号")
+
+
+def _enactment_end(text: str, spans: list[tuple[int, int]], position: int) -> int:
+    """The end of an enactment line pair (a date line, then 「条例第25号」) starting at span `position`, or 0."""
+    if position + 1 >= len(spans):
+        return 0
+    (s, e), (ns, ne) = spans[position], spans[position + 1]
+    if _ENACTED_ON.fullmatch(text[s:e].strip()) and _ENACTED_AS.fullmatch(text[ns:ne].strip()) and \
+            text[e:ns].count("\n") == 1:
+        return ne
+    return 0
 
 
 def _with_list(text: str, start: int, end: int) -> int:
