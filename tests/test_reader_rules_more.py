@@ -315,3 +315,27 @@ def test_an_ordinance_s_enactment_line_is_quotable_and_answers_when_it_was_made(
 
 def test_a_death_is_what_the_ordinance_calls_it() -> None:
     assert "死亡" in analyse("亡くなった人も表彰できる？").expansions
+
+
+# --- who: a report's signature, the chair's announcements -------------------------------------------------------
+
+def test_a_role_line_and_the_name_under_it_are_one_statement(answerer: Answerer) -> None:
+    text = "議案審査報告書\n令和二年度新型コロナウイルス感染症対策補正予算等審査特別委員長\n伊藤 ゆう\n"
+    hit = _hit(text, source="minutes/m.txt", title="臨時会会議録", doc_type="minutes")
+    displays = [c.display for c in candidates([hit])]
+    assert "令和二年度新型コロナウイルス感染症対策補正予算等審査特別委員長伊藤 ゆう" in displays
+    extraction = _extract("コロナ補正予算の審査特別委員長って誰？", [hit], answerer)
+    best = extraction.answers[0]
+    assert "伊藤 ゆう" in [best.candidate.quote[s:e] for s, e in best.facts]
+
+
+def test_a_role_asked_about_is_a_person_question() -> None:
+    assert analyse("4月22日の臨時会で逝去が報告された交通局長は？").answer_type == "person"
+
+
+def test_the_chair_s_announcements_are_read_for_person_questions_only() -> None:
+    text = "交通局長土渕裕氏は、昨日、逝去されました。"
+    chair = Hit(Chunk(chunk_id="m#0", source="m.txt", start=0, end=len(text), text=text, ordinal=0, doc_type="minutes", title="会議録", date="2020-04-22", speaker="石川良一",
+                      speaker_role="chair", speaker_title="議長"), 1, 1.0)
+    assert candidates([chair]) == []
+    assert [c.display for c in candidates([chair], procedure=True)] == ["交通局長土渕裕氏は、昨日、逝去されました。"]

@@ -112,16 +112,17 @@ def trusted_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def candidates(hits: list[Hit]) -> list[Candidate]:
-    """The quotable sentences of `hits`, in hit order; chair and clerk turns are procedure and are skipped."""
+def candidates(hits: list[Hit], procedure: bool = False) -> list[Candidate]:
+    """The quotable sentences of `hits`, in hit order; chair and clerk turns are procedure and are skipped,
+    unless `procedure` (who was named, reported on or has died is said there: 「交通局長土渕裕氏は、昨日、逝去」)."""
     out: list[Candidate] = []
     for hit in hits:
         chunk = hit.chunk
-        if chunk.speaker_role in ("chair", "other"):
+        if chunk.speaker_role in ("chair", "other") and not procedure:
             continue
         spans = trusted_spans(chunk.text)
         for position, (s, e) in enumerate(spans):
-            enacted = _enactment_end(chunk.text, spans, position)
+            enacted = _enactment_end(chunk.text, spans, position) or _signature_end(chunk.text, spans, position)
             if enacted:  # 「平成9年11月14日／条例第25号」 under an ordinance's title: when and as what it was made
                 out.append(Candidate(hit, chunk.start + s, chunk.start + enacted, chunk.text[s:enacted], position))
                 continue
@@ -178,6 +179,25 @@ def _enactment_end(text: str, spans: list[tuple[int, int]], position: int) -> in
             text[e:ns].count("\n") == 1:
         return ne
     return 0
+
+
+_ROLE_LINE = re.compile(r"[^\s。、]{0,60}(委員長|副委員長|議長|副議長|市長|町長|村長|区長|知事|局長|部長|課長|教育長|"
+                        r"委員|会長|理事長|代表)")
+
+
+def _signature_end(text: str, spans: list[tuple[int, int]], position: int) -> int:
+    """The end of a role line followed by a line holding only a person's name (a report's 「…審査特別委員長」 /
+    「伊藤 ゆう」) starting at span `position`, or 0."""
+    if position + 1 >= len(spans):
+        return 0
+    (s, e), (ns, ne) = spans[position], spans[position + 1]
+    name = text[ns:ne].strip()
+    if not _ROLE_LINE.fullmatch(text[s:e].strip()) or text[e:ns].count("\n") != 1 or not 2 <= len(name) <= 12:
+        return 0
+    from service.reader.morphology import name_spans
+
+    found = name_spans(name)
+    return ne if len(found) == 1 and found[0] == (0, len(name)) else 0
 
 
 def _with_list(text: str, start: int, end: int) -> int:

@@ -92,7 +92,7 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
             place_of: PlaceOf, params: ExtractParams | None = None) -> Extraction:
     """Score every quotable sentence of `hits` for the question `analysis` describes, and decide."""
     p = params or ExtractParams()
-    cands = candidates(hits)
+    cands = candidates(hits, procedure=analysis.answer_type == "person")
     if not hits:
         return Extraction((), "no_topic", False)
     best_hit = max(h.score for h in hits) or 1.0
