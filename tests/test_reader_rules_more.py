@@ -335,7 +335,8 @@ def test_a_role_asked_about_is_a_person_question() -> None:
 
 def test_the_chair_s_announcements_are_read_for_person_questions_only() -> None:
     text = "交通局長土渕裕氏は、昨日、逝去されました。"
-    chair = Hit(Chunk(chunk_id="m#0", source="m.txt", start=0, end=len(text), text=text, ordinal=0, doc_type="minutes", title="会議録", date="2020-04-22", speaker="石川良一",
+    chair = Hit(Chunk(chunk_id="m#0", source="m.txt", start=0, end=len(text), text=text, ordinal=0,
+                      doc_type="minutes", title="会議録", date="2020-04-22", speaker="石川良一",
                       speaker_role="chair", speaker_title="議長"), 1, 1.0)
     assert candidates([chair]) == []
     assert [c.display for c in candidates([chair], procedure=True)] == ["交通局長土渕裕氏は、昨日、逝去されました。"]
