@@ -24,7 +24,7 @@ from service.reader.analysis import compact
 from service.reader.candidates import Candidates, FloatArray
 from service.reader.fuse import METHODS, rank
 from service.reader.query import Query
-from service.reader.search import OTHER_PLACE, OTHER_YEAR, PHRASE_QUESTION_CHARS, PHRASE_WEIGHT, Searcher
+from service.reader.search import OTHER_DAY, OTHER_PLACE, OTHER_YEAR, PHRASE_QUESTION_CHARS, PHRASE_WEIGHT, Searcher
 from service.reader.select import OVERFETCH, drop_near_duplicates, select, top_positions
 
 STAFF = Filters(access_groups=("everyone", "総務課"))  # what a 総務課 member may see
@@ -248,6 +248,24 @@ def test_chunks_of_documents_of_other_years_keep_a_share_of_their_score(searcher
     naming = [view.position[i] for i, c in chunks.items() if int(view.source_of[view.position[i]]) in other_year
               and score[view.position[i]] > 0 and ("令和7年度" in c.text or "令和七年度" in c.text)]
     assert naming and not set(naming) & set(cut.tolist())
+
+
+def test_chunks_of_documents_of_another_day_than_the_one_asked_about_keep_a_share_of_their_score(
+        searcher: Searcher) -> None:
+    snap = searcher._snapshot
+    view = snap.view
+    query, _, score = stages_1_2(searcher, "9月10日の本会議で書かない窓口について答弁したのは誰？", Filters())
+    assert query.analysis.constraints.days == ((9, 10),)
+    after = searcher._constrain_days(snap, query, score)
+    assert snap.dates_of_source is not None
+    of_day = {i for i, date in enumerate(snap.dates_of_source) if date[5:10] == "09-10"}
+    other_day = {i for i, date in enumerate(snap.dates_of_source) if date and i not in of_day}
+    assert of_day and other_day  # the corpus's minutes are of 2024-09-10, its guideline and FAQ of other days
+    cut = np.flatnonzero(after != score)
+    assert len(cut) and np.allclose(after[cut], OTHER_DAY * score[cut], rtol=0, atol=1e-12)
+    assert {int(view.source_of[p]) for p in cut} <= other_day
+    kept = [p for p in np.flatnonzero(score > 0) if int(view.source_of[p]) in of_day]
+    assert kept and np.array_equal(after[kept], score[kept])
 
 
 @pytest.mark.parametrize("place", ["みずほ野市", "小樽市"], ids=["mizuhono", "otaru"])

@@ -65,6 +65,7 @@ SCAN_LIMIT = 20_000
 RELOAD_WHILE_WRITING_S = 5.0
 OTHER_PLACE = 0.3  # a chunk of another municipality than the question names keeps this share of its score
 OTHER_YEAR = 0.5  # ... a chunk of a document of other years than the question asks about (unless it names one)
+OTHER_DAY = 0.5  # ... a chunk of a document dated another day than the one the question names
 YEAR_CANDIDATES = 300  # the best such chunks whose text is read for the asked year
 PHRASE_WEIGHT = 1.0  # of the best score, added for holding the question's compound terms whole (all of them)
 PHRASE_QUESTION_CHARS = 20  # ... in a question this short (a term typed alone, 「宿泊税の税率は」); a longer one
@@ -85,6 +86,7 @@ class _Snapshot:
     scans: dict[tuple[Filters, str | None], tuple[Any, Any]] = field(default_factory=dict)
     places: dict[str, str | None] | None = None  # source -> municipality, read on first use (`place_of`)
     known_places: frozenset[str] | None = None  # the municipalities of `places`
+    dates_of_source: list[str] | None = None  # each document's date ("" unknown), aligned with `view.sources`
     years_of_source: list[frozenset[int]] | None = None  # `periods.document_years`, aligned with `view.sources`
     place_of_source: Any = None  # the same aligned with `view.sources` (object array), made on first use
 
@@ -431,7 +433,24 @@ class Searcher:
         years it asks about (`_constrain_years`) and its compound terms held whole (`_constrain_phrases`)."""
         score = self._constrain_places(snap, query, score)
         score = self._constrain_years(snap, query, score)
+        score = self._constrain_days(snap, query, score)
         return self._constrain_phrases(snap, query, score, visible)
+
+    def _constrain_days(self, snap: _Snapshot, query: Query, score: FloatArray) -> FloatArray:
+        """A question naming a day (「4月22日の臨時会」) is about the meeting held then: chunks of dated documents of
+        other days keep OTHER_DAY of their score (when some document is of that day)."""
+        days = {f"-{m:02d}-{d:02d}" for m, d in query.analysis.constraints.days}
+        if not days or not len(score):
+            return score
+        view = snap.view
+        if snap.dates_of_source is None:
+            documents = self.catalog.documents()
+            snap.dates_of_source = [(d.date or "") if (d := documents.get(s)) else "" for s in view.sources]
+        of_day = np.array([date[4:10] in days for date in snap.dates_of_source], dtype=bool)
+        other = np.array([bool(date) for date in snap.dates_of_source], dtype=bool) & ~of_day
+        if not of_day.any():
+            return score
+        return np.where(other[view.source_of], score * OTHER_DAY, score)
 
     def _constrain_places(self, snap: _Snapshot, query: Query, score: FloatArray) -> FloatArray:
         """Chunks of another municipality than the one the question names keep OTHER_PLACE of their score (unless
