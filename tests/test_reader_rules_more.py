@@ -340,3 +340,33 @@ def test_the_chair_s_announcements_are_read_for_person_questions_only() -> None:
                       speaker_role="chair", speaker_title="議長"), 1, 1.0)
     assert candidates([chair]) == []
     assert [c.display for c in candidates([chair], procedure=True)] == ["交通局長土渕裕氏は、昨日、逝去されました。"]
+
+
+# --- two asks joined by と, fractions, enactment dates ---------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "types"), [
+    ("駐車場等設置条例の制定日と条例番号は？", ["date", "count"]),
+    ("工場に5Gを入れる中小企業への都の補助、補助率と上限額は？", ["count", "amount"]),
+    ("9月末の被保護世帯数と保護率は？", ["count", "count"]),
+])
+def test_two_cue_nouns_joined_by_to_are_two_asks(question: str, types: list[str]) -> None:
+    parts = analyse(question).parts
+    assert [p.answer_type for p in parts] == types
+    assert parts[1].focus[:1] == parts[0].focus[:1]  # the second ask keeps the topic
+
+
+@pytest.mark.parametrize("question", ["国と都の役割は？", "AとBの違いは？"])
+def test_two_nouns_joined_by_to_that_ask_no_fact_are_one_ask(question: str) -> None:
+    assert analyse(question).parts == ()
+
+
+def test_a_fraction_is_a_rate_and_minutes_are_not_one() -> None:
+    text = "経費の五分の四を補助し、所要時間は１５分です。"
+    form = analyse("補助率は？").fact_form
+    assert [text[s:e] for s, e in fact_spans(text, "count", form)] == ["五分の四"]
+
+
+def test_an_enactment_date_is_a_whole_date() -> None:
+    form = analyse("駐車場等設置条例の制定日は？").fact_form
+    text = "道路交通法(昭和35年法律第105号)に規定する車両。平成9年11月14日条例第25号"
+    assert [text[s:e] for s, e in fact_spans(text, "date", form)] == ["平成9年11月14日"]

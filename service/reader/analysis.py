@@ -44,7 +44,7 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
                         r"(受付|開庁|営業|開館|利用|診療)時間")),
     ("count", re.compile(
         r"何(件|人|名|か所|カ所|箇所|校|台|回|割|個|%|パーセント|倍|世帯|団体|社|日間|時間|分|ha|km|m)|"
-        r"割合|件数|人数|実績(は|って|\?|$)|(普及|利用|達成|実施|接種|保有|税)率|率(は|って|\?|$)|人規模|何号|(条例|規程|規則)番号|"
+        r"割合|件数|人数|世帯数|回数|実績(は|って|\?|$)|(普及|利用|達成|実施|接種|保有|税)率|率(は|って|\?|$)|人規模|何号|(条例|規程|規則)番号|"
         r"どれ(くらい|ぐらい|ほど)|いくつ|幾つ")),
     ("person", re.compile(
         r"誰|だれ|どこの(課|部|局|部署)|担当(課|部署|部局|者)|担当は|どの(課|部署|部局)|問い?合わ?せ先|"
@@ -64,12 +64,13 @@ FACT_FORMS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("count", re.compile(r"何件|件数"), "件"),
     ("count", re.compile(r"何(人|名)|人数|人員"), "人|名"),
     ("count", re.compile(r"何(%|％|パーセント)|割合|率(は|って|\?|$)|(普及|利用|達成|実施|接種|保有|税)率"),
-     "%|％|パーセント|割|ポイント|パーミル"),
+     "%|％|パーセント|割|ポイント|パーミル|分の"),
     ("count", re.compile(r"何世帯|世帯数"), "世帯"),
     ("count", re.compile(r"何(か所|カ所|箇所|ヶ所)"), "か所|カ所|箇所|ヶ所"),
     ("count", re.compile(r"何回|回数"), "回"),
     ("count", re.compile(r"何号|(条例|規程|規則)番号"), "号"),
     ("date", re.compile(r"何時|(受付|開庁|営業|開館|利用|診療)時間"), "時"),
+    ("date", re.compile(r"(制定|施行|公布|開始|改正)(日|された|される|したのは|するのは)|いつ(制定|施行|公布)"), "日"),
 )
 # 何 + a counter the facts must be counted in (何店舗 -> 店, 何団体 -> 団体)
 _COUNTER = re.compile(r"何(店舗|店|団体|社|組|校|台|施設|本|冊|棟|戸|倍|ポイント|地区|園|基|隻|頭|匹|機|両|編成)")
@@ -437,7 +438,8 @@ def _parts(text: str) -> list[str]:
     something: an answer type's cue with an interrogative or a question's ending (two or more), else the whole
     question. A piece that only names the topic (「4月の臨時会に出したコロナ対策の補正予算、」) goes with the ask
     after it."""
-    pieces = [q for p in _PART_SPLIT.split(_fold(text)) if p and p.strip("、。?？ ") for q in _split_verbs(p)]
+    pieces = [r for p in _PART_SPLIT.split(_fold(text)) if p and p.strip("、。?？ ") for q in _split_verbs(p)
+              for r in _split_pair(q)]
     asks: list[str] = []
     topic = ""
     for piece in pieces:
@@ -455,6 +457,27 @@ def _parts(text: str) -> list[str]:
     if len(asks) < 2:
         return [text]
     return [a.strip("、 ") for a in asks]
+
+
+_PAIR = re.compile(r"^(?P<topic>.*の)?(?P<a>[^のと、]{1,10})と(?P<b>[^のと、]{1,10}?)(?P<end>(は|って)?\s*[?？]?)$")
+
+
+def _split_pair(piece: str) -> list[str]:
+    """「…条例の制定日と条例番号は？」 -> 「…条例の制定日は」「条例番号は？」: two cue nouns joined by と, each asking a
+    kind of fact, are two asks (the second keeps the topic; `analyse`)."""
+    m = _PAIR.match(piece)
+    if m is None:
+        return [piece]
+    first, second = (m.group("topic") or "") + m.group("a") + "は", m.group("b") + (m.group("end") or "は")
+    if not all(_asks_a_fact(part) for part in (m.group("a") + "は", m.group("b") + "は")):
+        return [piece]
+    return [first, second]
+
+
+def _asks_a_fact(piece: str) -> bool:
+    """Whether `piece` (a noun + は) asks for a figure, a date, a count or a person by itself."""
+    return any(name in ("amount", "date", "count", "person") and pattern.search(piece)
+               for name, pattern in ANSWER_TYPES)
 
 
 def _split_verbs(piece: str) -> list[str]:
