@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from kotae.jdates import kanji_to_int
+
 _N = r"[0-9０-９][0-9０-９,，.．]*|[〇一二三四五六七八九十百千万億]+"
 _KN = r"[0-9０-９〇一二三四五六七八九十]+|元"
 FACT_PATTERNS: dict[str, re.Pattern[str]] = {
@@ -75,7 +77,6 @@ def fact_spans(text: str, answer_type: str, form: str = "") -> list[tuple[int, i
             if m.end() > m.start() and (narrow is None or narrow.search(m.group()))]
 
 
-_KANJI_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")}
 _KANJI_SMALL = {"十": 10, "百": 100, "千": 1000}
 _KANJI_LARGE = {"万": 10_000, "億": 100_000_000, "兆": 1_000_000_000_000}
 _UNITS = (r"編成|件|人|名|円|校|台|回|か所|カ所|箇所|ヶ所|世帯|倍|キロメートル|km|キロ|日|時間|分|%|％|パーセント|"
@@ -104,16 +105,10 @@ def _small_value(text: str) -> float | None:
     arabic = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)([千百十]?)", text)
     if arabic:
         return float(arabic.group(1)) * (_KANJI_SMALL[arabic.group(2)] if arabic.group(2) else 1)
-    section = digit = 0
-    for ch in text:
-        if ch in _KANJI_DIGITS:
-            digit = _KANJI_DIGITS[ch]
-        elif ch in _KANJI_SMALL:
-            section += (digit or 1) * _KANJI_SMALL[ch]
-            digit = 0
-        else:
-            return None
-    return float(section + digit)
+    try:
+        return float(kanji_to_int(text))
+    except ValueError:
+        return None
 
 
 def figures_in(text: str) -> frozenset[tuple[float, str]]:
