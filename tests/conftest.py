@@ -13,6 +13,8 @@ from kotae_env import clear_kotae_env
 
 from ingest.pipeline import run_ingest
 from kotae.settings import load_settings
+from service.answer import Answerer
+from service.reader.search import Searcher
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -38,6 +40,15 @@ def corpus_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
         summary = run_ingest([CORPUS], load_settings(path))
     assert summary.failed == [] and summary.documents == 6, summary
     return path
+
+
+@pytest.fixture(scope="module")
+def corpus_answerer(corpus_store: Path) -> Answerer:
+    """An `Answerer` over `corpus_store` on default settings (no KOTAE_* from the environment): the reader tests'
+    word weights (IDF) and searcher."""
+    with pytest.MonkeyPatch.context() as mp:
+        clear_kotae_env(mp)
+        return Answerer(Searcher(load_settings(corpus_store)))
 
 
 @pytest.fixture(scope="module")

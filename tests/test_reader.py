@@ -20,7 +20,6 @@ from service.reader.analysis import Year, analyse, answer_type_of, focus_terms, 
 from service.reader.extract import Extraction, extract
 from service.reader.facts import fact_spans
 from service.reader.places import municipalities
-from service.reader.search import Searcher
 
 
 @pytest.fixture(autouse=True)
@@ -29,10 +28,8 @@ def _no_kotae_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def answerer(corpus_store: Path) -> Answerer:
-    with pytest.MonkeyPatch.context() as mp:
-        clear_kotae_env(mp)
-        return Answerer(Searcher(load_settings(corpus_store)))
+def answerer(corpus_answerer: Answerer) -> Answerer:
+    return corpus_answerer
 
 
 # --- analysis -------------------------------------------------------------------------------------------------

@@ -5,12 +5,9 @@ questions, the asked head term and the document title tying a fact, a word no do
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from kotae_env import clear_kotae_env
 
-from kotae.settings import load_settings
 from kotae.types import Chunk, Hit
 from service.answer import Answerer
 from service.compose.facts import compose_facts
@@ -18,7 +15,6 @@ from service.reader.analysis import analyse, municipalities_in
 from service.reader.extract import Extraction, extract
 from service.reader.facts import fact_spans
 from service.reader.places import with_known_places
-from service.reader.search import Searcher
 
 
 @pytest.fixture(autouse=True)
@@ -27,10 +23,8 @@ def _no_kotae_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def answerer(corpus_store: Path) -> Answerer:
-    with pytest.MonkeyPatch.context() as mp:
-        clear_kotae_env(mp)
-        return Answerer(Searcher(load_settings(corpus_store)))
+def answerer(corpus_answerer: Answerer) -> Answerer:
+    return corpus_answerer
 
 
 def _hit(text: str, source: str = "a.txt", rank: int = 1, ordinal: int = 0, score: float = 1.0,

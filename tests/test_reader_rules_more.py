@@ -5,12 +5,9 @@ a table of contents, relative months, and the evidence a sentence gains for sayi
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from kotae_env import clear_kotae_env
 
-from kotae.settings import load_settings
 from kotae.types import Chunk, Hit
 from service.answer import Answerer
 from service.compose.sentences import candidates
@@ -19,7 +16,6 @@ from service.reader.extract import Extraction, extract
 from service.reader.facts import fact_spans, figures_in, number_value
 from service.reader.morphology import name_spans
 from service.reader.periods import document_month, document_years, relative_years
-from service.reader.search import Searcher
 
 
 @pytest.fixture(autouse=True)
@@ -28,10 +24,8 @@ def _no_kotae_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def answerer(corpus_store: Path) -> Answerer:
-    with pytest.MonkeyPatch.context() as mp:
-        clear_kotae_env(mp)
-        return Answerer(Searcher(load_settings(corpus_store)))
+def answerer(corpus_answerer: Answerer) -> Answerer:
+    return corpus_answerer
 
 
 def _hit(text: str, source: str = "a.txt", ordinal: int = 0, title: str = "文書", date: str | None = "2024-01-01",
