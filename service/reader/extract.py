@@ -117,6 +117,7 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         not analysis.focus and bool(cands)))) or _dense_topic(hits, passage_focus, p)
     scored: list[Evidence] = []
     prior = p.prior if analysis.wants_fact else p.prior_open
+    head, fact_type, fact_form = analysis.head, analysis.fact_type, analysis.fact_form  # read off the question once
     for cand in cands:
         lead_in = lead_ins.get(id(cand))
         text = cand.display if lead_in is None else lead_in.display + cand.display
@@ -143,8 +144,8 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         # question (the asked thing: 車賃, 政務活動費) in a passage or document about the rest of it
         named = cand.chunk.title + "\n" + _speaker(cand.chunk) + _heading_before(before) + text + (asked or "")
         tied = focus >= p.tied or (max(focus_passage, doc_focus.get(cand.chunk.source, 0.0)) >= p.topic
-                                   and _holds_head(analysis.head, pieces, named, text))
-        spans = fact_spans(cand.quote, analysis.fact_type, analysis.fact_form)
+                                   and _holds_head(head, pieces, named, text))
+        spans = fact_spans(cand.quote, fact_type, fact_form)
         if analysis.answer_type == "person":  # who: a name states it better than a title (楠瀬公美氏を任命)
             spans = sorted({*spans, *name_spans(cand.quote)})
         facts = _on_focus_lines(cand.quote, spans, analysis)
