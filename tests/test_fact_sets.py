@@ -2,9 +2,9 @@
 
 Every answerable question's gold facts occur in its source's text (the project's own loaders, NFKC, all
 whitespace dropped); every near-miss topic term occurs in its source; every absent term occurs in no document
-of that data root. Plus the schema and the counts the sets promise (eval/FACTS.md). Two sets are over
-../shared/data (staff-facts-shared.jsonl and the held-out staff-facts-shared-2.jsonl); their tests are
-parametrised by set, and the documents are read once for both.
+of that data root. Plus the schema and the counts the sets promise (eval/FACTS.md). Three sets are over
+../shared/data (staff-facts-shared.jsonl and the held-out staff-facts-shared-2.jsonl and -3.jsonl); their
+tests are parametrised by set, and the documents are read once for all of them.
 
 No embedding model and no index: only the loaders, each file read once per run (PDFs in parallel processes;
 OCR is switched off, so the one PDF without a text layer reads as empty). The shared-data checks skip, with
@@ -34,6 +34,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 EVAL = REPO_ROOT / "eval"
 SHARED_SET = EVAL / "staff-facts-shared.jsonl"
 SHARED_SET_2 = EVAL / "staff-facts-shared-2.jsonl"
+SHARED_SET_3 = EVAL / "staff-facts-shared-3.jsonl"
 CORPUS_SET = EVAL / "staff-facts-corpus.jsonl"
 
 ANSWER_TYPES = {"amount", "date", "count", "person", "reason", "method", "permission", "definition", "multi"}
@@ -219,6 +220,9 @@ SHARED_SETS = [
     # Written blind to the system, as a held-out check (eval/FACTS.md, "staff-facts-shared-2.jsonl").
     SharedSet(SHARED_SET_2, "sf2-", min_total=70, min_kinds={"answerable": 50, "near_miss": 10, "absent": 10},
               min_unanswerable=20, min_answerable_per_collection=10, min_answerable_per_type=5, min_sources=20),
+    # Also written blind, as a second held-out check (eval/FACTS.md, "staff-facts-shared-3.jsonl").
+    SharedSet(SHARED_SET_3, "sf3-", min_total=60, min_kinds={"answerable": 40, "near_miss": 10, "absent": 10},
+              min_unanswerable=20, min_answerable_per_collection=10, min_answerable_per_type=4, min_sources=18),
 ]
 
 
@@ -300,6 +304,18 @@ def test_the_second_shared_set_is_new() -> None:
     first_facts = {norm(alt) for q in first if q["kind"] == "answerable" for group in fact_groups(q) for alt in group}
     reused = [(q["qid"], group) for q in second if q["kind"] == "answerable" for group in fact_groups(q)
               if {norm(alt) for alt in group} & first_facts]
+    assert not reused, reused
+
+
+def test_the_third_shared_set_is_new() -> None:
+    """sf3 shares no qid, question or gold fact with sf or sf2 (it was written over other passages)."""
+    earlier, third = load_set(SHARED_SET) + load_set(SHARED_SET_2), load_set(SHARED_SET_3)
+    assert not {q["qid"] for q in earlier} & {q["qid"] for q in third}
+    assert not {q["question"] for q in earlier} & {q["question"] for q in third}
+    earlier_facts = {norm(alt) for q in earlier if q["kind"] == "answerable" for group in fact_groups(q)
+                     for alt in group}
+    reused = [(q["qid"], group) for q in third if q["kind"] == "answerable" for group in fact_groups(q)
+              if {norm(alt) for alt in group} & earlier_facts]
     assert not reused, reused
 
 
