@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 from kotae_env import clear_kotae_env
+from reader_helpers import extract_for, one_hit
 
 from cli.main import main as kotae_main
 from eval.facts import load_facts, states
 from kotae.errors import KotaeError
 from kotae.settings import load_settings
-from kotae.types import Answer, Chunk, Hit
+from kotae.types import Answer
 from service.answer import Answerer, AnswerParams
 from service.compose.facts import compose_facts
 from service.reader.analysis import Year, analyse, answer_type_of, focus_terms, municipalities_in, years_in
-from service.reader.extract import Extraction, extract
 from service.reader.facts import fact_spans
 from service.reader.places import municipalities
 
@@ -125,24 +125,14 @@ def test_no_fact_expression_for_open_questions() -> None:
 
 # --- extraction on small passages ---------------------------------------------------------------------------------
 
-def _hit(text: str, source: str = "a.txt", rank: int = 1, ordinal: int = 0, score: float = 1.0,
-         title: str = "文書") -> Hit:
-    chunk = Chunk(chunk_id=f"{source}#{ordinal}", source=source, start=0, end=len(text), text=text, ordinal=ordinal,
-                  doc_type="plan", title=title, date="2024-01-01")
-    return Hit(chunk, rank, score)
 
 
-def _extract(question: str, hits: list[Hit], answerer: Answerer,
-             place_of: dict[str, str] | None = None) -> Extraction:
-    """Extraction with the corpus store's own word weights (IDF), as `Answerer.ask` has them."""
-    terms = answerer.searcher.query(question).terms
-    return extract(analyse(question), hits, terms, answerer.searcher.tokenizer, (place_of or {}).get)
 
 
 def test_the_sentence_stating_the_asked_fact_leads(answerer: Answerer) -> None:
-    hits = [_hit("宿泊税の導入を検討してまいります。宿泊税の税率は一泊当たり二百円といたします。"
+    hits = [one_hit("宿泊税の導入を検討してまいります。宿泊税の税率は一泊当たり二百円といたします。"
                  "宿泊税の使途は観光振興です。")]
-    answer = compose_facts([(analyse("宿泊税はいくら？"), _extract("宿泊税はいくら？", hits, answerer))])
+    answer = compose_facts([(analyse("宿泊税はいくら？"), extract_for("宿泊税はいくら？", hits, answerer))])
     assert answer.grounded
     assert answer.text.startswith("宿泊税の税率は一泊当たり二百円")
     (fact,) = answer.facts
@@ -153,8 +143,8 @@ def test_the_sentence_stating_the_asked_fact_leads(answerer: Answerer) -> None:
 
 
 def test_topic_without_the_asked_fact_is_an_honest_partial_refusal(answerer: Answerer) -> None:
-    hits = [_hit("宿泊税の導入を検討してまいります。宿泊税は観光振興の財源となります。")]
-    extraction = _extract("宿泊税はいくら？", hits, answerer)
+    hits = [one_hit("宿泊税の導入を検討してまいります。宿泊税は観光振興の財源となります。")]
+    extraction = extract_for("宿泊税はいくら？", hits, answerer)
     assert extraction.reason == "no_fact_of_type" and extraction.topic_found
     answer = compose_facts([(analyse("宿泊税はいくら？"), extraction)])
     assert not answer.grounded and answer.reason == "no_fact_of_type"
@@ -163,29 +153,30 @@ def test_topic_without_the_asked_fact_is_an_honest_partial_refusal(answerer: Ans
 
 
 def test_an_absent_topic_is_refused(answerer: Answerer) -> None:
-    hits = [_hit("公園の整備を進めます。公園の面積は二ヘクタールです。")]
-    extraction = _extract("ドッグランの整備費用はいくら？", hits, answerer)
+    hits = [one_hit("公園の整備を進めます。公園の面積は二ヘクタールです。")]
+    extraction = extract_for("ドッグランの整備費用はいくら？", hits, answerer)
     assert extraction.reason == "no_topic"
     answer = compose_facts([(analyse("ドッグランの整備費用はいくら？"), extraction)])
     assert not answer.grounded and answer.text.startswith("資料からは回答できません")
 
 
 def test_another_year_or_municipality_does_not_answer(answerer: Answerer) -> None:
-    hits = [_hit("令和２年度の一般会計予算の総額は、二百億円です。")]
-    extraction = _extract("令和7年度の一般会計予算の総額は", hits, answerer)
+    hits = [one_hit("令和２年度の一般会計予算の総額は、二百億円です。")]
+    extraction = extract_for("令和7年度の一般会計予算の総額は", hits, answerer)
     assert extraction.reason == "constraint_unmet"
     answer = compose_facts([(analyse("令和7年度の一般会計予算の総額は"), extraction)])
     assert "令和7年度の金額は見当たりません" in answer.text and not answer.grounded
-    otaru = [_hit("宿泊税の税率は一泊二百円です。", source="otaru/s.html")]
-    assert _extract("東京都の宿泊税はいくら", otaru, answerer, {"otaru/s.html": "小樽市"}).reason == "constraint_unmet"
-    assert _extract("小樽市の宿泊税はいくら", otaru, answerer, {"otaru/s.html": "小樽市"}).reason == ""
+    otaru = [one_hit("宿泊税の税率は一泊二百円です。", source="otaru/s.html")]
+    otaru_place = {"otaru/s.html": "小樽市"}
+    assert extract_for("東京都の宿泊税はいくら", otaru, answerer, otaru_place).reason == "constraint_unmet"
+    assert extract_for("小樽市の宿泊税はいくら", otaru, answerer, {"otaru/s.html": "小樽市"}).reason == ""
 
 
 def test_a_sentence_cut_by_a_chunk_edge_keeps_its_topic(answerer: Answerer) -> None:
-    first = _hit("本市の令和８年度一般会計予算につきましては、人件費の増等があったものの、", ordinal=0, rank=1)
-    second = _hit("事業費の減により、総額で約２５５億円となっております。", ordinal=1, rank=2, score=0.5)
+    first = one_hit("本市の令和８年度一般会計予算につきましては、人件費の増等があったものの、", ordinal=0, rank=1)
+    second = one_hit("事業費の減により、総額で約２５５億円となっております。", ordinal=1, rank=2, score=0.5)
     question = "令和8年度一般会計予算の総額は"
-    answer = compose_facts([(analyse(question), _extract(question, [first, second], answerer))])
+    answer = compose_facts([(analyse(question), extract_for(question, [first, second], answerer))])
     assert answer.grounded
     assert answer.text.startswith("本市の令和８年度一般会計予算につきましては")
     assert any(f.text.endswith("２５５億円") for f in answer.facts)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import pytest
 from kotae_env import clear_kotae_env
+from reader_helpers import extract_for, one_hit
 
-from kotae.types import Chunk, Hit
+from kotae.types import Hit
 from service.answer import Answerer
 from service.compose.facts import compose_facts
 from service.reader.analysis import analyse, municipalities_in
-from service.reader.extract import Extraction, extract
 from service.reader.facts import fact_spans
 from service.reader.places import with_known_places
 
@@ -27,19 +27,8 @@ def answerer(corpus_answerer: Answerer) -> Answerer:
     return corpus_answerer
 
 
-def _hit(text: str, source: str = "a.txt", rank: int = 1, ordinal: int = 0, score: float = 1.0,
-         title: str = "文書", doc_type: str = "plan", speaker: str | None = None, speaker_title: str | None = None,
-         speaker_role: str | None = None) -> Hit:
-    chunk = Chunk(chunk_id=f"{source}#{ordinal}", source=source, start=0, end=len(text), text=text, ordinal=ordinal,
-                  doc_type=doc_type, title=title, date="2024-01-01", speaker=speaker, speaker_title=speaker_title,
-                  speaker_role=speaker_role)
-    return Hit(chunk, rank, score)
 
 
-def _extract(question: str, hits: list[Hit], answerer: Answerer) -> Extraction:
-    """Extraction with the corpus store's own word weights (IDF), as `Answerer.ask` has them (tests/test_reader.py)."""
-    terms = answerer.searcher.query(question).terms
-    return extract(analyse(question), hits, terms, answerer.searcher.tokenizer, {}.get)
 
 
 # --- 1. figures through line breaks and blanks ---------------------------------------------------------------
@@ -146,12 +135,12 @@ _ABOUT = "表彰規程は、町政の発展に功労のあった者を表彰す�
 
 def _enforced_under(title: str) -> list[Hit]:
     """A passage on 表彰規程 with no date, and 「この規程は…施行する。」 from a document titled `title`."""
-    return [_hit(_ABOUT, source="katsuragi/gaiyo.txt", title="表彰制度の概要", rank=1),
-            _hit(_ENFORCED, source="katsuragi/rule.txt", title=title, doc_type="ordinance", rank=2, score=0.8)]
+    return [one_hit(_ABOUT, source="katsuragi/gaiyo.txt", title="表彰制度の概要", rank=1),
+            one_hit(_ENFORCED, source="katsuragi/rule.txt", title=title, doc_type="ordinance", rank=2, score=0.8)]
 
 
 def test_the_title_names_what_this_rule_is(answerer: Answerer) -> None:
-    extraction = _extract("表彰規程の施行日は？", _enforced_under("かつらぎ町表彰規程"), answerer)
+    extraction = extract_for("表彰規程の施行日は？", _enforced_under("かつらぎ町表彰規程"), answerer)
     assert extraction.reason == "", extraction
     lead = next(e for e in extraction.answers if e.facts and e.tied)
     assert lead.candidate.chunk.title == "かつらぎ町表彰規程"
@@ -159,14 +148,14 @@ def test_the_title_names_what_this_rule_is(answerer: Answerer) -> None:
 
 
 def test_an_unrelated_title_does_not_tie_the_date_to_the_topic(answerer: Answerer) -> None:
-    extraction = _extract("表彰規程の施行日は？", _enforced_under("かつらぎ町駐車場条例"), answerer)
+    extraction = extract_for("表彰規程の施行日は？", _enforced_under("かつらぎ町駐車場条例"), answerer)
     assert extraction.topic_found
     assert extraction.reason == "no_fact_of_type", extraction
 
 
 def test_the_title_alone_names_the_topic(answerer: Answerer) -> None:
-    hits = [_hit(_ENFORCED, source="katsuragi/rule.txt", title="かつらぎ町表彰規程", doc_type="ordinance")]
-    assert _extract("表彰規程の施行日は？", hits, answerer).reason == ""
+    hits = [one_hit(_ENFORCED, source="katsuragi/rule.txt", title="かつらぎ町表彰規程", doc_type="ordinance")]
+    assert extract_for("表彰規程の施行日は？", hits, answerer).reason == ""
 
 
 # --- 7. a word no document has -------------------------------------------------------------------------------------
@@ -177,8 +166,8 @@ def test_the_title_alone_names_the_topic(answerer: Answerer) -> None:
 ])
 def test_a_focus_word_no_document_has_is_no_topic(question: str, answerer: Answerer) -> None:
     assert "ドッグラン" in answerer.searcher.query(question).terms.unknown  # the corpus has no such word
-    hits = [_hit("公園の整備費用は二千万円です。公園の整備を進めます。")]
-    extraction = _extract(question, hits, answerer)
+    hits = [one_hit("公園の整備費用は二千万円です。公園の整備を進めます。")]
+    extraction = extract_for(question, hits, answerer)
     assert extraction.reason == "no_topic", extraction
     assert not extraction.topic_found
 
@@ -187,10 +176,10 @@ def test_a_focus_word_no_document_has_is_no_topic(question: str, answerer: Answe
 
 def test_a_who_said_question_is_answered_with_the_turns_speaker(answerer: Answerer) -> None:
     question = "水道料金の支払い猶予について答弁したのは誰？"
-    turn = _hit("水道料金の支払い猶予につきましては、申請により最長四か月間の猶予を行っております。",
+    turn = one_hit("水道料金の支払い猶予につきましては、申請により最長四か月間の猶予を行っております。",
                 source="minutes/r2.txt", title="令和二年第一回定例会会議録", doc_type="minutes",
                 speaker="中嶋正宏", speaker_title="水道局長", speaker_role="executive")
-    answer = compose_facts([(analyse(question), _extract(question, [turn], answerer))])
+    answer = compose_facts([(analyse(question), extract_for(question, [turn], answerer))])
     assert answer.grounded, answer
     assert answer.text.startswith("水道局長（中嶋正宏）の発言です。"), answer.text
     said, stated = answer.sentences[0], answer.sentences[1]

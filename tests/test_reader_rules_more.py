@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import pytest
 from kotae_env import clear_kotae_env
+from reader_helpers import extract_for, one_hit
 
 from kotae.types import Chunk, Hit
 from service.answer import Answerer
 from service.compose.sentences import candidates
 from service.reader.analysis import alternatives, analyse
-from service.reader.extract import Extraction, extract
 from service.reader.facts import fact_spans, figures_in, number_value
 from service.reader.morphology import name_spans
 from service.reader.periods import document_month, document_years, relative_years
@@ -28,16 +28,8 @@ def answerer(corpus_answerer: Answerer) -> Answerer:
     return corpus_answerer
 
 
-def _hit(text: str, source: str = "a.txt", ordinal: int = 0, title: str = "文書", date: str | None = "2024-01-01",
-         doc_type: str = "plan") -> Hit:
-    chunk = Chunk(chunk_id=f"{source}#{ordinal}", source=source, start=0, end=len(text), text=text, ordinal=ordinal,
-                  doc_type=doc_type, title=title, date=date)
-    return Hit(chunk, 1, 1.0)
 
 
-def _extract(question: str, hits: list[Hit], answerer: Answerer) -> Extraction:
-    terms = answerer.searcher.query(question).terms
-    return extract(analyse(question), hits, terms, answerer.searcher.tokenizer, {}.get)
 
 
 # --- the years of a document ----------------------------------------------------------------------------------
@@ -66,11 +58,12 @@ def test_relative_years_resolve_against_when_the_document_was_written() -> None:
 
 def test_a_sentence_naming_the_asked_year_relatively_answers_it(answerer: Answerer) -> None:
     report = "pdf/nankoku/426_2022_06__市政報告.pdf"
-    hits = [_hit("移住促進につきましては、昨年度の移住者実績は３３組４７人となりました。", source=report,
+    hits = [one_hit("移住促進につきましては、昨年度の移住者実績は３３組４７人となりました。", source=report,
                  title="426_2022_06__市政報告", date=None),
-            _hit("移住促進につきましては、移住相談は１２０件でした。", source="pdf/nankoku/444_2025_12__市政報告.pdf",
-                 ordinal=1, title="444_2025_12__市政報告", date=None)]
-    extraction = _extract("令和3年度の移住実績は？", hits, answerer)
+            one_hit("移住促進につきましては、移住相談は１２０件でした。",
+                    source="pdf/nankoku/444_2025_12__市政報告.pdf", ordinal=1, title="444_2025_12__市政報告",
+                    date=None)]
+    extraction = extract_for("令和3年度の移住実績は？", hits, answerer)
     assert extraction.reason == ""
     assert "３３組４７人" in extraction.answers[0].candidate.display
 
@@ -92,9 +85,9 @@ def test_the_same_figure_in_kanji_or_arabic_is_the_same_figure() -> None:
 
 
 def test_a_sentence_stating_the_question_s_figure_leads(answerer: Answerer) -> None:
-    hits = [_hit("子育て応援スペースは、昨年七月から三編成で運行を開始いたしました。"),
-            _hit("子育て応援スペースは、二月一日より設置車両を七編成に拡大いたしました。", ordinal=1)]
-    extraction = _extract("子育て応援スペース、7編成に増えたのはいつから？", hits, answerer)
+    hits = [one_hit("子育て応援スペースは、昨年七月から三編成で運行を開始いたしました。"),
+            one_hit("子育て応援スペースは、二月一日より設置車両を七編成に拡大いたしました。", ordinal=1)]
+    extraction = extract_for("子育て応援スペース、7編成に増えたのはいつから？", hits, answerer)
     assert "七編成" in extraction.answers[0].candidate.display
 
 
@@ -109,9 +102,9 @@ def test_person_names_are_found(text: str, names: list[str]) -> None:
 
 
 def test_a_person_question_finds_the_name(answerer: Answerer) -> None:
-    hits = [_hit("南国市教育委員会委員の大井田典子氏の任期が満了することに伴い、後任の教育委員会委員として、"
+    hits = [one_hit("南国市教育委員会委員の大井田典子氏の任期が満了することに伴い、後任の教育委員会委員として、"
                  "楠瀬公美氏を任命したく、議会の同意を求めるものであります。")]
-    extraction = _extract("大井田さんの後任の教育委員は誰？", hits, answerer)
+    extraction = extract_for("大井田さんの後任の教育委員は誰？", hits, answerer)
     assert extraction.reason == ""
     quote = extraction.answers[0].candidate.quote
     assert "楠瀬公美" in [quote[s:e] for s, e in extraction.answers[0].facts]
@@ -156,7 +149,7 @@ def test_honorifics_and_staff_words() -> None:
 
 def test_relative_months_are_dates() -> None:
     text = "今月中旬から開始し、九月下旬まで受け付けます。"
-    assert [text[s:e] for s, e in fact_spans(text, "date")] == ["今月中旬", "九月下旬"]
+    assert [text[s:e] for s, e in fact_spans(text, "date")] == ["今月中旬から", "九月下旬まで"]
 
 
 def test_relative_years_and_days_are_read_from_the_question() -> None:
@@ -167,9 +160,9 @@ def test_relative_years_and_days_are_read_from_the_question() -> None:
 
 
 def test_the_asked_relative_year_leads(answerer: Answerer) -> None:
-    hits = [_hit("プレテストは、今年度は約八千人を対象に実施いたしました。"),
-            _hit("プレテストは、来年度は全生徒約八万人を対象に実施いたします。", ordinal=1)]
-    extraction = _extract("来年度のプレテストは何人対象？", hits, answerer)
+    hits = [one_hit("プレテストは、今年度は約八千人を対象に実施いたしました。"),
+            one_hit("プレテストは、来年度は全生徒約八万人を対象に実施いたします。", ordinal=1)]
+    extraction = extract_for("来年度のプレテストは何人対象？", hits, answerer)
     assert "約八万人" in extraction.answers[0].candidate.display
 
 
@@ -180,7 +173,7 @@ def test_a_table_of_contents_line_is_not_quotable() -> None:
             "２ 政務活動費交付の根拠となる法律、条例等 ・・・・・・  2\n"
             "南国市議会政務活動費の交付に関する条例 ・・・・・・・・・・・・・・・・  18\n\n"
             "各月の初日に在職する議員に対して、月額１万円を交付する。")
-    displays = [c.display for c in candidates([_hit(text)])]
+    displays = [c.display for c in candidates([one_hit(text)])]
     assert not any("・・・・" in d for d in displays)
     assert any("月額１万円" in d for d in displays)
 
@@ -190,14 +183,14 @@ def test_a_table_of_contents_line_is_not_quotable() -> None:
 def test_a_section_heading_ends_a_list() -> None:
     text = ("次に掲げるサービスは、業務で利用してはならない。\n（１）海外の無料サービス\n（２）私物の端末のサービス\n"
             "## 第５　入力してはならない情報\n")
-    (cand,) = [c for c in candidates([_hit(text)]) if c.display.startswith("次に掲げる")]
+    (cand,) = [c for c in candidates([one_hit(text)]) if c.display.startswith("次に掲げる")]
     assert cand.display.endswith("（２）私物の端末のサービス")
 
 
 def test_a_list_cut_by_a_chunk_edge_comes_with_its_sentence(answerer: Answerer) -> None:
     from service.compose.facts import compose_facts
 
-    first = _hit("## 第５　入力してはならない情報\n\n"
+    first = one_hit("## 第５　入力してはならない情報\n\n"
                  "１　職員は、庁内生成ＡＩであっても、次に掲げる情報を入力してはならない。",
                  source="guide.md", title="生成ＡＩ利用ガイドライン", doc_type="guideline")
     items = ("（１）個人情報（氏名、住所その他の情報をいう。）\n（２）個人番号（マイナンバー）及び特定個人情報\n\n"
@@ -206,7 +199,7 @@ def test_a_list_cut_by_a_chunk_edge_comes_with_its_sentence(answerer: Answerer) 
                        end=first.chunk.end + 2 + len(items), text=items, ordinal=1, doc_type="guideline",
                        title="生成ＡＩ利用ガイドライン", date="2024-01-01"), 2, 0.9)
     question = "生成AIに個人情報を入力してよいか"
-    answer = compose_facts([(analyse(question), _extract(question, [first, second], answerer))])
+    answer = compose_facts([(analyse(question), extract_for(question, [first, second], answerer))])
     assert answer.grounded
     assert answer.sentences[0].text.startswith("１　職員は、庁内生成ＡＩであっても")
     assert answer.sentences[1].text == ("（１）個人情報（氏名、住所その他の情報をいう。）"
@@ -230,10 +223,10 @@ def test_a_department_is_a_named_one() -> None:
 def test_a_partial_refusal_names_only_what_the_passages_hold(answerer: Answerer) -> None:
     from service.compose.facts import compose_facts
 
-    hits = [_hit("政務活動費は、議員の調査研究に資するため交付する。"
+    hits = [one_hit("政務活動費は、議員の調査研究に資するため交付する。"
                  "会派の懇談会の会費は、政務活動費から支出できない。")]
     question = "政務活動費で懇親会の会費はいくらまで？"
-    answer = compose_facts([(analyse(question), _extract(question, hits, answerer))])
+    answer = compose_facts([(analyse(question), extract_for(question, hits, answerer))])
     assert not answer.grounded and "懇親会" not in answer.text, answer.text
     assert "政務活動費" in answer.text
 
@@ -252,19 +245,19 @@ def test_a_closing_day_is_asked_as_a_date() -> None:
 
 
 def test_the_year_a_figure_is_compared_with_is_not_its_year(answerer: Answerer) -> None:
-    hits = [_hit("本予算の総額は、25,550,000千円で、令和７年度当初予算と比べて、"
+    hits = [one_hit("本予算の総額は、25,550,000千円で、令和７年度当初予算と比べて、"
                  "290,000千円の減額予算となっております。", title="議案第７号：令和８年度南国市一般会計予算")]
-    extraction = _extract("令和8年度の一般会計予算の総額は？", hits, answerer)
+    extraction = extract_for("令和8年度の一般会計予算の総額は？", hits, answerer)
     assert extraction.reason == "" and not extraction.answers[0].violates
 
 
 def test_a_compound_s_own_head_ties_only_in_the_sentence(answerer: Answerer) -> None:
     # the chunk is titled after another bill: its 「…補正予算」 is no 一般会計予算 for the 水道事業's figure
-    hits = [_hit("令和８年度の水道事業に係る収益的収支につきましては、収入では840,983千円を予定しております。",
+    hits = [one_hit("令和８年度の水道事業に係る収益的収支につきましては、収入では840,983千円を予定しております。",
                  title="議案第１号：令和７年度南国市一般会計補正予算"),
-            _hit("本市の令和８年度一般会計予算につきましては、前年度比約２億９，０００万円減となっております。",
+            one_hit("本市の令和８年度一般会計予算につきましては、前年度比約２億９，０００万円減となっております。",
                  ordinal=1)]
-    extraction = _extract("令和8年度の一般会計予算っていくら？", hits, answerer)
+    extraction = extract_for("令和8年度の一般会計予算っていくら？", hits, answerer)
     tied_facts = [e for e in extraction.evidence if e.facts and e.tied]
     assert not any("水道事業" in e.candidate.display for e in tied_facts)
 
@@ -300,10 +293,10 @@ def test_a_chunk_that_starts_mid_sentence(text: str, mid: bool) -> None:
 def test_an_ordinance_s_enactment_line_is_quotable_and_answers_when_it_was_made(answerer: Answerer) -> None:
     text = ("○かつらぎ町駐車場等設置条例\n平成9年11月14日\n条例第25号\n(目的)\n"
             "第1条\u3000この条例は、車両を利用する者の利便に資するため、必要な事項を定めることを目的とする。")
-    hit = _hit(text, source="katsuragi/k.html", title="かつらぎ町駐車場等設置条例", doc_type="ordinance")
+    hit = one_hit(text, source="katsuragi/k.html", title="かつらぎ町駐車場等設置条例", doc_type="ordinance")
     displays = [c.display for c in candidates([hit])]
     assert displays[0] == "平成9年11月14日条例第25号"
-    extraction = _extract("駐車場等設置条例の制定日は？", [hit], answerer)
+    extraction = extract_for("駐車場等設置条例の制定日は？", [hit], answerer)
     assert extraction.reason == "" and extraction.answers[0].candidate.display == "平成9年11月14日条例第25号"
 
 
@@ -315,10 +308,10 @@ def test_a_death_is_what_the_ordinance_calls_it() -> None:
 
 def test_a_role_line_and_the_name_under_it_are_one_statement(answerer: Answerer) -> None:
     text = "議案審査報告書\n令和二年度新型コロナウイルス感染症対策補正予算等審査特別委員長\n伊藤 ゆう\n"
-    hit = _hit(text, source="minutes/m.txt", title="臨時会会議録", doc_type="minutes")
+    hit = one_hit(text, source="minutes/m.txt", title="臨時会会議録", doc_type="minutes")
     displays = [c.display for c in candidates([hit])]
     assert "令和二年度新型コロナウイルス感染症対策補正予算等審査特別委員長伊藤 ゆう" in displays
-    extraction = _extract("コロナ補正予算の審査特別委員長って誰？", [hit], answerer)
+    extraction = extract_for("コロナ補正予算の審査特別委員長って誰？", [hit], answerer)
     best = extraction.answers[0]
     assert "伊藤 ゆう" in [best.candidate.quote[s:e] for s, e in best.facts]
 

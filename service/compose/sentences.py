@@ -85,9 +85,32 @@ def display_text(quote: str, list_from: int | None = None) -> str:
     head = quote if list_from is None else quote[:list_from]
     shown = _LEADING_MARK.sub("", re.sub(r"\s*\n\s*", "", head).strip("\u3000 \t"))
     if list_from is not None:
-        lines = (line.strip("\u3000 \t\r") for line in quote[list_from:].split("\n"))
-        shown += "".join("／" + line for line in lines if line)
+        lines = [line.strip("\u3000 \t\r") for line in quote[list_from:].split("\n")]
+        shown += "".join("／" + item for item in _items([line for line in lines if line]))
     return shown.removeprefix("／")  # a quote of items alone (a list a chunk edge cut from its sentence)
+
+
+# An item of a list or the row of a table starts a line so: (1), （２）, ①, ア, 一、, ・, 第3条, 2．
+_ITEM_START = re.compile(r"^(?:[(（][0-9０-９一二三四五六七八九十]+[)）]|[0-9０-９]+[)）.．、\s]|[①-⑳]|"
+                         r"[ア-ン][\s　]|[一二三四五六七八九十]+[\s　、]|[・●○◯■□◆◇※]|"
+                         r"第[0-9０-９一二三四五六七八九十]+[条項号])")
+_WRAPPED_CHARS = 25  # a line at least this long, and as long as the longest, not ended: the page wrapped it
+
+
+def _items(lines: list[str]) -> list[str]:
+    """The items of a list's lines: a PDF line wrapped inside an item (「…要する額を転」「居費の額とする方法」) is
+    joined to the next, so no 「／」 lands inside a word; shorter lines (a table's rows, an item's last line) end
+    their item."""
+    width = max((len(line) for line in lines), default=0)
+    items: list[str] = []
+    wrapped = False
+    for line in lines:
+        if items and wrapped and not _ITEM_START.match(line):
+            items[-1] += line
+        else:
+            items.append(line)
+        wrapped = len(line) >= max(_WRAPPED_CHARS, 0.85 * width) and not line.endswith(("。", "）", ")", "」"))
+    return items
 
 
 def is_formulaic(sentence: str) -> bool:

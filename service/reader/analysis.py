@@ -27,7 +27,10 @@ INTERROGATIVES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("date", re.compile(r"いつ|何日|何月|何年(?!度予算)")),
     ("reason", re.compile(r"なぜ|何故|どうして|何のため")),
     ("count", re.compile(r"何(件|人|名|か所|カ所|箇所|校|台|回|割|個|%|パーセント|倍|世帯|団体|社|店舗|店|組|施設|"
-                         r"本|冊|棟|戸|ポイント|地区|園|基|隻|頭|匹|機|両|編成)")),
+                         r"本|冊|棟|戸|ポイント|地区|園|基|隻|頭|匹|機|両|編成|艇|枚|通|席|室|便|路線|系統|コース|サイト|"
+                         r"チーム|か国|カ国|拠点|教室|講座|種類|品目|項目|区画)")),
+    ("method", re.compile(r"どのように|どうやって|どう(決ま|決め|計算|算定|定め|すれば|したら|する)|"
+                          r"どういう(ルート|流れ|手順|方法)")),
     ("place", re.compile(r"どこで|どこに|どこへ")),
 )
 _MAY_I = re.compile(
@@ -38,14 +41,14 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("amount", re.compile(
         r"いくら|幾ら|総額|金額|費用|使用料|手数料|料金|何円|予算(額|規模)?(は|って)|額(は|って)|単価|経費|"
         r"(補助|助成)(額|金)|時給|日給|月給|月額|年額|日額|(?<!人)規模(は|って|\?|$)|"
-        r"[一-龥]{1,8}(料|費|代|賃)(は|って|\?|$)")),
+        r"[一-龥]{1,8}(料|費|代|賃)(は|って|\?|$)|(交付金|税|料|費|収入|予算|基金|歳入|歳出|財源).*見込み(額)?(は|って|\?|$)")),
     ("date", re.compile(r"いつ|何日|何月|何年|期間|期限|締め?切|日程|時期|開始日|施行日|制定日|何時|何曜|曜日|"
                         r"(休館|開館|休業|定休|休診|閉庁|開庁)日|"
                         r"(受付|開庁|営業|開館|利用|診療)時間")),
     ("count", re.compile(
         r"何(件|人|名|か所|カ所|箇所|校|台|回|割|個|%|パーセント|倍|世帯|団体|社|日間|時間|分|ha|km|m)|"
         r"割合|件数|人数|世帯数|回数|実績(は|って|\?|$)|(普及|利用|達成|実施|接種|保有|税)率|率(は|って|\?|$)|人規模|何号|(条例|規程|規則)番号|"
-        r"どれ(くらい|ぐらい|ほど)|いくつ|幾つ")),
+        r"どれ(くらい|ぐらい|ほど|だけ)|どの(くらい|ぐらい|程度)|いくつ|幾つ")),
     ("person", re.compile(
         r"誰|だれ|どこの(課|部|局|部署)|担当(課|部署|部局|者)|担当は|どの(課|部署|部局)|問い?合わ?せ先|"
         r"(委員長|議長|市長|町長|知事|局長|部長|課長|教育長|委員)(は|って)\s*[?？]?$|"
@@ -57,10 +60,12 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"(でき|出来)(る|ます)(か|の)?(\?|$)|可能(か|です|\?|$)|必要(か|です|\?|$)|要る(か|\?|$)")),
     ("method", re.compile(
         r"どのように|どうやって|どうすれば|どうしたら|方法|手続|何を(する|して|すれば)|内容|取り?組|対策|施策|"
-        r"支援策|どんな|どのような|どうなって")),
+        r"支援策|どんな|どのような|どうなって|ルート|流れ|手順|やり方|仕方")),
 )
 # (answer type, what in the question narrows it, the form its facts must have)
 FACT_FORMS: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    # a budget, a cost, a total is a sum of money (not the 無料化 it pays for)
+    ("amount", re.compile(r"予算|経費|事業費|総額|財源|規模|歳入|歳出|基金|収入|支出|負担額"), "円"),
     ("count", re.compile(r"何件|件数"), "件"),
     ("count", re.compile(r"何(人|名)|人数|人員"), "人|名"),
     ("count", re.compile(r"何(%|％|パーセント)|割合|率(は|って|\?|$)|(普及|利用|達成|実施|接種|保有|税)率"),
@@ -70,10 +75,13 @@ FACT_FORMS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("count", re.compile(r"何回|回数"), "回"),
     ("count", re.compile(r"何号|(条例|規程|規則)番号"), "号"),
     ("date", re.compile(r"何時|(受付|開庁|営業|開館|利用|診療)時間"), "時"),
+    # a deadline (いつまでに出す, 期限は): an end, not the day something began
+    ("date", re.compile(r"いつまで|期限|締め?切|〆切"), "まで|以内|末|期限|限り|前|迄|以前"),
     ("date", re.compile(r"(制定|施行|公布|開始|改正)(日|された|される|したのは|するのは)|いつ(制定|施行|公布)"), "日"),
 )
 # 何 + a counter the facts must be counted in (何店舗 -> 店, 何団体 -> 団体)
-_COUNTER = re.compile(r"何(店舗|店|団体|社|組|校|台|施設|本|冊|棟|戸|倍|ポイント|地区|園|基|隻|頭|匹|機|両|編成)")
+_COUNTER = re.compile(r"何(店舗|店|団体|社|組|校|台|施設|本|冊|棟|戸|倍|ポイント|地区|園|基|隻|頭|匹|機|両|編成|"
+                      r"艇|枚|通|席|室|便|路線|系統|コース|サイト|チーム|か国|カ国|拠点|教室|講座|種類|品目|項目|区画)")
 TYPE_NAMES = ("amount", "date", "count", "person", "place", "reason", "definition", "permission", "method",
               "content")
 # What the answer would state, in the words of a partial refusal 「…についての記載はありますが、金額は見当たりません」.
@@ -86,16 +94,21 @@ _CUE_WORDS = frozenset((
     "総額", "金額", "額", "費用", "料金", "値段", "経費", "件数", "人数", "割合", "率", "期間", "期限", "時期", "日程",
     "理由", "背景", "原因", "目的", "意味", "定義", "内容", "方法", "手続", "手続き", "場所", "会場", "担当", "担当課",
     "概要", "状況", "現状", "見解", "考え", "所見", "取組", "取り組み", "対策", "施策", "予定", "具体", "今後",
+    "見込み", "見込", "見通し", "最終的", "結局",
     "いくら", "幾ら", "いつ", "何", "なに", "どこ", "誰", "だれ", "どれ", "どの", "どんな", "ところ", "こと", "もの",
     "とき", "時", "場合", "ため", "為", "よう", "様", "など", "等", "ほう", "方", "くらい", "ぐらい", "ほど",
-    "始まり", "終わり", "都", "道", "府", "県", "市", "区", "町", "村", "国", "本市", "当市", "本町", "当町",
+    "始まり", "終わり", "それぞれ", "各々", "おのおの", "ともに", "両方",
+    "都", "道", "府", "県", "市", "区", "町", "村", "国", "本市", "当市", "本町", "当町",
     # a year relative to the document's own (来年度は…): the documents say it in their own year's words
     "来年度", "今年度", "本年度", "昨年度", "前年度", "翌年度", "今年", "本年", "昨年", "来年", "前年", "去年",
     "ことし",
     # units a figure is asked in (1kmいくら, 月いくら)
     "km", "m", "kg", "キロ", "メートル", "月", "年", "日", "時間", "人", "件", "円", "割",
     # what a may-I question or a date question asks (有料か, 施行日は): the answer's kind, not its topic
-    "有料", "無料", "可能", "必要", "施行日", "制定日", "開始日", "公布日", "日付", "年月日", "番号", "向け",
+    "有料", "無料", "可能", "必要", "ルート", "流れ", "手順", "やり方", "仕方",
+    "施行日", "制定日", "開始日", "公布日", "日付", "年月日", "番号", "向け",
+    # the kind of unit a person question asks for (どこの課): the answer's kind, not its topic
+    "課", "部", "局", "部署", "部局", "担当部署",
 ))
 # The words a question's focus terms are written as in the documents (staff shorthand, loanwords):
 # a focus term counts as held when the text holds one of these.
@@ -320,14 +333,17 @@ def municipalities_in(text: str) -> tuple[str, ...]:
 
 
 def analyse(text: str) -> Analysis:
-    """The analysis of one question (see `Analysis`); its parts are analysed the same way."""
-    parts = _parts(text)
-    whole = _analyse_one(text)
+    """The analysis of one question (see `Analysis`); its parts are analysed the same way. A quoted phrase
+    (「ここが、ひと旗あげる場所。」って何のスローガン？) is one focus term, and its words ask nothing."""
+    quotes = tuple(q.strip("。、 ") for q in _QUOTED.findall(text))
+    masked = _QUOTED.sub("「」", text)
+    parts = _parts(masked)
+    whole = _analyse_one(masked, quotes, text)
     if len(parts) < 2:
         return whole
     analysed = []
     for part in parts:
-        one = _analyse_one(part)
+        one = _analyse_one(part, quotes if "「」" in part else ())
         # A later ask often leaves its topic to the first (「…はいつから始まり、所要時間はどれくらい…」).
         inherited = tuple(dict.fromkeys((*whole.focus, *one.focus))) if not _own_topic(one, whole) else one.focus
         analysed.append(Analysis(part, one.answer_type, inherited, whole.constraints, one.expansions,
@@ -335,7 +351,11 @@ def analyse(text: str) -> Analysis:
     return Analysis(text, "multi", whole.focus, whole.constraints, whole.expansions, tuple(analysed))
 
 
-def _analyse_one(text: str) -> Analysis:
+_QUOTED = re.compile(r"[「『]([^「」『』]{2,40})[」』]")
+
+
+def _analyse_one(text: str, quotes: tuple[str, ...] = (), original: str = "") -> Analysis:
+    """One ask: `text` with its quoted phrases (`quotes`) masked as 「」; `original` is the text as typed."""
     folded = _fold(text)
     years = years_in(folded)
     places = municipalities_in(folded)
@@ -345,8 +365,8 @@ def _analyse_one(text: str) -> Analysis:
                                    for word in group))
     days = tuple((int(m.group(1)), int(m.group(2))) for m in _MONTH_DAY.finditer(folded))
     undated = _MONTH_DAY.sub("、", _WESTERN_YEAR.sub("、", _ERA_YEAR.sub("、", folded)))
-    focus = focus_terms(folded, places)
-    return Analysis(text, answer_type_of(folded), focus,
+    focus = tuple(dict.fromkeys((*quotes, *focus_terms(folded, places))))
+    return Analysis(original or text, answer_type_of(folded), focus,
                     Constraints(years, places, kinds, levels, relative, days, figures_in(undated)),
                     expansions(folded), predicate=predicate_of(folded, focus))
 
@@ -406,9 +426,10 @@ def focus_terms(text: str, places: tuple[str, ...] = ()) -> tuple[str, ...]:
             skip = True
             continue
         nounish = (pos[0] == "名詞" and pos[1] not in ("数詞",) and surface not in _CUE_WORDS) or \
+            (pos[1] == "数詞" and run and re.fullmatch(r"[A-Za-z]+", run[-1]) is not None) or \
             (pos[0] in ("接頭辞", "接尾辞") and run) or \
             (pos[0] == "形状詞" and i + 1 < len(morphemes) and morphemes[i + 1].part_of_speech()[0] == "名詞")
-        # (a 形状詞 right before a noun is part of the compound: 特殊詐欺, 重大事故)
+        # (a 形状詞 right before a noun is part of the compound: 特殊詐欺, 重大事故; a letter's number too: V4, G7)
         if nounish:
             run.append(surface)
             continue
@@ -438,25 +459,44 @@ def _parts(text: str) -> list[str]:
     something: an answer type's cue with an interrogative or a question's ending (two or more), else the whole
     question. A piece that only names the topic (「4月の臨時会に出したコロナ対策の補正予算、」) goes with the ask
     after it."""
-    pieces = [r for p in _PART_SPLIT.split(_fold(text)) if p and p.strip("、。?？ ") for q in _split_verbs(p)
-              for r in _split_pair(q)]
+    pieces = [q for p in _PART_SPLIT.split(_fold(text)) if p and p.strip("、。?？ ") for q in _split_verbs(p)]
     asks: list[str] = []
     topic = ""
-    for piece in pieces:
-        if _ASK.search(piece) and any(pattern.search(piece) for _, pattern in ANSWER_TYPES):
-            asks.append(topic + piece)
+    for whole_piece in pieces:
+        each = _split_each(whole_piece)
+        if each:  # 「一般会計繰入金と基金繰入金はそれぞれいくら」: two asks, both of the topic so far
+            asks.extend(topic + one for one in each)
             topic = ""
-        elif asks and not _ASK.search(piece):
-            topic += piece
-        elif asks:
-            asks[-1] += piece
-        else:
-            topic += piece
+            continue
+        for piece in _split_pair(whole_piece):
+            if _ASK.search(piece) and any(pattern.search(piece) for _, pattern in ANSWER_TYPES):
+                asks.append(topic + piece)
+                topic = ""
+            elif asks and not _ASK.search(piece):
+                topic += piece
+            elif asks:
+                asks[-1] += piece
+            else:
+                topic += piece
     if topic and asks:
         asks[-1] += topic
     if len(asks) < 2:
         return [text]
     return [a.strip("、 ") for a in asks]
+
+
+_EACH = re.compile(r"^(?P<topic>.*の)?(?P<a>[^のと、]{1,12})と(?P<b>[^のと、]{1,12}?)(は|って|が|の)?"
+                   r"(それぞれ|各々|おのおの)(?P<ask>.+)$")
+
+
+def _split_each(piece: str) -> list[str]:
+    """「国保の一般会計繰入金と基金繰入金はそれぞれいくら？」 -> 「国保の一般会計繰入金はいくら」「国保の基金繰入金は
+    いくら？」: two things asked the same of each; both keep what comes before them. [] when `piece` is not so."""
+    m = _EACH.match(piece)
+    if m is None:
+        return []
+    topic, ask = m.group("topic") or "", m.group("ask")
+    return [f"{topic}{m.group('a')}は{ask}", f"{topic}{m.group('b')}は{ask}"]
 
 
 _PAIR = re.compile(r"^(?P<topic>.*の)?(?P<a>[^のと、]{1,10})と(?P<b>[^のと、]{1,10}?)(?P<end>(は|って)?\s*[?？]?)$")
@@ -498,9 +538,15 @@ def _own_topic(part: Analysis, whole: Analysis) -> bool:
     return bool(whole.focus) and whole.focus[0] in part.focus
 
 
+# Kanji written in two forms the documents mix (補塡/補填, 山﨑/山崎), folded to one for finding a term.
+_VARIANTS = str.maketrans({"塡": "填", "剝": "剥", "頰": "頬", "𠮟": "叱", "﨑": "崎", "髙": "高", "邊": "辺",
+                           "邉": "辺", "齋": "斎", "齊": "斉", "濵": "浜", "嶋": "島", "槇": "槙"})
+
+
 def compact(text: str) -> str:
-    """For finding a term whole: NFKC, lower case, no blanks (a PDF's wrapped line does not split it)."""
-    return "".join(unicodedata.normalize("NFKC", text).lower().split())
+    """For finding a term whole: NFKC, lower case, no blanks (a PDF's wrapped line does not split it), one form
+    of kanji written two ways (`_VARIANTS`)."""
+    return "".join(unicodedata.normalize("NFKC", text).lower().split()).translate(_VARIANTS)
 
 
 def _number(text: str) -> int:

@@ -16,7 +16,7 @@ from service.compose.relevance import QueryTerms
 from service.compose.sentences import Candidate, candidates, introduces_list
 from service.reader.analysis import RELATIVE_YEARS, Analysis, Year, alternatives, compact, names_relative, years_in
 from service.reader.facts import EXCEPTION, PROHIBITION, fact_spans, figures_in
-from service.reader.morphology import name_spans
+from service.reader.morphology import name_spans, short_units
 from service.reader.periods import document_month, relative_years
 
 RULE_DOC_TYPES = ("guideline", "ordinance")  # the documents that state rules
@@ -42,6 +42,8 @@ class ExtractParams:
     kind: float = 0.3  # is of the document kind the question names (条例, 施政方針, 答弁)
     relative: float = 0.5  # names the relative year asked about (来年度は…), or with the sentence before
     other_relative: float = 0.5  # ... names only other relative years (今年度は… for a 来年度 question): subtracted
+    near: float = 0.5  # a fact right after a focus term (「大会経費V4は一兆三千五百億円」) or before its の
+    near_chars: int = 10  # ... within this many characters
     figure: float = 0.6  # states a figure the question states (７編成 for 「7編成に増えたのはいつ」)
     day: float = 0.5  # is of a meeting held on the day the question names (3月27日の本会議)
     violated: float = 0.25  # another year or municipality than the one asked about: the score is multiplied
@@ -112,7 +114,8 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
     by_place = {(h.chunk.source, h.chunk.ordinal): h.chunk for h in hits}
     texts = "".join(h.chunk.title + "\n" + h.chunk.text for h in hits)
     absent = [t for t in analysis.focus if pieces[t] and all(piece in terms.unknown for piece in pieces[t])
-              and not _holds(t, texts)]  # a word no document has (ドッグラン): that topic is not here
+              and not _holds(t, texts) and not _spread(short_units(t), compact(texts))]
+    # (a word no document has, ドッグラン: that topic is not here)
     topic_found = (not absent and (any(v >= p.topic for v in passage_focus.values()) or (
         not analysis.focus and bool(cands)))) or _dense_topic(hits, passage_focus, p)
     scored: list[Evidence] = []
@@ -125,8 +128,10 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
             text += _list_after(cand, by_place)  # what the list it introduces holds, in the next chunk
         tokens = set(tokenizer.tokenize(text)) | {e for e in analysis.expansions if e in text}
         focus = _focus_share(analysis, text, pieces, tokens, terms)
-        before = _context_before(cand, p.context_chars)
-        if before.strip():  # the sentence before often names what this one states (「…総額は」「約２５５億円」)
+        # the sentence before often names what this one states (「…総額は」「約２５５億円」), unless this one opens
+        # a topic of its own (「健康づくり施策の推進といたしましては、…」)
+        before = "" if _OWN_TOPIC.match(cand.display) else _context_before(cand, p.context_chars)
+        if before.strip():
             focus = max(focus, p.context * _focus_share(analysis, before + text, pieces,
                                                         tokens | words(before), terms))
         # 「この規程は」: the title names what the text says; a turn's speaker (市長) is what it is said by
@@ -148,6 +153,8 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         spans = fact_spans(cand.quote, fact_type, fact_form)
         if analysis.answer_type == "person":  # who: a name states it better than a title (楠瀬公美氏を任命)
             spans = sorted({*spans, *name_spans(cand.quote)})
+        if analysis.answer_type == "person":  # 「市長は誰」: the title asked about is no answer to it
+            spans = [sp for sp in spans if not any(_holds(t, cand.quote[sp[0]:sp[1]]) for t in analysis.focus)]
         facts = _on_focus_lines(cand.quote, spans, analysis)
         violates = _violation(analysis, cand, before, place_of)
         score = (p.focus * focus + p.focus_passage * focus_passage + p.coverage * terms.coverage(tokens)
@@ -155,6 +162,9 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         if facts:  # for reason and person questions an expression helps but is not required
             weight = p.method_fact if analysis.answer_type == "method" else p.fact
             score += weight if tied else min(weight, p.fact_elsewhere) if focus_passage > 0 else 0.0
+            if tied and analysis.answer_type in _FIGURE_TYPES and _attached(cand.quote, facts, analysis,
+                                                                             p.near_chars):
+                score += p.near
             if analysis.answer_type == "permission" and PROHIBITION.search(cand.display):
                 score += p.rule  # 「入力してはならない」 answers 「入力してよいか」 before its exceptions do
             if analysis.answer_type == "permission" and cand.chunk.doc_type in RULE_DOC_TYPES:
@@ -207,6 +217,10 @@ def _focus_share(analysis: Analysis, text: str, pieces: dict[str, tuple[str, ...
         total += weight
         if compact(term) in flat or any(compact(s) in flat for s in alternatives(term)):
             held += weight
+        elif tokens is not None and len(pieces[term]) == 1 and pieces[term][0] in tokens:
+            held += weight  # the same word in another spelling (受け付け for 受付: Sudachi's normalized form)
+        elif len(pieces[term]) > 1 and _spread(short_units(term), flat):
+            held += weight  # the compound with a word put inside it (段ボール製簡易ベッド, 駐車場等設置条例)
         elif tokens is not None and len(pieces[term]) > 1 and all(
                 t in tokens or any(compact(s) in flat for s in alternatives(t)) for t in pieces[term]):
             held += weight / 2
@@ -215,6 +229,19 @@ def _focus_share(analysis: Analysis, text: str, pieces: dict[str, tuple[str, ...
         total += weight
         held += weight * any(compact(e) in flat for e in analysis.expansions)
     return held / total
+
+
+_SPREAD_GAP = 4  # characters a document may put between a compound's pieces (製簡易, 等設置) ...
+_SPREAD_START = "等製用型式的・"  # ... starting as a suffix or joint does: 補正 in 一般会計補正予算 makes another kind
+
+
+def _spread(pieces: tuple[str, ...], flat: str) -> bool:
+    """Whether `flat` holds the pieces in order, the gaps between them (if any) each a suffix or joint and up to
+    `_SPREAD_GAP` characters with no clause break: 段ボール製簡易ベッド holds 段ボールベッド, 駐車場等設置条例
+    holds 駐車場条例, but 一般会計補正予算 holds no 一般会計予算."""
+    gap = f"(?:[{_SPREAD_START}][^、。，,]{{0,{_SPREAD_GAP - 1}}})?"
+    pattern = gap.join(re.escape(compact(p)) for p in pieces)
+    return re.search(pattern, flat) is not None
 
 
 def _on_focus_lines(quote: str, spans: list[tuple[int, int]], analysis: Analysis) -> tuple[tuple[int, int], ...]:
@@ -227,6 +254,40 @@ def _on_focus_lines(quote: str, spans: list[tuple[int, int]], analysis: Analysis
     named = [(a, b) for a, b in lines if any(_holds(t, quote[a:b]) for t in analysis.focus)]
     kept = tuple(s for s in spans if any(a <= s[0] < b for a, b in named))
     return kept or tuple(spans)
+
+
+_TOPIC_MARK = re.compile(r"^(は|では|には|につきましては|については|としては|が)、")  # 「…交付金につきましては、３億…」
+_FIGURE_TYPES = ("amount", "date", "count")  # facts that belong to the noun before them
+
+
+def _attached(quote: str, facts: tuple[tuple[int, int], ...], analysis: Analysis, chars: int) -> bool:
+    """Whether a fact of `quote` follows a focus term within `chars` characters of the same sentence, or comes
+    right before one (「総額三千五百七十四億円の補正予算」): the figure is that term's, not another's in a long
+    sentence (「…経費精査により生み出した百億円を緊急対応費として」)."""
+    if not facts or not analysis.focus:
+        return False
+    flat, at = _flattened(quote)
+    spots = [(m.start(), m.end()) for term in analysis.focus for word in (term, *alternatives(term))
+             if compact(word) for m in re.finditer(re.escape(compact(word)), flat)]
+    for start, end in facts:
+        a, b = at[start], at[max(start, end - 1)] + 1
+        for s, e in spots:
+            between = flat[e:a] if 0 <= a - e <= chars else "、"
+            after_mark = _TOPIC_MARK.sub("", between)
+            if not re.search(r"[、。,]", between) or (after_mark != between and len(after_mark) <= 3 and
+                                                     not re.search(r"[、。,]", after_mark)) or 0 <= s - b <= 2:
+                return True
+    return False
+
+
+def _flattened(text: str) -> tuple[str, list[int]]:
+    """`compact(text)` and, for each index of `text`, the index in it of that character (or the next kept one)."""
+    out: list[str] = []
+    at: list[int] = []
+    for ch in text:
+        at.append(len(out))
+        out.extend(compact(ch))
+    return "".join(out), at
 
 
 def _stated_alike(analysis: Analysis, cand: Candidate, text: str, p: ExtractParams) -> float:
@@ -287,6 +348,10 @@ def _with_previous(hit: Hit, hits: list[Hit]) -> str:
     return hit.chunk.text
 
 
+# A sentence that names its own topic first (「…につきましては、」「…といたしましては、」): about that, not the one
+# before it.
+_OWN_TOPIC = re.compile(r"^\s*(?:また|次に|さらに|最後に|まず|加えて)?、?[^、。]{2,40}?"
+                        r"(につきましては|については|といたしましては|としましては|に関しましては|に関しては)、")
 _QUESTION_LINE = re.compile(r"(^|\n)\s*(?:[QＱ問][0-9０-９]*[.．:：、\s]|[^\n]*[？?]\s*$)[^\n]*")
 
 
@@ -378,6 +443,12 @@ def _violation(analysis: Analysis, cand: Candidate, before: str, place_of: Place
         named = {y.year for y in years_in(display)} or {y.year for y in years_in(before)} or {
             y.year for y in years_in(cand.chunk.title)}
         if named and not named & asked:
+            return "year"
+    elif constraints.relative and not any(names_relative(cand.display, w) for w in constraints.relative):
+        # 「来年度は何カ所増やす」 in a report of February 2020 asks about 2020: 「平成三十年度末現在…」 is another year
+        meant = relative_years(constraints.relative[0], document_month(cand.chunk.source, cand.chunk.date))
+        stated = {y.year for y in years_in(_COMPARED_YEAR.sub("", cand.display))}
+        if meant and stated and not stated & meant:
             return "year"
     if constraints.places:
         place = place_of(cand.chunk.source)

@@ -1,5 +1,6 @@
 """Sudachi's long units (mode C) for the reader's rules: question analysis reads compounds whole (宿泊税, 期日前投票)
-and fact extraction finds person names (楠瀬公美). One tokenizer per thread; the dictionary is kotae's.
+and fact extraction finds person names (楠瀬公美); short units as written (mode A) find a compound's pieces. One
+tokenizer per thread; the dictionary is kotae's.
 """
 
 from __future__ import annotations
@@ -22,6 +23,17 @@ def mode_c(text: str) -> Any:
         tokenizer = _dictionary().tokenizer(mode=SplitMode.C)
         _local.tokenizer = tokenizer
     return tokenizer.tokenize(text[:MAX_CHARS])
+
+
+def short_units(text: str) -> tuple[str, ...]:
+    """Sudachi mode A surfaces of `text` as written (段ボール + ベッド; not the normalized forms BM25 reads)."""
+    tokenizer = getattr(_local, "tokenizer_a", None)
+    if tokenizer is None:
+        from sudachipy import SplitMode
+
+        tokenizer = _dictionary().tokenizer(mode=SplitMode.A)
+        _local.tokenizer_a = tokenizer
+    return tuple(str(m.surface()) for m in tokenizer.tokenize(text[:MAX_CHARS]) if str(m.surface()).strip())
 
 
 def name_spans(text: str) -> list[tuple[int, int]]:

@@ -1,0 +1,172 @@
+"""The reader rules that tie a fact to what was asked (real Sudachi, the corpus store's word weights, no mocks):
+a word in another spelling, a compound with a word put inside it, a figure right after its term, a sentence that
+opens its own topic, a quoted phrase, a relative year against the year a sentence states, two things asked the
+same of each, the counters and interrogatives staff type, and a list's wrapped lines."""
+
+from __future__ import annotations
+
+import pytest
+from kotae_env import clear_kotae_env
+from reader_helpers import extract_for, one_hit
+
+from service.answer import Answerer
+from service.compose.sentences import display_text
+from service.reader.analysis import analyse, compact
+from service.reader.facts import fact_spans
+
+
+@pytest.fixture(autouse=True)
+def _no_kotae_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    clear_kotae_env(monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def answerer(corpus_answerer: Answerer) -> Answerer:
+    return corpus_answerer
+
+
+def _facts(text: str, answer_type: str) -> list[str]:
+    return [text[s:e] for s, e in fact_spans(text, answer_type)]
+
+
+# --- the focus in the documents' own writing ----------------------------------------------------------------------
+
+def test_a_word_in_another_spelling_is_the_same_word(answerer: Answerer) -> None:
+    # 受付 typed, 受け付け written: Sudachi's normalized form is the same
+    hits = [one_hit("窓口での受け付けは、三月二十五日から開始しました。")]
+    extraction = extract_for("受付はいつから？", hits, answerer)
+    assert extraction.answers and extraction.answers[0].tied
+
+
+def test_a_compound_with_a_suffix_put_inside_it_is_held_whole(answerer: Answerer) -> None:
+    hits = [one_hit("都は、避難所に対し、緊急に提供するため、段ボール製簡易ベッド二千台を備蓄いたします。")]
+    assert extract_for("段ボールベッドは何台備蓄する？", hits, answerer).reason == ""
+    # but a word of its own inside it makes another thing: 一般会計補正予算 is no 一般会計予算
+    other = [one_hit("令和８年度の水道事業の収入は840,983千円です。", title="令和７年度南国市一般会計補正予算")]
+    assert not any(e.tied and e.facts for e in extract_for("一般会計予算っていくら？", other, answerer).evidence)
+
+
+def test_kanji_written_two_ways_are_one() -> None:
+    assert compact("地方税減収補塡特別交付金") == compact("地方税減収補填特別交付金")
+
+
+# --- the fact that belongs to the asked term ----------------------------------------------------------------------
+
+def test_a_figure_right_after_the_asked_term_leads(answerer: Answerer) -> None:
+    hits = [one_hit("大会経費V4では、都は、経費精査により生み出した百億円を緊急対応費として計上しました。"
+                    "これまでも経費の縮減に取り組んできており、大会経費V4は一兆三千五百億円となっております。")]
+    extraction = extract_for("大会の経費、V4でいくら？", hits, answerer)
+    assert "一兆三千五百億円" in extraction.answers[0].candidate.display
+
+
+def test_a_figure_of_another_noun_after_a_comma_is_not_attached(answerer: Answerer) -> None:
+    # 「緊急小口資金は、貸付上限額が二十万円」: the 二十万円 is the 上限額's, not what was sent
+    hits = [one_hit("緊急小口資金は、貸付上限額が二十万円に引き上げられました。"
+                    "緊急小口資金につきましては、百七億円を送金いたしました。")]
+    extraction = extract_for("緊急小口資金、これまでいくら送金した？", hits, answerer)
+    assert "百七億円" in extraction.answers[0].candidate.display
+
+
+def test_a_sentence_that_opens_its_own_topic_does_not_inherit_the_one_before(answerer: Answerer) -> None:
+    hits = [one_hit("新年度からバス乗車のふれあい回数券について、年間購入限度を12冊として見直しすることとしました。"
+                    "健康づくり施策の推進といたしましては、新たに課税世帯の自己負担額を無料といたします。")]
+    extraction = extract_for("ふれあい回数券って1冊いくら？", hits, answerer)
+    assert extraction.reason == "no_fact_of_type"
+
+
+def test_a_budget_is_a_sum_of_money_not_the_free_service_it_pays_for(answerer: Answerer) -> None:
+    hits = [one_hit("本年９月から第３子以降の保育料を完全無料化いたします。")]
+    assert extract_for("第3子以降の保育料無料化、いくら予算をつけた？", hits, answerer).reason == "no_fact_of_type"
+    assert extract_for("第3子以降の保育料はいくら？", hits, answerer).reason == ""
+
+
+def test_the_title_asked_about_is_no_answer_to_who(answerer: Answerer) -> None:
+    hits = [one_hit("第３条 市長は、前条の申請書を受理した場合は、交付すべき額を決定する。"),
+            one_hit("本市の市長は平山耕三氏であります。", ordinal=1)]
+    extraction = extract_for("市長は誰？", hits, answerer)
+    assert "平山" in extraction.answers[0].candidate.display
+
+
+# --- years ----------------------------------------------------------------------------------------------------
+
+def test_a_relative_year_is_not_answered_by_a_sentence_of_another_year(answerer: Answerer) -> None:
+    hits = [one_hit("平成三十年度末現在、一千五百二十七カ所を歩車分離式信号機としております。",
+                    source="minutes/2020-02-28_会議録.txt", date="2020-02-28", doc_type="minutes")]
+    assert extract_for("歩車分離式信号機、来年度は何カ所増やす？", hits, answerer).reason == "constraint_unmet"
+    assert extract_for("歩車分離式信号機は何カ所？", hits, answerer).reason == ""
+
+
+def test_a_month_with_a_relative_year_is_a_date() -> None:
+    assert _facts("本市も昨年５月に「ゼロカーボンシティ小樽市」を表明し", "date") == ["昨年５月"]
+    assert _facts("本年一月九日から、書かない窓口を開始いたしました。", "date") == ["本年一月九日から"]
+
+
+def test_a_deadline_question_wants_an_end(answerer: Answerer) -> None:
+    hits = [one_hit("令和６年１月９日から、転入届など12手続を対象に書かない窓口を開始しました。"),
+            one_hit("転入届は、住み始めた日から14日以内に届け出てください。", ordinal=1),
+            one_hit("収支報告書は、翌年度の４月３０日までに議長に提出しなければならない。", ordinal=2)]
+    assert "14日以内" in extract_for("転入届はいつまでに出せばいい？", hits, answerer).answers[0].candidate.display
+    assert "４月３０日までに" in _facts(hits[2].chunk.text, "date")
+
+
+def test_the_month_asked_about_is_a_figure_a_sentence_may_state() -> None:
+    assert (9.0, "月") in analyse("生活保護、9月末の被保護世帯数は？").constraints.figures
+
+
+# --- the asks -------------------------------------------------------------------------------------------------
+
+def test_two_things_asked_the_same_of_each_are_two_asks() -> None:
+    analysis = analyse("令和3年度の国保、一般会計繰入金と基金繰入金はそれぞれいくら？")
+    assert [p.answer_type for p in analysis.parts] == ["amount", "amount"]
+    first, second = (p.focus for p in analysis.parts)
+    assert "一般会計繰入金" in first and "基金繰入金" not in first
+    assert "基金繰入金" in second and "一般会計繰入金" not in second and "国保" in second
+    assert analysis.constraints.years
+
+
+def test_a_quoted_phrase_is_one_term_and_asks_nothing() -> None:
+    analysis = analyse("「ここが、ひと旗あげる場所。」って小樽市の何のスローガン？")
+    assert analysis.answer_type != "place" and not analysis.parts
+    assert analysis.focus[0] == "ここが、ひと旗あげる場所"
+
+
+@pytest.mark.parametrize(("question", "answer_type", "form"), [
+    ("即応対処部隊のエアボート、都は何艇入れるの？", "count", "艇"),
+    ("横田基地周辺の井戸で出たPFOS、濃度はどのくらいだった？", "count", ""),
+    ("期末手当、令和4年の改正でどれだけ下がる？", "count", ""),
+    ("赴任の引越しで運送業者を使うとき、転居費はどう決まる？", "method", ""),
+    ("表彰の推薦はどういうルートで上げる？", "method", ""),
+    ("令和8年度の一般会計予算の総額は？", "amount", "円"),
+])
+def test_what_staff_type_asks_for(question: str, answer_type: str, form: str) -> None:
+    analysis = analyse(question)
+    assert analysis.answer_type == answer_type
+    assert analysis.fact_form == form
+
+
+def test_a_letter_with_its_number_is_a_term() -> None:
+    assert "V4" in analyse("大会の経費、V4でいくら？").focus
+
+
+@pytest.mark.parametrize(("text", "answer_type", "fact"), [
+    ("ポータルサイトを現在の１サイトから３サイトへ拡充します。", "count", "３サイト"),
+    ("年間で０．１５月分引き下げます。", "count", "０．１５月分"),
+    ("保護率は１９．３パーミルとなっております。", "count", "１９．３パーミル"),
+    ("表彰された者は、町広報に登載する。", "place", "町広報"),
+])
+def test_counters_and_places_staff_ask_about(text: str, answer_type: str, fact: str) -> None:
+    assert fact in _facts(text, answer_type)
+
+
+# --- lists ----------------------------------------------------------------------------------------------------
+
+def test_a_list_s_wrapped_lines_are_joined_inside_their_item() -> None:
+    quote = ("額は、次に定める方法により算定される額とする。\n"
+             "(1) 運送業者が家財の運送を行う場合 複数の運送業者に見積りをさせ、かつ、\n"
+             "その中から最も経済的なものを選択するときに限り、当該運送に要する額を転\n"
+             "居費の額とする方法\n"
+             "(2) 旅行者が家財の運送を行う場合 当該運送に要する額\n")
+    shown = display_text(quote, quote.index("(1)"))
+    assert "転居費" in shown and "／(2)" in shown and "／その" not in shown
+    table = "名称 位置\n船岡山駐車場 大字西渋田372番地\n笠田駅前駐輪場 大字笠田東19番地\n"
+    assert display_text(table, 0) == "名称 位置／船岡山駐車場 大字西渋田372番地／笠田駅前駐輪場 大字笠田東19番地"
