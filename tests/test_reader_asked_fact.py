@@ -170,3 +170,22 @@ def test_a_list_s_wrapped_lines_are_joined_inside_their_item() -> None:
     assert "転居費" in shown and "／(2)" in shown and "／その" not in shown
     table = "名称 位置\n船岡山駐車場 大字西渋田372番地\n笠田駅前駐輪場 大字笠田東19番地\n"
     assert display_text(table, 0) == "名称 位置／船岡山駐車場 大字西渋田372番地／笠田駅前駐輪場 大字笠田東19番地"
+
+
+def test_a_generic_last_word_of_the_head_ties_nothing(answerer: Answerer) -> None:
+    # 「新たな支援事業を開始」 is no start of the モデル事業 the question asks about; its document is about that
+    hits = [one_hit("都営住宅の東京みんなでサロンについて、早期にモデル事業を開始してまいります。", ordinal=0),
+            one_hit("来年度からは、派遣社員として就職できるよう、新たな支援事業を開始いたします。", ordinal=1)]
+    assert extract_for("東京みんなでサロンのモデル事業、いつから始まる？", hits, answerer).reason == "no_fact_of_type"
+
+
+def test_a_sentence_stating_another_figure_of_the_asked_unit_is_the_state_before(answerer: Answerer) -> None:
+    hits = [one_hit("子育て応援スペースについては、昨年七月から大江戸線三編成で運行を開始いたしました。"
+                    "そこで、二月一日より、設置車両を七編成に拡大いたしました。")]
+    extraction = extract_for("大江戸線の子育て応援スペース、7編成に増えたのはいつから？", hits, answerer)
+    assert "二月一日" in extraction.answers[0].candidate.display
+
+
+def test_everyday_words_are_found_in_the_documents_formal_ones(answerer: Answerer) -> None:
+    hits = [one_hit("第4条　条例中に用いている語句の表現については、国の法令の表現と整合するように改める。")]
+    assert extract_for("条例の語句の言い回しは何に合わせて直すの？", hits, answerer).reason == ""

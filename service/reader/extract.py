@@ -44,7 +44,7 @@ class ExtractParams:
     other_relative: float = 0.5  # ... names only other relative years (今年度は… for a 来年度 question): subtracted
     near: float = 0.5  # a fact right after a focus term (「大会経費V4は一兆三千五百億円」) or before its の
     near_chars: int = 10  # ... within this many characters
-    figure: float = 0.6  # states a figure the question states (７編成 for 「7編成に増えたのはいつ」)
+    figure: float = 1.0  # states a figure the question states (７編成 for 「7編成に増えたのはいつ」)
     day: float = 0.5  # is of a meeting held on the day the question names (3月27日の本会議)
     violated: float = 0.25  # another year or municipality than the one asked about: the score is multiplied
     member: float = 0.6  # a member's question is no answer
@@ -149,7 +149,7 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         # question (the asked thing: 車賃, 政務活動費) in a passage or document about the rest of it
         named = cand.chunk.title + "\n" + _speaker(cand.chunk) + _heading_before(before) + text + (asked or "")
         tied = focus >= p.tied or (max(focus_passage, doc_focus.get(cand.chunk.source, 0.0)) >= p.topic
-                                   and _holds_head(head, pieces, named, text))
+                                   and _holds_head(head, pieces, named, text, terms.weights))
         spans = fact_spans(cand.quote, fact_type, fact_form)
         if analysis.answer_type == "person":  # who: a name states it better than a title (楠瀬公美氏を任命)
             spans = sorted({*spans, *name_spans(cand.quote)})
@@ -256,6 +256,8 @@ def _on_focus_lines(quote: str, spans: list[tuple[int, int]], analysis: Analysis
     return kept or tuple(spans)
 
 
+# a fact before the term it is of: 「…億円の補正予算」「昨年５月に「…」を表明」
+_JOINT = re.compile(r"(の|を|に|で)[「『]?")
 _TOPIC_MARK = re.compile(r"^(は|では|には|につきましては|については|としては|が)、")  # 「…交付金につきましては、３億…」
 _FIGURE_TYPES = ("amount", "date", "count")  # facts that belong to the noun before them
 
@@ -272,12 +274,18 @@ def _attached(quote: str, facts: tuple[tuple[int, int], ...], analysis: Analysis
     for start, end in facts:
         a, b = at[start], at[max(start, end - 1)] + 1
         for s, e in spots:
-            between = flat[e:a] if 0 <= a - e <= chars else "、"
-            after_mark = _TOPIC_MARK.sub("", between)
-            if not re.search(r"[、。,]", between) or (after_mark != between and len(after_mark) <= 3 and
-                                                     not re.search(r"[、。,]", after_mark)) or 0 <= s - b <= 2:
+            if _follows(flat[e:a] if 0 <= a - e <= chars else "、") or _JOINT.fullmatch(flat[b:s]):
                 return True
     return False
+
+
+def _follows(between: str) -> bool:
+    """Whether a fact after a term by `between` is the term's: no clause break between (「V4は一兆…」), or only the
+    topic's own comma and a word or so (「…交付金につきましては、３億…」, not 「…資金は、貸付上限額が二十万円」)."""
+    if not re.search(r"[、。,]", between):
+        return True
+    rest = _TOPIC_MARK.sub("", between)
+    return rest != between and len(rest) <= 3 and not re.search(r"[、。,]", rest)
 
 
 def _flattened(text: str) -> tuple[str, list[int]]:
@@ -300,8 +308,12 @@ def _stated_alike(analysis: Analysis, cand: Candidate, text: str, p: ExtractPara
             gain += p.relative
         elif any(names_relative(cand.display, w) for group in RELATIVE_YEARS for w in group):
             gain -= p.other_relative
-    if c.figures and c.figures & figures_in(cand.display):
-        gain += p.figure
+    if c.figures:
+        stated = figures_in(cand.display)
+        if c.figures & stated:
+            gain += p.figure
+        elif {unit for _, unit in c.figures} & {unit for _, unit in stated}:
+            gain -= p.figure  # 「三編成で運行を開始」 for 「7編成に増えたのはいつ」: the state before it
     if c.days and cand.chunk.date and any(cand.chunk.date[5:10] == f"{m:02d}-{d:02d}" for m, d in c.days):
         gain += p.day
     return gain
@@ -323,14 +335,20 @@ def _speaker(chunk: Chunk) -> str:
     return f"{chunk.speaker_title or ''} {chunk.speaker}\n" if chunk.speaker else ""
 
 
-def _holds_head(head: str, pieces: dict[str, tuple[str, ...]], named: str, sentence: str) -> bool:
+_SPECIFIC_IDF = 3.0  # a word in at most about one passage in twenty (e^-3): 記録簿, not 事業
+
+
+def _holds_head(head: str, pieces: dict[str, tuple[str, ...]], named: str, sentence: str,
+                weights: dict[str, float]) -> bool:
     """Whether the question's head term is held whole in `named` (the sentence with its title, speaker, heading,
     FAQ question), or by the compound's own head, its last word of two or more characters, in the sentence
-    itself (「前項の記録簿」 for 生成AI利用記録簿; a title's 「…補正予算」 is no 一般会計予算)."""
+    itself when that word is specific (「前項の記録簿」 for 生成AI利用記録簿; a title's 「…補正予算」 is no
+    一般会計予算, and 「新たな支援事業」 no モデル事業)."""
     if _holds(head, named):
         return True
     last = pieces.get(head, ())[-1:] if head else ()
-    return len(pieces.get(head, ())) > 1 and bool(last) and len(last[0]) >= 2 and _holds(last[0], sentence)
+    return len(pieces.get(head, ())) > 1 and bool(last) and len(last[0]) >= 2 and \
+        weights.get(last[0], 0.0) >= _SPECIFIC_IDF and _holds(last[0], sentence)
 
 
 def _holds(term: str, text: str) -> bool:
