@@ -189,3 +189,30 @@ def test_a_sentence_stating_another_figure_of_the_asked_unit_is_the_state_before
 def test_everyday_words_are_found_in_the_documents_formal_ones(answerer: Answerer) -> None:
     hits = [one_hit("第4条　条例中に用いている語句の表現については、国の法令の表現と整合するように改める。")]
     assert extract_for("条例の語句の言い回しは何に合わせて直すの？", hits, answerer).reason == ""
+
+
+# --- what a staff review of 25 answers found ------------------------------------------------------------------
+
+def test_a_name_with_a_title_is_who_the_turn_is_spoken_by(answerer: Answerer) -> None:
+    assert analyse("迫市長っていつ就任したの？").focus[:2] == ("迫", "市長")
+    hits = [one_hit("私が平成30年８月に市長に就任させていただいてから４年目を迎えています。", doc_type="speech",
+                    speaker="迫俊哉", speaker_title="市長", speaker_role="executive")]
+    extraction = extract_for("迫市長っていつ就任したの？", hits, answerer)
+    assert extraction.reason == "" and extraction.topic_found
+
+
+@pytest.mark.parametrize(("text", "answer_type", "fact"), [
+    ("来期、塩谷４丁目に市民のための新たな雪堆積場を開設します。", "place", "塩谷４丁目"),
+    ("市内加盟店で本年８月末まで使用できるチケットです。", "date", "本年８月末まで"),
+])
+def test_an_address_is_a_place_and_a_month_end_a_date(text: str, answer_type: str, fact: str) -> None:
+    assert fact in _facts(text, answer_type)
+
+
+@pytest.mark.parametrize(("question", "fact_type", "asks_speaker"), [
+    ("駅前の駐輪場って料金かかる？", "fee", False),
+    ("4月22日の臨時会で共産党を代表して討論したのは誰？", "person", True),
+])
+def test_a_charge_and_a_debate_s_speaker_are_asked_so(question: str, fact_type: str, asks_speaker: bool) -> None:
+    analysis = analyse(question)
+    assert analysis.fact_type == fact_type and analysis.asks_speaker == asks_speaker

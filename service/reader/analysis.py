@@ -176,8 +176,9 @@ _WESTERN_YEAR = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})\s*年(度)?")
 _SHORT_ERAS = {"r": "令和", "h": "平成"}
 # A municipality named in a question: 東京都, 南国市, 小樽市, かつらぎ町, 世田谷区 … (Sudachi's proper nouns).
 _MUNICIPALITY_END = ("都", "道", "府", "県", "市", "区", "町", "村")
-_ASKS_FEE = re.compile(r"有料|無料|お金(が|は)?かか|費用(が|は)?かか|タダ")
-_ASKS_SPEAKER = re.compile(r"(答弁|発言|報告|説明|述べ|話し|言っ|演説|質問|挨拶|表明)[^誰だどな]*(誰|だれ|どなた)|"
+_ASKS_FEE = re.compile(r"有料|無料|(お金|費用|料金|使用料|手数料)(が|は|って)?(かか|要る|いる|必要)|タダ")
+_ASKS_SPEAKER = re.compile(r"(答弁|発言|報告|説明|述べ|話し|言っ|演説|質問|挨拶|表明|討論|提案|代表)[^誰だどな]*"
+                           r"(誰|だれ|どなた)|"
                            r"(長|知事|議長|委員長)(は|って)(誰|だれ|どなた)")
 _LEVEL_WORD = re.compile(r"(?<![一-龥ァ-ヶ])(?:本|当)?(市|町|村|区)(?=の|が|は|で|に|内|民|役場|役所|長|議会|立)")
 # Years relative to a document's own, each with the words that mean the same one.
@@ -191,6 +192,8 @@ _MONTH_DAY = re.compile(r"([0-9]{1,2})月([0-9]{1,2})日")
 def names_relative(text: str, word: str) -> bool:
     """Whether `text` names the relative year `word` (今年 not inside 今年度)."""
     return re.search(re.escape(word) + ("(?!度)" if word.endswith("年") else ""), text) is not None
+_TITLES = frozenset(("市長", "町長", "村長", "区長", "知事", "副市長", "副知事", "教育長", "議長", "委員長", "局長",
+                     "部長", "課長", "議員"))
 _HONORIFICS = frozenset(("さん", "様", "さま", "氏", "君", "くん", "殿"))
 _TOKYO_WORDS = frozenset(("都", "都庁", "都議会", "都知事", "都立", "都民", "都税"))
 # Document kinds a question may name, as the store's doc types.
@@ -265,7 +268,7 @@ class Analysis:
     def fact_type(self) -> str:
         """Which expressions state the asked fact (`facts.FACT_PATTERNS`): the answer type's, except for a may-I
         question about a charge (有料か, お金はかかる), which a fee or 無料 answers."""
-        if self.answer_type == "permission" and _ASKS_FEE.search(_fold(self.text)):
+        if self.answer_type in ("permission", "amount") and _ASKS_FEE.search(_fold(self.text)):
             return "fee"
         return self.answer_type
 
@@ -427,6 +430,11 @@ def focus_terms(text: str, places: tuple[str, ...] = ()) -> tuple[str, ...]:
             if pos[0] == "接尾辞" or pos[2].startswith("助数詞") or surface in _CUE_WORDS or \
                     _COUNTER.fullmatch("何" + surface):
                 continue
+        if pos[1] == "固有名詞" and pos[2] == "人名" and i + 1 < len(morphemes) and \
+                morphemes[i + 1].surface() in _TITLES:  # 「迫市長」: 迫 is who (the turn's speaker), 市長 a term
+            close()
+            terms.append(surface)
+            continue
         if surface.startswith("何") and len(surface) <= 3 and pos[0] in ("名詞", "代名詞"):  # 何, 何人, 何か所: asks
             close()
             skip = True

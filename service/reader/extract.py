@@ -112,7 +112,7 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
     doc_focus = _document_focus(analysis, hits, pieces, words, terms)
     lead_ins = _lead_ins(cands)
     by_place = {(h.chunk.source, h.chunk.ordinal): h.chunk for h in hits}
-    texts = "".join(h.chunk.title + "\n" + h.chunk.text for h in hits)
+    texts = "".join(h.chunk.title + "\n" + _speaker(h.chunk) + h.chunk.text for h in hits)  # 迫 is a speaker
     absent = [t for t in analysis.focus if pieces[t] and all(piece in terms.unknown for piece in pieces[t])
               and not _holds(t, texts) and not _spread(short_units(t), compact(texts))]
     # (a word no document has, ドッグラン: that topic is not here)
