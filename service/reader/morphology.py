@@ -6,6 +6,7 @@ tokenizer per thread; the dictionary is kotae's.
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 from typing import Any
 
 from kotae.jtext import _dictionary
@@ -25,6 +26,7 @@ def mode_c(text: str) -> Any:
     return tokenizer.tokenize(text[:MAX_CHARS])
 
 
+@lru_cache(maxsize=4096)
 def short_units(text: str) -> tuple[str, ...]:
     """Sudachi mode A surfaces of `text` as written (段ボール + ベッド; not the normalized forms BM25 reads)."""
     tokenizer = getattr(_local, "tokenizer_a", None)
