@@ -14,9 +14,13 @@ from kotae.jdates import find_date
 from kotae.types import Extracted, Page, Segment, SpeakerRole
 
 # ○ + title + （name[君]） + a blank. The title has no brackets or blanks; names may hold a full-width space.
-# A blank may stand between title and bracket: the real Tokyo minutes have 「○議長 (石川良一君）」.
+# A blank may stand between title and bracket: the real Tokyo minutes have 「○議長 (石川良一君）」. Neither holds a
+# comma or a full stop: 「○資料作成のための事務機器（パソコン、コピー機など）、消耗品等の購入費」 is a bullet of a
+# manual, not a turn; nor is 「○政務活動のために必要な調査研究（出張を含む）を実施した…」, whose sentence goes on
+# right after the bracket (a turn's speech starts after a blank or on the next line).
 TURN_HEADER = re.compile(
-    r"^[○◯〇](?P<title>[^（(\s〔]{1,40})[ \u3000]*[（(](?P<name>[^）)\n]{1,30}?)(?:君)?[）)][ \u3000\t]*",
+    r"^[○◯〇](?P<title>[^（(\s〔、，。]{1,40})[ \u3000]*[（(](?P<name>[^）)\n、，。]{1,30}?)(?:君)?[）)]"
+    r"(?:[ \u3000\t]+|$)",
     re.MULTILINE,
 )
 

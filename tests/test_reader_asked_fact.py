@@ -216,3 +216,9 @@ def test_an_address_is_a_place_and_a_month_end_a_date(text: str, answer_type: st
 def test_a_charge_and_a_debate_s_speaker_are_asked_so(question: str, fact_type: str, asks_speaker: bool) -> None:
     analysis = analyse(question)
     assert analysis.fact_type == fact_type and analysis.asks_speaker == asks_speaker
+
+
+def test_a_sentence_opening_with_ijou_no_is_content_not_a_closing() -> None:
+    from service.compose.sentences import is_formulaic
+    assert not is_formulaic("以上の結果、平成29年度の財政規模は、一般会計では552億7,143万3,000円となりました。")
+    assert is_formulaic("以上で答弁を終わります。")

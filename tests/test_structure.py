@@ -140,6 +140,19 @@ def test_text_without_headers_has_no_turns() -> None:
     assert find_turns("市長（迫俊哉）は述べた。\n") == []  # not at the start of a line after ○
 
 
+def test_a_manual_s_bullets_with_brackets_are_no_turns() -> None:
+    text = ("○資料作成のための事務機器（パソコン、コピー機など）、消耗品等の購入費\n"
+            "○会議に要する経費（会場費、資料代）\n○視察に要する経費（交通費、宿泊費）\n")
+    assert find_turns(text) == []
+    assert guess_doc_type("政務活動費の手引き", text, find_turns(text)) != "minutes"
+
+
+def test_the_real_manual_is_not_minutes(shared_data: Path) -> None:
+    doc = _build(shared_data / "pdf/nankoku/seimukatudouhi__政務活動費の手引き（H28.4.1）.pdf")
+    assert doc.doc_type != "minutes"
+    assert all(s.speaker is None for s in doc.segments)
+
+
 def test_hand_written_minutes_build_as_minutes(tmp_path: Path) -> None:
     path = tmp_path / "minutes.txt"
     path.write_text(HAND_MINUTES, encoding="utf-8")
