@@ -10,7 +10,7 @@ from kotae_env import clear_kotae_env
 from reader_helpers import extract_for, one_hit
 
 from service.answer import Answerer
-from service.compose.sentences import display_text
+from service.compose.sentences import display_text, is_formulaic
 from service.reader.analysis import analyse, compact
 from service.reader.facts import fact_spans
 
@@ -219,6 +219,5 @@ def test_a_charge_and_a_debate_s_speaker_are_asked_so(question: str, fact_type: 
 
 
 def test_a_sentence_opening_with_ijou_no_is_content_not_a_closing() -> None:
-    from service.compose.sentences import is_formulaic
     assert not is_formulaic("以上の結果、平成29年度の財政規模は、一般会計では552億7,143万3,000円となりました。")
     assert is_formulaic("以上で答弁を終わります。")
