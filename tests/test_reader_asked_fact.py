@@ -221,3 +221,15 @@ def test_a_charge_and_a_debate_s_speaker_are_asked_so(question: str, fact_type: 
 def test_a_sentence_opening_with_ijou_no_is_content_not_a_closing() -> None:
     assert not is_formulaic("以上の結果、平成29年度の財政規模は、一般会計では552億7,143万3,000円となりました。")
     assert is_formulaic("以上で答弁を終わります。")
+
+
+def test_the_date_of_the_asked_act_leads(answerer: Answerer) -> None:
+    hits = [one_hit("令和７年２月２６日に発生した林野火災を受けて、火災予防条例の一部を改正するものであります。"),
+            one_hit("この条例は、令和８年１月１日から施行する。", ordinal=1, title="火災予防条例の一部を改正する条例")]
+    extraction = extract_for("林野火災を受けた火災予防条例の改正、いつから施行？", hits, answerer)
+    assert "令和８年１月１日" in extraction.answers[0].candidate.display
+
+
+def test_a_term_typed_alone_asks_what_it_is() -> None:
+    assert analyse("政務活動費").answer_type == "definition"
+    assert analyse("政務活動費は月いくら？").answer_type == "amount"

@@ -294,6 +294,8 @@ def answer_type_of(text: str) -> str:
     """The kind of answer `text` asks for (`TYPE_NAMES`); `content` when no cue says more (a term typed alone,
     「…について」)."""
     folded = _fold(text)
+    if _BARE_TERM.fullmatch(folded):  # 「政務活動費」 typed alone asks what it is, not what it costs
+        return "definition"
     permission = _MAY_I.search(folded)
     for name, pattern in INTERROGATIVES:
         if pattern.search(folded) and not (permission and name == "place"):
@@ -302,6 +304,9 @@ def answer_type_of(text: str) -> str:
         if pattern.search(folded):
             return name
     return "definition" if len(folded) <= 12 and not re.search(r"[ぁ-ん]{2}", folded) else "content"
+
+
+_BARE_TERM = re.compile(r"[一-龥ァ-ヶーA-Za-z0-9・]{2,12}")  # a term typed alone: no kana, no question mark
 
 
 def years_in(text: str) -> tuple[Year, ...]:

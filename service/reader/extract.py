@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kotae.jtext import SudachiTokenizer
 from kotae.types import Chunk, Hit
@@ -44,6 +44,7 @@ class ExtractParams:
     other_relative: float = 0.5  # ... names only other relative years (今年度は… for a 来年度 question): subtracted
     near: float = 0.5  # a fact right after a focus term (「大会経費V4は一兆三千五百億円」) or before its の
     near_chars: int = 10  # ... within this many characters
+    predicate: float = 1.0  # a date right before the question's verb (「令和８年１月１日から施行する」: いつから施行)
     figure: float = 1.0  # states a figure the question states (７編成 for 「7編成に増えたのはいつ」)
     day: float = 0.5  # is of a meeting held on the day the question names (3月27日の本会議)
     violated: float = 0.25  # another year or municipality than the one asked about: the score is multiplied
@@ -119,6 +120,7 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
     topic_found = (not absent and (any(v >= p.topic for v in passage_focus.values()) or (
         not analysis.focus and bool(cands)))) or _dense_topic(hits, passage_focus, p)
     scored: list[Evidence] = []
+    dated: set[int] = set()  # candidates whose date is of the question's verb (「…から施行する」)
     prior = p.prior if analysis.wants_fact else p.prior_open
     head, fact_type, fact_form = analysis.head, analysis.fact_type, analysis.fact_form  # read off the question once
     for cand in cands:
@@ -165,6 +167,9 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
             if tied and analysis.answer_type in _FIGURE_TYPES and _attached(cand.quote, facts, analysis,
                                                                              p.near_chars):
                 score += p.near
+            if tied and analysis.answer_type == "date" and _dates_the_predicate(cand.quote, facts, analysis):
+                score += p.predicate
+                dated.add(id(cand))
             if analysis.answer_type == "permission" and PROHIBITION.search(cand.display):
                 score += p.rule  # 「入力してはならない」 answers 「入力してよいか」 before its exceptions do
             if analysis.answer_type == "permission" and cand.chunk.doc_type in RULE_DOC_TYPES:
@@ -181,6 +186,9 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         if cand.chunk.speaker_role == "member":
             score *= p.member
         scored.append(Evidence(cand, score, focus, focus_passage, facts, violates, lead_in, tied))
+    if dated:  # a sentence says when the asked act was done: the others' dates are of other events
+        scored = [e if id(e.candidate) in dated or not (e.facts and e.tied) else replace(e, score=e.score - p.fact)
+                  for e in scored]
     scored.sort(key=lambda e: e.score, reverse=True)
     return Extraction(tuple(scored), _reason(analysis, scored, topic_found), topic_found)
 
@@ -276,6 +284,23 @@ def _attached(quote: str, facts: tuple[tuple[int, int], ...], analysis: Analysis
         for s, e in spots:
             if _follows(flat[e:a] if 0 <= a - e <= chars else "、") or _JOINT.fullmatch(flat[b:s]):
                 return True
+    return False
+
+
+_TO_VERB = re.compile(r"(から|より|に|で|まで)?")  # 「…から施行」「…より開始」「…に設立」
+
+
+def _dates_the_predicate(quote: str, facts: tuple[tuple[int, int], ...], analysis: Analysis) -> bool:
+    """Whether a date of `quote` stands right before the question's verb (`Analysis.predicate`: 施行, 開始, 設立):
+    the date of that act, not of another event the sentence names (「令和７年２月２６日に発生した…林野火災」)."""
+    if not analysis.predicate or not facts:
+        return False
+    flat, at = _flattened(quote)
+    verb = compact(analysis.predicate)
+    for start, end in facts:
+        b = at[max(start, end - 1)] + 1
+        if re.match(_TO_VERB.pattern + re.escape(verb), flat[b:]):
+            return True
     return False
 
 
