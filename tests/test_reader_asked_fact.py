@@ -11,7 +11,7 @@ from reader_helpers import extract_for, one_hit
 
 from service.answer import Answerer
 from service.compose.sentences import display_text, is_formulaic
-from service.reader.analysis import analyse, compact
+from service.reader.analysis import analyse, compact, years_in
 from service.reader.facts import fact_spans
 
 
@@ -233,3 +233,18 @@ def test_the_date_of_the_asked_act_leads(answerer: Answerer) -> None:
 def test_a_term_typed_alone_asks_what_it_is() -> None:
     assert analyse("政務活動費").answer_type == "definition"
     assert analyse("政務活動費は月いくら？").answer_type == "amount"
+
+
+def test_a_law_number_s_year_is_no_year_the_text_is_about() -> None:
+    assert years_in("一般職の職員の給与に関する法律（昭和２５年法律第９５号）の改正に基づき") == ()
+    assert years_in("南国市火災予防条例（昭和３７年南国市条例第９号）の一部を改正する") == ()
+    assert [y.year for y in years_in("平成9年11月14日条例第25号")] == [1997]  # an enactment line's date is
+
+
+def test_a_how_to_question_is_answered_by_the_procedure(answerer: Answerer) -> None:
+    hits = [one_hit("庁内生成ＡＩは、次の要件を満たすことを確認したサービスである。"
+                    "入力した情報が学習に利用されないこと。", doc_type="guideline"),
+            one_hit("２　庁内生成ＡＩを利用しようとする職員は、所属長の承認を得た上で、"
+                    "ＤＸ推進課に利用申請を行わなければならない。", ordinal=1, doc_type="guideline")]
+    extraction = extract_for("庁内の生成AIを使いたいときはどうすればいい？", hits, answerer)
+    assert "所属長の承認" in extraction.answers[0].candidate.display

@@ -174,6 +174,8 @@ _ERA_YEAR = re.compile(rf"(令和|平成|昭和)\s*({_NUM})\s*年(度)?")
 _SHORT_ERA = re.compile(r"(?<![A-Za-z])([RrHh])\s*([0-9]{1,2})(?:年(度)?)?(?![0-9])")
 _WESTERN_YEAR = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})\s*年(度)?")
 _SHORT_ERAS = {"r": "令和", "h": "平成"}
+_LAW_NUMBER = re.compile(rf"(明治|大正|昭和|平成|令和)\s*({_NUM})\s*年[^、。\n年月日]{{0,8}}?"
+                         r"(法律|政令|条例|規則|省令|告示|訓令|規程)第\s*[0-9〇一二三四五六七八九十百千]+\s*号")
 # A municipality named in a question: 東京都, 南国市, 小樽市, かつらぎ町, 世田谷区 … (Sudachi's proper nouns).
 _MUNICIPALITY_END = ("都", "道", "府", "県", "市", "区", "町", "村")
 _ASKS_FEE = re.compile(r"有料|無料|(お金|費用|料金|使用料|手数料)(が|は|って)?(かか|要る|いる|必要)|タダ")
@@ -310,8 +312,9 @@ _BARE_TERM = re.compile(r"[一-龥ァ-ヶーA-Za-z0-9・]{2,12}")  # a term type
 
 
 def years_in(text: str) -> tuple[Year, ...]:
-    """The years a text names: 令和8年度, R8, 2026年度, 平成30年."""
-    folded = _fold(text)
+    """The years a text names: 令和8年度, R8, 2026年度, 平成30年; not the year of a law's number
+    (「（昭和２５年法律第９５号）」「昭和３７年南国市条例第９号」), which names the law, not a year it is about."""
+    folded = _LAW_NUMBER.sub("、", _fold(text))
     found: list[Year] = []
     for m in _ERA_YEAR.finditer(folded):
         found.append(Year(ERAS[m.group(1)] + _number(m.group(2)) - 1, bool(m.group(3))))

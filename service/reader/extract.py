@@ -15,7 +15,7 @@ from kotae.types import Chunk, Hit
 from service.compose.relevance import QueryTerms
 from service.compose.sentences import Candidate, candidates, introduces_list
 from service.reader.analysis import RELATIVE_YEARS, Analysis, Year, alternatives, compact, names_relative, years_in
-from service.reader.facts import EXCEPTION, PROHIBITION, fact_spans, figures_in
+from service.reader.facts import EXCEPTION, PROCEDURE, PROHIBITION, fact_spans, figures_in
 from service.reader.morphology import name_spans, short_units
 from service.reader.periods import document_month, relative_years
 
@@ -170,10 +170,12 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
             if tied and analysis.answer_type == "date" and _dates_the_predicate(cand.quote, facts, analysis):
                 score += p.predicate
                 dated.add(id(cand))
+            if analysis.answer_type == "method" and PROCEDURE.search(cand.display):
+                score += p.rule  # 「…を利用しようとする職員は、所属長の承認を得た上で…」 answers 「どうすればいい」
             if analysis.answer_type == "permission" and PROHIBITION.search(cand.display):
                 score += p.rule  # 「入力してはならない」 answers 「入力してよいか」 before its exceptions do
-            if analysis.answer_type == "permission" and cand.chunk.doc_type in RULE_DOC_TYPES:
-                score += p.rule_document  # the rule itself, before what was said about it
+            if analysis.answer_type in ("permission", "method") and cand.chunk.doc_type in RULE_DOC_TYPES:
+                score += p.rule_document  # the rule itself (or the procedure it sets), before what was said of it
         if analysis.constraints.years and _names_year(text, cand, analysis.constraints.years):
             score += p.year
         if cand.chunk.doc_type in analysis.constraints.doc_types:

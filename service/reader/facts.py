@@ -59,6 +59,8 @@ FACT_PATTERNS: dict[str, re.Pattern[str]] = {
 # The rule a may-I question is answered by, before its exceptions.
 PROHIBITION = re.compile(
     r"(て|で)は(ならない|ならず|なりません|いけない|いけません)|禁止|できない|できません|認めない|不可")
+# The procedure a how-to question is answered by: who wants to do it does this (「利用しようとする職員は、…」).
+PROCEDURE = re.compile(r"(しようとする|ようとする|を希望する|を受けたい)(者|職員|方|議員|とき|場合)(は|には)")
 # A sentence that opens as an exception to the one before it.
 EXCEPTION = re.compile(r"^\s*(?:[0-9０-９]+\s*)?(ただし|但し|前項の規定にかかわらず|前各項の規定にかかわらず|なお、)")
 
