@@ -248,3 +248,14 @@ def test_a_how_to_question_is_answered_by_the_procedure(answerer: Answerer) -> N
                     "ＤＸ推進課に利用申請を行わなければならない。", ordinal=1, doc_type="guideline")]
     extraction = extract_for("庁内の生成AIを使いたいときはどうすればいい？", hits, answerer)
     assert "所属長の承認" in extraction.answers[0].candidate.display
+
+
+def test_the_unit_a_figure_is_asked_per_is_neither_topic_nor_figure() -> None:
+    analysis = analyse("政務活動費って議員1人あたり月いくら出るの？")
+    assert analysis.focus == ("政務活動費", "議員") and not analysis.constraints.figures
+    assert (11.0, "人") in analyse("11人の委員は誰？").constraints.figures
+
+
+def test_those_deemed_worthy_is_no_permission() -> None:
+    assert _facts("(13)　前各号に定めるもののほか、特に表彰に値すると認められる者", "permission") == []
+    assert _facts("死亡したときは、追彰することができる。", "permission") == ["できる"]

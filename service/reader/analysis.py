@@ -188,6 +188,10 @@ RELATIVE_YEARS: tuple[tuple[str, ...], ...] = (
     ("来年度", "新年度", "次年度"), ("今年度", "本年度"), ("昨年度", "前年度"), ("今年", "本年", "ことし"),
     ("昨年", "去年"), ("来年",),
 )
+# 「1人あたり」「一晩につき」「1kmいくら」: the unit a figure is asked per, neither a topic nor a stated figure
+_PER_UNIT = re.compile(r"(?<![0-9０-９〇一二三四五六七八九十百千.．])(?:1|一|１)\s*"
+                       r"(人|件|世帯|日|泊|晩|回|枚|台|か月|ヶ月|カ月|月|年|時間|km|キロ|通|冊)\s*"
+                       r"(あたり|当たり|につき|ごと)?")
 _MONTH_DAY = re.compile(r"([0-9]{1,2})月([0-9]{1,2})日")
 
 
@@ -381,7 +385,7 @@ def _analyse_one(text: str, quotes: tuple[str, ...] = (), original: str = "") ->
     relative = tuple(dict.fromkeys(word for group in RELATIVE_YEARS if any(names_relative(folded, w) for w in group)
                                    for word in group))
     days = tuple((int(m.group(1)), int(m.group(2))) for m in _MONTH_DAY.finditer(folded))
-    undated = _MONTH_DAY.sub("、", _WESTERN_YEAR.sub("、", _ERA_YEAR.sub("、", folded)))
+    undated = _PER_UNIT.sub("、", _MONTH_DAY.sub("、", _WESTERN_YEAR.sub("、", _ERA_YEAR.sub("、", folded))))
     focus = tuple(dict.fromkeys((*quotes, *focus_terms(folded, places))))
     return Analysis(original or text, answer_type_of(folded), focus,
                     Constraints(years, places, kinds, levels, relative, days, figures_in(undated)),
@@ -409,7 +413,7 @@ def predicate_of(text: str, focus: tuple[str, ...]) -> str:
 def focus_terms(text: str, places: tuple[str, ...] = ()) -> tuple[str, ...]:
     """What the question is about: runs of nouns joined into compounds (Sudachi mode C), 「書かない窓口」-like
     verb + ない + noun names kept whole; years, municipalities and words that only ask are left out."""
-    cleaned = _WESTERN_YEAR.sub("、", _SHORT_ERA.sub("、", _ERA_YEAR.sub("、", _fold(text))))
+    cleaned = _PER_UNIT.sub("、", _WESTERN_YEAR.sub("、", _SHORT_ERA.sub("、", _ERA_YEAR.sub("、", _fold(text)))))
     for place in places:  # 「小樽市長」 keeps its 市長
         cleaned = re.sub(re.escape(place) + "(?=長)", "、" + place[-1], cleaned).replace(place, "、")
     morphemes = list(_mode_c(cleaned))
