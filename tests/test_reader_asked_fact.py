@@ -259,3 +259,16 @@ def test_the_unit_a_figure_is_asked_per_is_neither_topic_nor_figure() -> None:
 def test_those_deemed_worthy_is_no_permission() -> None:
     assert _facts("(13)　前各号に定めるもののほか、特に表彰に値すると認められる者", "permission") == []
     assert _facts("死亡したときは、追彰することができる。", "permission") == ["できる"]
+
+
+def test_a_common_head_alone_ties_no_fact(answerer: Answerer) -> None:
+    # 窓口 is in most of the corpus's passages: 「…休日窓口を開設…午前9時から」 is no opening day of the 書かない窓口
+    hits = [one_hit("本市では、転入届など12手続を対象に書かない窓口を実施しています。", source="s.html"),
+            one_hit("休日窓口は、毎月第2土曜日の午前9時から正午まで開設します。", source="s.html", ordinal=1)]
+    assert extract_for("書かない窓口の受付の窓口はいつから始まった？", hits, answerer).reason == "no_fact_of_type"
+
+
+def test_the_next_item_of_a_list_of_measures_inherits_nothing(answerer: Answerer) -> None:
+    hits = [one_hit("観光戦略を構築するため、地域ＤＭＯの設立に向けて専門人材を配置します。"
+                    "また、宿泊税の議論を進め、令和３年度の導入を目指してまいります。")]
+    assert extract_for("地域DMOはいつ設立？", hits, answerer).reason == "no_fact_of_type"

@@ -49,6 +49,7 @@ class ExtractParams:
     day: float = 0.5  # is of a meeting held on the day the question names (3月27日の本会議)
     violated: float = 0.25  # another year or municipality than the one asked about: the score is multiplied
     member: float = 0.6  # a member's question is no answer
+    head_focus: float = 0.25  # ... or, holding a common head, this share
     tied: float = 0.5  # the focus share a sentence (with the one before it) needs for its fact to answer
     context: float = 0.8  # of the focus the sentence before holds, a sentence gets
     context_chars: int = 120  # how much of the text before a sentence is read for it
@@ -123,6 +124,8 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
     dated: set[int] = set()  # candidates whose date is of the question's verb (「…から施行する」)
     prior = p.prior if analysis.wants_fact else p.prior_open
     head, fact_type, fact_form = analysis.head, analysis.fact_type, analysis.fact_form  # read off the question once
+    # a head as common as 予算 ties only a sentence holding some of the rest of the focus too
+    specific_head = max((terms.weights.get(t, 0.0) for t in pieces.get(head, ())), default=0.0) >= _SPECIFIC_IDF
     for cand in cands:
         lead_in = lead_ins.get(id(cand))
         text = cand.display if lead_in is None else lead_in.display + cand.display
@@ -132,7 +135,8 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         focus = _focus_share(analysis, text, pieces, tokens, terms)
         # the sentence before often names what this one states (「…総額は」「約２５５億円」), unless this one opens
         # a topic of its own (「健康づくり施策の推進といたしましては、…」)
-        before = "" if _OWN_TOPIC.match(cand.display) else _context_before(cand, p.context_chars)
+        before = "" if _OWN_TOPIC.match(cand.display) or _NEXT_ITEM.match(cand.display) else \
+            _context_before(cand, p.context_chars)
         if before.strip():
             focus = max(focus, p.context * _focus_share(analysis, before + text, pieces,
                                                         tokens | words(before), terms))
@@ -151,6 +155,7 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         # question (the asked thing: 車賃, 政務活動費) in a passage or document about the rest of it
         named = cand.chunk.title + "\n" + _speaker(cand.chunk) + _heading_before(before) + text + (asked or "")
         tied = focus >= p.tied or (max(focus_passage, doc_focus.get(cand.chunk.source, 0.0)) >= p.topic
+                                   and (focus >= p.head_focus or specific_head)
                                    and _holds_head(head, pieces, named, text, terms.weights))
         spans = fact_spans(cand.quote, fact_type, fact_form)
         if analysis.answer_type == "person":  # who: a name states it better than a title (楠瀬公美氏を任命)
@@ -397,6 +402,8 @@ def _with_previous(hit: Hit, hits: list[Hit]) -> str:
 # before it.
 _OWN_TOPIC = re.compile(r"^\s*(?:また|次に|さらに|最後に|まず|加えて)?、?[^、。]{2,40}?"
                         r"(につきましては|については|といたしましては|としましては|に関しましては|に関しては)、")
+# 「また、…」「このほか、…」: the next item of a list of measures, not more about the one before.
+_NEXT_ITEM = re.compile(r"^\s*(また|このほか|そのほか|加えて|さらに|次に)、")
 _QUESTION_LINE = re.compile(r"(^|\n)\s*(?:[QＱ問][0-9０-９]*[.．:：、\s]|[^\n]*[？?]\s*$)[^\n]*")
 
 
