@@ -153,6 +153,8 @@ def test_a_letter_with_its_number_is_a_term() -> None:
     ("年間で０．１５月分引き下げます。", "count", "０．１５月分"),
     ("保護率は１９．３パーミルとなっております。", "count", "１９．３パーミル"),
     ("表彰された者は、町広報に登載する。", "place", "町広報"),
+    ("この条例の施行に関し必要な事項は、別に規則で定める。", "place", "別に規則で定め"),
+    ("当該条例の内容、効力等に変更を生じない限度において、表現を統一する。", "permission", "限度において"),
 ])
 def test_counters_and_places_staff_ask_about(text: str, answer_type: str, fact: str) -> None:
     assert fact in _facts(text, answer_type)
