@@ -274,3 +274,15 @@ def test_the_next_item_of_a_list_of_measures_inherits_nothing(answerer: Answerer
     hits = [one_hit("観光戦略を構築するため、地域ＤＭＯの設立に向けて専門人材を配置します。"
                     "また、宿泊税の議論を進め、令和３年度の導入を目指してまいります。")]
     assert extract_for("地域DMOはいつ設立？", hits, answerer).reason == "no_fact_of_type"
+
+
+def test_the_last_amendment_is_the_latest_date(answerer: Answerer) -> None:
+    analysis = analyse("駐車場条例、最後に改正されたのはいつ・何号？")
+    assert [p.answer_type for p in analysis.parts] == ["date", "count"]
+    assert analysis.constraints.order == "latest"
+    assert analyse("初めて開催したのはいつ？").constraints.order == "earliest"
+    title = "かつらぎ町駐車場等設置条例"
+    hits = [one_hit("附則(平成10年3月30日条例第5号)\nこの条例は、公布の日から施行する。", title=title),
+            one_hit("附則(平成28年6月23日条例第18号)\nこの条例は、公布の日から施行する。", title=title, ordinal=1)]
+    extraction = extract_for("駐車場条例が最後に施行されたのはいつ？", hits, answerer)
+    assert "平成28年6月23日" in extraction.answers[0].candidate.display

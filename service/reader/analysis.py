@@ -94,7 +94,7 @@ _CUE_WORDS = frozenset((
     "総額", "金額", "額", "費用", "料金", "値段", "経費", "件数", "人数", "割合", "率", "期間", "期限", "時期", "日程",
     "理由", "背景", "原因", "目的", "意味", "定義", "内容", "方法", "手続", "手続き", "場所", "会場", "担当", "担当課",
     "概要", "状況", "現状", "見解", "考え", "所見", "取組", "取り組み", "対策", "施策", "予定", "具体", "今後",
-    "見込み", "見込", "見通し", "最終的", "結局",
+    "見込み", "見込", "見通し", "最終的", "結局", "最後", "最新", "直近", "最初", "初めて",
     "いくら", "幾ら", "いつ", "何", "なに", "どこ", "誰", "だれ", "どれ", "どの", "どんな", "ところ", "こと", "もの",
     "とき", "時", "場合", "ため", "為", "よう", "様", "など", "等", "ほう", "方", "くらい", "ぐらい", "ほど",
     "始まり", "終わり", "それぞれ", "各々", "おのおの", "ともに", "両方",
@@ -192,6 +192,8 @@ RELATIVE_YEARS: tuple[tuple[str, ...], ...] = (
 _PER_UNIT = re.compile(r"(?<![0-9０-９〇一二三四五六七八九十百千.．])(?:1|一|１)\s*"
                        r"(人|件|世帯|日|泊|晩|回|枚|台|か月|ヶ月|カ月|月|年|時間|km|キロ|通|冊)\s*"
                        r"(あたり|当たり|につき|ごと)?")
+_LATEST = re.compile(r"最後に|最新|直近|一番最近|最も新しい|いちばん新しい")
+_EARLIEST = re.compile(r"最初に|初めて|はじめて|一番最初|最も古い")
 _MONTH_DAY = re.compile(r"([0-9]{1,2})月([0-9]{1,2})日")
 
 
@@ -213,7 +215,8 @@ DOC_KIND_WORDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
 )
 _INTERROGATIVE = re.compile(r"いつ|いくら|幾ら|誰|だれ|なぜ|何故|どこ|どの|どう|どれ|どんな|いくつ|何(?!か)")
 _ASK = re.compile(_INTERROGATIVE.pattern + r"|[?？]\s*$|か\s*$|(は|って)\s*、?\s*$")
-_PART_SPLIT = re.compile(r"(?<=[、。?？])|(?=また[、,]?)|(?<=か)(?=[、 ]?(それ|あと))")
+_PART_SPLIT = re.compile(r"(?<=[、。?？])|(?=また[、,]?)|(?<=か)(?=[、 ]?(それ|あと))|"
+                         r"(?:(?<=いつ)|(?<=いくら)|(?<=どこ)|(?<=誰))・(?=何|いつ|いくら|どこ|誰)")  # 「いつ・何号？」
 
 
 @dataclass(frozen=True)
@@ -243,6 +246,7 @@ class Constraints:
     relative: tuple[str, ...] = ()  # a year relative to the document's (来年度, 昨年): each with its variants
     days: tuple[tuple[int, int], ...] = ()  # (month, day) named (3月27日の本会議): a meeting's or an event's
     figures: frozenset[tuple[float, str]] = frozenset()  # figures the question states (7編成, 910万円)
+    order: str = ""  # "latest" (最後に改正, 直近の) or "earliest" (最初に, 初めて): which of several dates is asked
 
     def __bool__(self) -> bool:
         return bool(self.years or self.places or self.doc_types or self.levels or self.relative or self.days)
@@ -387,8 +391,9 @@ def _analyse_one(text: str, quotes: tuple[str, ...] = (), original: str = "") ->
     days = tuple((int(m.group(1)), int(m.group(2))) for m in _MONTH_DAY.finditer(folded))
     undated = _PER_UNIT.sub("、", _MONTH_DAY.sub("、", _WESTERN_YEAR.sub("、", _ERA_YEAR.sub("、", folded))))
     focus = tuple(dict.fromkeys((*quotes, *focus_terms(folded, places))))
+    order = "latest" if _LATEST.search(folded) else "earliest" if _EARLIEST.search(folded) else ""
     return Analysis(original or text, answer_type_of(folded), focus,
-                    Constraints(years, places, kinds, levels, relative, days, figures_in(undated)),
+                    Constraints(years, places, kinds, levels, relative, days, figures_in(undated), order),
                     expansions(folded), predicate=predicate_of(folded, focus))
 
 

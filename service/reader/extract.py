@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from kotae.jdates import to_iso_date
 from kotae.jtext import SudachiTokenizer
 from kotae.types import Chunk, Hit
 from service.compose.relevance import QueryTerms
@@ -44,6 +45,7 @@ class ExtractParams:
     other_relative: float = 0.5  # ... names only other relative years (今年度は… for a 来年度 question): subtracted
     near: float = 0.5  # a fact right after a focus term (「大会経費V4は一兆三千五百億円」) or before its の
     near_chars: int = 10  # ... within this many characters
+    order: float = 1.0  # the latest (最後に改正) or earliest (初めて) of the dates tied sentences state
     predicate: float = 1.0  # a date right before the question's verb (「令和８年１月１日から施行する」: いつから施行)
     figure: float = 1.0  # states a figure the question states (７編成 for 「7編成に増えたのはいつ」)
     day: float = 0.5  # is of a meeting held on the day the question names (3月27日の本会議)
@@ -193,6 +195,8 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         if cand.chunk.speaker_role == "member":
             score *= p.member
         scored.append(Evidence(cand, score, focus, focus_passage, facts, violates, lead_in, tied))
+    if analysis.constraints.order and analysis.answer_type == "date":
+        scored = _in_order(scored, analysis.constraints.order, p.order)
     if dated:  # a sentence says when the asked act was done: the others' dates are of other events
         scored = [e if id(e.candidate) in dated or not (e.facts and e.tied) else replace(e, score=e.score - p.fact)
                   for e in scored]
@@ -292,6 +296,22 @@ def _attached(quote: str, facts: tuple[tuple[int, int], ...], analysis: Analysis
             if _follows(flat[e:a] if 0 <= a - e <= chars else "、") or _JOINT.fullmatch(flat[b:s]):
                 return True
     return False
+
+
+def _in_order(scored: list[Evidence], order: str, gain: float) -> list[Evidence]:
+    """`scored` with `gain` added to the tied sentence stating the latest (or earliest) whole date: 「最後に改正
+    されたのはいつ」 is the last 附則's 平成28年6月23日, not the first one's."""
+    dates: dict[int, str] = {}
+    for i, e in enumerate(scored):
+        if e.tied and e.facts:
+            found = [to_iso_date(e.candidate.quote[a:b]) for a, b in e.facts]
+            whole = sorted(d for d in found if d)
+            if whole:
+                dates[i] = whole[-1] if order == "latest" else whole[0]
+    if not dates:
+        return scored
+    pick = (max if order == "latest" else min)(dates, key=lambda i: dates[i])
+    return [replace(e, score=e.score + gain) if i == pick else e for i, e in enumerate(scored)]
 
 
 _TO_VERB = re.compile(r"(から|より|に|で|まで)?")  # 「…から施行」「…より開始」「…に設立」
