@@ -133,11 +133,18 @@ def _continues(text: str, previous: tuple[int, int], start: int, width: int = _W
     if _ITEM_START.match(text, start) or _ITEM_START.match(next_line):
         return False
     line_start = text.rfind("\n", 0, previous[1]) + 1
+    if _BILL_HEADING.match(text, line_start):
+        return False  # 「議案第９号：南国市火災予防条例の一部を改正する条例」 heads what follows, however long
     length = len(text[line_start:previous[1]].strip())  # the whole line, even when the sentence began mid-line
     figure = _FIGURE_START.match(text, start)
     if figure is not None and length >= _WRAPPED_LINE_MIN:
         length += figure.end() - start  # the figure did not fit at the end of the line
     return length >= width
+
+
+# A line naming a bill or a report by its number (a 提案理由's heading for each bill).
+_BILL_HEADING = re.compile(r"\s*(議案|報告|諮問|認定|発議|請願|陳情|同意)第\s*[0-9０-９一二三四五六七八九十百]+\s*号"
+                           r"\s*[：:　 ]")
 
 
 def _add_trimmed(text: str, s: int, e: int, spans: list[tuple[int, int]]) -> None:

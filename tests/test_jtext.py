@@ -349,3 +349,10 @@ def test_tokenizer_rejects_bad_mode() -> None:
 )
 def test_normalize(text: str, expected: str) -> None:
     assert normalize(text) == expected
+
+
+def test_a_bill_s_heading_line_is_no_part_of_the_sentence_after_it() -> None:
+    text = ("議案第９号：南国市火災予防条例の一部を改正する条例\n"
+            "令和７年２月２６日に発生した大船渡市林野火災を受けて、本条例の一部を改正するものであります。")
+    first = next(text[s:e] for s, e in prose_sentence_spans(text))
+    assert first == "議案第９号：南国市火災予防条例の一部を改正する条例"

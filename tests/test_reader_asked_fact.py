@@ -286,3 +286,16 @@ def test_the_last_amendment_is_the_latest_date(answerer: Answerer) -> None:
             one_hit("附則(平成28年6月23日条例第18号)\nこの条例は、公布の日から施行する。", title=title, ordinal=1)]
     extraction = extract_for("駐車場条例が最後に施行されたのはいつ？", hits, answerer)
     assert "平成28年6月23日" in extraction.answers[0].candidate.display
+
+
+def test_the_heading_right_above_is_the_subject_of_its_sentences(answerer: Answerer) -> None:
+    hits = [one_hit("議案第９号：南国市火災予防条例の一部を改正する条例\n"
+                    "令和７年２月２６日に発生した大船渡市林野火災を受けて、注意報の規定を追加するものであります。\n"
+                    "議案第１０号：南国市火入れに関する条例の一部を改正する条例\n"
+                    "火入れの中止の要件に注意報の規定を追加することから、改正するものであります。")]
+    extraction = extract_for("火災予防条例に林野火災の注意報を入れたきっかけは？", hits, answerer)
+    assert "大船渡市林野火災" in extraction.answers[0].candidate.display
+    # the heading holds all it is about: the sentence under it counts as holding it, not 0.8 of it
+    under = next(e for e in extract_for("火災予防条例の改正のきっかけは？", hits, answerer).evidence
+                 if "大船渡市" in e.candidate.display)
+    assert under.focus == pytest.approx(1.0)

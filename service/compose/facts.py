@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from kotae.types import Answer, Chunk, Citation, Fact, Sentence
 from service.compose.extractive import REFUSAL, REFUSAL_HINT, render, same_statement
-from service.compose.sentences import Candidate, citation, introduces_list, items_end
+from service.compose.sentences import Candidate, citation, introduces_list, items_end, starts_mid_sentence
 from service.reader.analysis import TYPE_LABELS, Analysis, compact
 from service.reader.extract import Evidence, Extraction
 
@@ -101,8 +101,8 @@ _PARTICLE_START = re.compile(r"^[はがをにでとのもへ][、，]")
 
 def _fragment(evidence: Evidence) -> bool:
     """A chunk's first piece that is the end of a sentence begun in a chunk not found (「は、次の各号の…」)."""
-    return evidence.lead_in is None and evidence.candidate.position == 0 and bool(
-        _PARTICLE_START.match(evidence.candidate.display))
+    return evidence.lead_in is None and evidence.candidate.position == 0 and (
+        bool(_PARTICLE_START.match(evidence.candidate.display)) or starts_mid_sentence(evidence.candidate.display))
 
 
 def speaker_sentence(chunk: Chunk) -> str:

@@ -142,6 +142,9 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         if before.strip():
             focus = max(focus, p.context * _focus_share(analysis, before + text, pieces,
                                                         tokens | words(before), terms))
+            heading = _heading_before(before)
+            if heading:  # the heading right above (「議案第９号：…火災予防条例の一部を改正する条例」) is its subject
+                focus = max(focus, _focus_share(analysis, heading + text, pieces, tokens | words(heading), terms))
         # 「この規程は」: the title names what the text says; a turn's speaker (市長) is what it is said by
         titled = cand.chunk.title + "\n" + _speaker(cand.chunk) + before + text
         focus = max(focus, p.title * _focus_share(analysis, titled, pieces,
