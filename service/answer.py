@@ -33,6 +33,7 @@ from service.generators import Generators
 from service.reader.analysis import Analysis
 from service.reader.extract import Extraction, ExtractParams, extract
 from service.reader.query import Query
+from service.reader.rerank import by_focus
 from service.reader.search import Searcher
 
 COMPOSERS = ("extractive", "llm")
@@ -45,6 +46,7 @@ class AnswerParams:
 
     passages: int = 5  # the `relevance` extraction's, the drafts' and the llm composer's
     fact_passages: int = 15  # the `facts` extraction reads further down the ranking
+    rerank_depth: int = 40  # ... chosen, for a question wanting a fact, from this many by the focus they hold
     extraction: str = "facts"
     evidence: EvidenceParams = field(default_factory=EvidenceParams)
     relevance: RelevanceWeights = field(default_factory=RelevanceWeights)
@@ -105,10 +107,18 @@ class Answerer:
         for ask in asks:
             asked = self.focused(query, ask) if len(asks) == 1 else replace(
                 self.query(" ".join([*ask.focus, ask.text]), filters), analysis=ask)
-            hits = self.continued(self.passages(asked, filters, k=self.params.fact_passages), ask)
+            hits = self.continued(self.found(asked, ask, filters), ask)
             out.append((ask, extract(ask, hits, asked.terms, self.searcher.tokenizer, self.searcher.place_of,
                                      self.params.extract)))
         return out
+
+    def found(self, query: Query, ask: Analysis, filters: Filters | None = None) -> list[Hit]:
+        """The passages the `facts` extraction reads for `ask`: for a question wanting a fact, the best of a
+        deeper search reranked by the focus they hold (`reader/rerank.py`); else the search's own best."""
+        if not ask.wants_fact:
+            return self.passages(query, filters, k=self.params.fact_passages)
+        deeper = self.passages(query, filters, k=self.params.rerank_depth)
+        return by_focus(deeper, ask, query.terms.weights, self.searcher.tokenizer, self.params.fact_passages)
 
     def focused(self, query: Query, ask: Analysis) -> Query:
         """`query` with the words of its focus counted once more by lexical search when it asks for a fact: what

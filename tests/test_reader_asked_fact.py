@@ -13,6 +13,7 @@ from service.answer import Answerer
 from service.compose.sentences import display_text, is_formulaic
 from service.reader.analysis import analyse, compact, years_in
 from service.reader.facts import fact_spans
+from service.reader.rerank import by_focus
 
 
 @pytest.fixture(autouse=True)
@@ -299,3 +300,27 @@ def test_the_heading_right_above_is_the_subject_of_its_sentences(answerer: Answe
     under = next(e for e in extract_for("火災予防条例の改正のきっかけは？", hits, answerer).evidence
                  if "大船渡市" in e.candidate.display)
     assert under.focus == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("text", "answer_type", "fact"), [
+    ("いよいよ来月26 日に北海道に初めて上陸する北海道新幹線の開業", "date", "来月26 日"),
+    ("都立学校など百二十八の施設について活用の希望がございました。", "count", "百二十八の施設"),
+    ("南国市ライオンズクラブ５０周年記念事業として、寄贈いただきました。", "person", "南国市ライオンズクラブ"),
+])
+def test_a_relative_day_a_count_of_things_and_an_organisation(text: str, answer_type: str, fact: str) -> None:
+    assert fact in _facts(text, answer_type)
+
+
+def test_which_organisation_did_it_is_a_who_question() -> None:
+    assert analyse("災害用ドローン、どこが寄贈してくれた？").answer_type == "person"
+    assert analyse("新しい雪堆積場ってどこにつくる？").answer_type == "place"
+
+
+def test_the_passages_holding_the_rare_focus_term_are_read_first(answerer: Answerer) -> None:
+    common = [one_hit(f"政務活動費は、政務活動に要する経費に充てる。第{i}条", ordinal=i, score=2.0 - i / 10)
+              for i in range(5)]
+    rare = one_hit("宿泊に伴う夕食代は、１晩につき１，２００円を充当できる。", ordinal=9, score=1.5)
+    analysis = analyse("政務活動で泊まったときの夕食代って政務活動費から出していい？")
+    weights = {"政務": 1.2, "活動": 1.0, "費": 0.8, "夕食": 6.5}  # IDF as in a store of the manual: 夕食 is rare
+    ranked = by_focus([*common, rare], analysis, weights, answerer.searcher.tokenizer, 3)
+    assert ranked[0].chunk.chunk_id == rare.chunk.chunk_id and [h.rank for h in ranked] == [1, 2, 3]
