@@ -10,8 +10,10 @@ from kotae_env import clear_kotae_env
 from reader_helpers import extract_for, one_hit
 
 from service.answer import Answerer
+from service.compose.facts import compose_facts
 from service.compose.sentences import display_text, is_formulaic
 from service.reader.analysis import analyse, compact, years_in
+from service.reader.extract import extract
 from service.reader.facts import fact_spans
 from service.reader.rerank import by_focus
 
@@ -324,3 +326,14 @@ def test_the_passages_holding_the_rare_focus_term_are_read_first(answerer: Answe
     weights = {"政務": 1.2, "活動": 1.0, "費": 0.8, "夕食": 6.5}  # IDF as in a store of the manual: 夕食 is rare
     ranked = by_focus([*common, rare], analysis, weights, answerer.searcher.tokenizer, 3)
     assert ranked[0].chunk.chunk_id == rare.chunk.chunk_id and [h.rank for h in ranked] == [1, 2, 3]
+
+
+def test_an_ask_a_sentence_quoted_for_the_ask_before_states_is_not_refused(answerer: Answerer) -> None:
+    question = "都の融資、売上がどれだけ落ちたら対象？上限額は？"
+    hits = [one_hit("都は、最近三カ月の売り上げ等が五％以上減少している全ての中小事業者を対象に利子補給を行う融資の"
+                    "上限額を都独自に一億円とすると明言しました。")]
+    terms = answerer.query(question).terms
+    asks = [(part, extract(part, hits, terms, answerer.searcher.tokenizer, {}.get))
+            for part in analyse(question).parts]
+    answer = compose_facts(asks)
+    assert "一億円" in answer.text and "見当たりません" not in answer.text

@@ -15,6 +15,7 @@ from service.compose.extractive import REFUSAL, REFUSAL_HINT, render, same_state
 from service.compose.sentences import Candidate, citation, introduces_list, items_end, starts_mid_sentence
 from service.reader.analysis import TYPE_LABELS, Analysis, compact
 from service.reader.extract import Evidence, Extraction
+from service.reader.facts import fact_spans
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,16 @@ def compose_facts(asks: list[tuple[Analysis, Extraction]], params: FactParams | 
     citations: list[Citation] = []
     facts: list[Fact] = []
     missing: list[tuple[Analysis, Extraction]] = []
+    quoted: list[Evidence] = []  # the sentences the answer quotes so far
     for analysis, extraction in asks:
         chosen = _choose(analysis, extraction, p)
         if not chosen:
-            missing.append((analysis, extraction))
+            if not any(fact_spans(e.candidate.quote, analysis.fact_type, analysis.fact_form)
+                       and compact(analysis.head) in compact(e.candidate.display) for e in quoted):
+                missing.append((analysis, extraction))
+            # (else a sentence quoted for an earlier ask states it: 「…五％以上減少…上限額を一億円とし」)
             continue
+        quoted.extend(chosen)
         for evidence in chosen:
             cand = evidence.candidate
             if evidence.lead_in is not None and evidence is chosen[0]:

@@ -117,9 +117,11 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
     lead_ins = _lead_ins(cands)
     by_place = {(h.chunk.source, h.chunk.ordinal): h.chunk for h in hits}
     texts = "".join(h.chunk.title + "\n" + _speaker(h.chunk) + h.chunk.text for h in hits)  # 迫 is a speaker
+    found_words = frozenset().union(*(words(h.chunk.text) for h in hits))
     absent = [t for t in analysis.focus if pieces[t] and all(piece in terms.unknown for piece in pieces[t])
-              and not _holds(t, texts) and not _spread(short_units(t), compact(texts))]
-    # (a word no document has, ドッグラン: that topic is not here)
+              and not _holds(t, texts) and not _spread(short_units(t), compact(texts))
+              and not all(piece in found_words for piece in pieces[t])]
+    # (a word no document has, ドッグラン: that topic is not here; 売上 is there as 売り上げ)
     topic_found = (not absent and (any(v >= p.topic for v in passage_focus.values()) or (
         not analysis.focus and bool(cands)))) or _dense_topic(hits, passage_focus, p)
     scored: list[Evidence] = []
