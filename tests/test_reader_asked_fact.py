@@ -12,7 +12,7 @@ from reader_helpers import extract_for, one_hit
 from service.answer import Answerer
 from service.compose.facts import compose_facts
 from service.compose.sentences import display_text, is_formulaic
-from service.reader.analysis import analyse, compact, years_in
+from service.reader.analysis import analyse, compact, municipalities_in, years_in
 from service.reader.extract import extract
 from service.reader.facts import fact_spans
 from service.reader.rerank import by_focus
@@ -337,3 +337,8 @@ def test_an_ask_a_sentence_quoted_for_the_ask_before_states_is_not_refused(answe
             for part in analyse(question).parts]
     answer = compose_facts(asks)
     assert "一億円" in answer.text and "見当たりません" not in answer.text
+
+
+def test_a_place_name_ending_in_fu_is_no_prefecture() -> None:
+    assert municipalities_in("北部分団国府班の消防ポンプ車、どこが落札した？") == ()
+    assert municipalities_in("大阪府と東京都と北海道") == ("大阪府", "東京都", "北海道")

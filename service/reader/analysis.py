@@ -181,6 +181,7 @@ _LAW_NUMBER = re.compile(rf"(明治|大正|昭和|平成|令和)\s*({_NUM})\s*�
                          r"(法律|政令|条例|規則|省令|告示|訓令|規程)第\s*[0-9〇一二三四五六七八九十百千]+\s*号")
 # A municipality named in a question: 東京都, 南国市, 小樽市, かつらぎ町, 世田谷区 … (Sudachi's proper nouns).
 _MUNICIPALITY_END = ("都", "道", "府", "県", "市", "区", "町", "村")
+_PREFECTURES_TO_FU = frozenset(("東京都", "北海道", "京都府", "大阪府"))  # the only 都道府 there are
 _ASKS_FEE = re.compile(r"有料|無料|(お金|費用|料金|使用料|手数料)(が|は|って)?(かか|要る|いる|必要)|タダ")
 _ASKS_SPEAKER = re.compile(r"(答弁|発言|報告|説明|述べ|話し|言っ|演説|質問|挨拶|表明|討論|提案|代表)[^誰だどな]*"
                            r"(誰|だれ|どなた)|"
@@ -350,7 +351,8 @@ def municipalities_in(text: str) -> tuple[str, ...]:
             continue
         if pos[1] != "固有名詞":
             continue
-        if surface.endswith(_MUNICIPALITY_END) and len(surface) >= 2:
+        if surface.endswith(_MUNICIPALITY_END) and len(surface) >= 2 and (
+                not surface.endswith(("都", "道", "府")) or surface in _PREFECTURES_TO_FU):  # 国府班 is no 府
             before = morphemes[i - 1].surface() if i else ""
             if len(surface) <= 2 and re.fullmatch(r"[ぁ-んァ-ヶー]+", before):
                 surface = before + surface
