@@ -7,7 +7,6 @@ passages: 「資料には〇〇についての記載はありますが、金額�
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 from kotae.types import Answer, Chunk, Citation, Fact, Sentence
@@ -102,13 +101,13 @@ def _choose(analysis: Analysis, extraction: Extraction, p: FactParams) -> list[E
     return chosen
 
 
-_PARTICLE_START = re.compile(r"^[はがをにでとのもへ][、，]")
 
 
 def _fragment(evidence: Evidence) -> bool:
-    """A chunk's first piece that is the end of a sentence begun in a chunk not found (「は、次の各号の…」)."""
-    return evidence.lead_in is None and evidence.candidate.position == 0 and (
-        bool(_PARTICLE_START.match(evidence.candidate.display)) or starts_mid_sentence(evidence.candidate.display))
+    """A chunk's first piece that is the end of a sentence begun in a chunk not found (「は、次の各号の…」,
+    「の予防上…」)."""
+    return evidence.lead_in is None and evidence.candidate.position == 0 and \
+        starts_mid_sentence(evidence.candidate.display)
 
 
 def speaker_sentence(chunk: Chunk) -> str:

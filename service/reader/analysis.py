@@ -18,6 +18,9 @@ from kotae.jdates import ERAS, kanji_to_int
 from service.reader.facts import figures_in
 from service.reader.morphology import mode_c as _mode_c
 
+# Counters a count is asked in (何店舗, 何艇); 店舗 before 店, so the longer one is read.
+_COUNTER_WORDS = (r"店舗|店|団体|社|組|校|台|施設|本|冊|棟|戸|倍|ポイント|地区|園|基|隻|頭|匹|機|両|編成|艇|枚|通|"
+                  r"席|室|便|路線|系統|コース|サイト|チーム|か国|カ国|拠点|教室|講座|種類|品目|項目|区画")
 # answer type -> the question's words that ask for it. Order matters: the first type that matches wins, so the
 # stronger cues come first (「入力してよいか」 is permission although 「何を入力」 would be content).
 # Interrogatives decide before the nouns that only hint at a type (「水道料金の猶予を答弁したのは誰」 is person).
@@ -27,9 +30,7 @@ INTERROGATIVES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("amount", re.compile(r"いくら|幾ら|何円")),
     ("date", re.compile(r"いつ|何日|何月|何年(?!度予算)")),
     ("reason", re.compile(r"なぜ|何故|どうして|何のため")),
-    ("count", re.compile(r"何(件|人|名|か所|カ所|箇所|校|台|回|割|個|%|パーセント|倍|世帯|団体|社|店舗|店|組|施設|"
-                         r"本|冊|棟|戸|ポイント|地区|園|基|隻|頭|匹|機|両|編成|艇|枚|通|席|室|便|路線|系統|コース|サイト|"
-                         r"チーム|か国|カ国|拠点|教室|講座|種類|品目|項目|区画)")),
+    ("count", re.compile(rf"何(件|人|名|か所|カ所|箇所|回|割|個|%|パーセント|世帯|{_COUNTER_WORDS})")),
     ("method", re.compile(r"どのように|どうやって|どう(決ま|決め|計算|算定|定め|すれば|したら|する)|"
                           r"どういう(ルート|流れ|手順|方法)")),
     ("place", re.compile(r"どこで|どこに|どこへ")),
@@ -81,8 +82,7 @@ FACT_FORMS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("date", re.compile(r"(制定|施行|公布|開始|改正)(日|された|される|したのは|するのは)|いつ(制定|施行|公布)"), "日"),
 )
 # 何 + a counter the facts must be counted in (何店舗 -> 店, 何団体 -> 団体)
-_COUNTER = re.compile(r"何(店舗|店|団体|社|組|校|台|施設|本|冊|棟|戸|倍|ポイント|地区|園|基|隻|頭|匹|機|両|編成|"
-                      r"艇|枚|通|席|室|便|路線|系統|コース|サイト|チーム|か国|カ国|拠点|教室|講座|種類|品目|項目|区画)")
+_COUNTER = re.compile(rf"何({_COUNTER_WORDS})")
 TYPE_NAMES = ("amount", "date", "count", "person", "place", "reason", "definition", "permission", "method",
               "content")
 # What the answer would state, in the words of a partial refusal 「…についての記載はありますが、金額は見当たりません」.

@@ -116,10 +116,11 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
     doc_focus = _document_focus(analysis, hits, pieces, words, terms)
     lead_ins = _lead_ins(cands)
     by_place = {(h.chunk.source, h.chunk.ordinal): h.chunk for h in hits}
-    texts = "".join(h.chunk.title + "\n" + _speaker(h.chunk) + h.chunk.text for h in hits)  # 迫 is a speaker
+    # what the passages hold, compacted once (a speaker's name too: 迫 in 「迫市長」)
+    texts = compact("".join(h.chunk.title + "\n" + _speaker(h.chunk) + h.chunk.text for h in hits))
     found_words = frozenset().union(*(words(h.chunk.text) for h in hits))
     absent = [t for t in analysis.focus if pieces[t] and all(piece in terms.unknown for piece in pieces[t])
-              and not _holds(t, texts) and not _spread(short_units(t), compact(texts))
+              and not _holds(t, texts) and not _spread(short_units(t), texts)
               and not all(piece in found_words for piece in pieces[t])]
     # (a word no document has, ドッグラン: that topic is not here; 売上 is there as 売り上げ)
     topic_found = (not absent and (any(v >= p.topic for v in passage_focus.values()) or (
@@ -141,12 +142,12 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         # a topic of its own (「健康づくり施策の推進といたしましては、…」)
         before = "" if _OWN_TOPIC.match(cand.display) or _NEXT_ITEM.match(cand.display) else \
             _context_before(cand, p.context_chars)
+        heading = _heading_before(before)
         if before.strip():
             focus = max(focus, p.context * _focus_share(analysis, before + text, pieces,
                                                         tokens | words(before), terms))
-            heading = _heading_before(before)
-            if heading:  # the heading right above (「議案第９号：…火災予防条例の一部を改正する条例」) is its subject
-                focus = max(focus, _focus_share(analysis, heading + text, pieces, tokens | words(heading), terms))
+        if heading:  # the heading right above (「議案第９号：…火災予防条例の一部を改正する条例」) is its subject
+            focus = max(focus, _focus_share(analysis, heading + text, pieces, tokens | words(heading), terms))
         # 「この規程は」: the title names what the text says; a turn's speaker (市長) is what it is said by
         titled = cand.chunk.title + "\n" + _speaker(cand.chunk) + before + text
         focus = max(focus, p.title * _focus_share(analysis, titled, pieces,
@@ -160,15 +161,15 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         focus_passage = passage_focus.get(cand.chunk.chunk_id, 0.0)
         # a fact answers when its sentence (with what it continues) holds the focus, or holds the head of the
         # question (the asked thing: 車賃, 政務活動費) in a passage or document about the rest of it
-        named = cand.chunk.title + "\n" + _speaker(cand.chunk) + _heading_before(before) + text + (asked or "")
+        named = cand.chunk.title + "\n" + _speaker(cand.chunk) + heading + text + (asked or "")
         tied = focus >= p.tied or (max(focus_passage, doc_focus.get(cand.chunk.source, 0.0)) >= p.topic
                                    and (focus >= p.head_focus or specific_head)
                                    and _holds_head(head, pieces, named, text, terms.weights))
         spans = fact_spans(cand.quote, fact_type, fact_form)
-        if analysis.answer_type == "person":  # who: a name states it better than a title (楠瀬公美氏を任命)
-            spans = sorted({*spans, *name_spans(cand.quote)})
-        if analysis.answer_type == "person":  # 「市長は誰」: the title asked about is no answer to it
-            spans = [sp for sp in spans if not any(_holds(t, cand.quote[sp[0]:sp[1]]) for t in analysis.focus)]
+        if analysis.answer_type == "person":  # who: a name states it better than a title (楠瀬公美氏を任命), and
+            # the title asked about is no answer to it (「市長は誰」)
+            spans = [sp for sp in sorted({*spans, *name_spans(cand.quote)})
+                     if not any(_holds(t, cand.quote[sp[0]:sp[1]]) for t in analysis.focus)]
         facts = _on_focus_lines(cand.quote, spans, analysis)
         violates = _violation(analysis, cand, before, place_of)
         score = (p.focus * focus + p.focus_passage * focus_passage + p.coverage * terms.coverage(tokens)

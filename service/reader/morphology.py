@@ -15,27 +15,26 @@ MAX_CHARS = 4000  # longer text is cut: a question or a sentence is far shorter
 _local = threading.local()
 
 
-def mode_c(text: str) -> Any:
-    """Sudachi mode C morphemes of `text` (long units: 宿泊税, 期日前投票)."""
-    tokenizer = getattr(_local, "tokenizer", None)
-    if tokenizer is None:
+def _tokenizer(mode: str) -> Any:
+    """This thread's Sudachi tokenizer for split mode `mode` ("A" or "C")."""
+    tokenizers: dict[str, Any] = getattr(_local, "tokenizers", {})
+    if mode not in tokenizers:
         from sudachipy import SplitMode
 
-        tokenizer = _dictionary().tokenizer(mode=SplitMode.C)
-        _local.tokenizer = tokenizer
-    return tokenizer.tokenize(text[:MAX_CHARS])
+        tokenizers[mode] = _dictionary().tokenizer(mode=getattr(SplitMode, mode))
+        _local.tokenizers = tokenizers
+    return tokenizers[mode]
+
+
+def mode_c(text: str) -> Any:
+    """Sudachi mode C morphemes of `text` (long units: 宿泊税, 期日前投票)."""
+    return _tokenizer("C").tokenize(text[:MAX_CHARS])
 
 
 @lru_cache(maxsize=4096)
 def short_units(text: str) -> tuple[str, ...]:
     """Sudachi mode A surfaces of `text` as written (段ボール + ベッド; not the normalized forms BM25 reads)."""
-    tokenizer = getattr(_local, "tokenizer_a", None)
-    if tokenizer is None:
-        from sudachipy import SplitMode
-
-        tokenizer = _dictionary().tokenizer(mode=SplitMode.A)
-        _local.tokenizer_a = tokenizer
-    return tuple(str(m.surface()) for m in tokenizer.tokenize(text[:MAX_CHARS]) if str(m.surface()).strip())
+    return tuple(str(m.surface()) for m in _tokenizer("A").tokenize(text[:MAX_CHARS]) if str(m.surface()).strip())
 
 
 def name_spans(text: str) -> list[tuple[int, int]]:
