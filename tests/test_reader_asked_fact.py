@@ -342,3 +342,64 @@ def test_an_ask_a_sentence_quoted_for_the_ask_before_states_is_not_refused(answe
 def test_a_place_name_ending_in_fu_is_no_prefecture() -> None:
     assert municipalities_in("北部分団国府班の消防ポンプ車、どこが落札した？") == ()
     assert municipalities_in("大阪府と東京都と北海道") == ("大阪府", "東京都", "北海道")
+
+
+# --- asks read closer: いつ inside a word, obligation, organisations, counted things, terms with kana -------------
+
+@pytest.mark.parametrize(("question", "answer_type", "form"), [
+    ("臨時の医療施設は何床くらいつくる？", "count", "床"),  # くらいつくる holds no いつ
+    ("この川の堤防、いくつの橋をかけかえる？", "count", "橋"),
+    ("研修を受けたら報告書を出さないといけない？", "method", ""),  # an obligation: what to do, not may-I
+    ("会議室は飲食してもいい？", "permission", ""),
+    ("来年度から巡回バスを運行する事業者ってどこ？", "person", ""),
+    ("協力金の申請の締切はいつ？", "date", "まで|以内|末|期限|限り|前|迄|以前"),
+    ("営業時間短縮協力金の申請はいつから？", "date", ""),  # 営業時間 inside a name asks no time of day
+    ("窓口の受付時間は？", "date", "時"),
+])
+def test_what_kind_of_answer_staff_typing_asks_for(question: str, answer_type: str, form: str) -> None:
+    analysis = analyse(question)
+    assert (analysis.answer_type, analysis.fact_form) == (answer_type, form)
+
+
+def test_an_adverb_noun_and_a_point_in_time_are_no_focus() -> None:
+    assert analyse("長年消防団で頑張った人は表彰される？").focus[0] == "消防団"
+    assert "時点" not in analyse("2月1日時点の交付率はどれくらい？").focus
+
+
+def test_a_name_with_kana_typed_alone_asks_what_it_is() -> None:
+    assert analyse("とうきょうエール住宅").answer_type == "definition"
+    assert analyse("エール住宅について").answer_type != "definition"
+
+
+@pytest.mark.parametrize(("text", "answer_type", "form", "fact"), [
+    ("市内の六河川で浸水想定区域図を作成する。", "count", "川", "六河川"),
+    ("アプリは本年夏に運用を開始いたします。", "date", "", "本年夏に"),
+    ("商店街まつりを秋ごろを目途に開催いたします。", "date", "", "秋ごろ"),
+    ("この住宅は、セーフティーネット住宅の愛称でございます。", "definition", "", "愛称"),
+    ("救命入門コースは小学校高学年以上を対象としております。", "permission", "", "を対象と"),
+])
+def test_seasons_things_counted_by_name_nicknames_and_who_may(text: str, answer_type: str, form: str,
+                                                            fact: str) -> None:
+    assert fact in [text[s:e] for s, e in fact_spans(text, answer_type, form)]
+
+
+def test_a_season_inside_a_word_is_no_date() -> None:
+    assert _facts("冬季避難所の訓練を秋田市と行う。", "date") == []
+
+
+def test_a_fact_of_the_other_item_a_sentence_goes_on_to_answers_nothing(answerer: Answerer) -> None:
+    # 「Aを始めるほか、Bを無料で実施」: 無料 is B's, not A's
+    hits = [one_hit("乳幼児の予防接種を新たに始めるほか、無料クーポン券による抗体検査を実施いたします。")]
+    extraction = extract_for("乳幼児の予防接種の自己負担はいくら？", hits, answerer)
+    assert extraction.reason == "no_fact_of_type"
+    assert extract_for("抗体検査の自己負担はいくら？", hits, answerer).reason == ""
+
+
+def test_two_asks_one_sentence_answers_are_quoted_once(answerer: Answerer) -> None:
+    question = "第二波に備えた外来とセンターはそれぞれ何カ所つくる？"
+    hits = [one_hit("第二波に備えまして、外来を百カ所、センターを三十八カ所設置することとしております。")]
+    terms = answerer.query(question).terms
+    asks = [(part, extract(part, hits, terms, answerer.searcher.tokenizer, {}.get))
+            for part in analyse(question).parts]
+    answer = compose_facts(asks)
+    assert len(asks) == 2 and len(answer.sentences) == 1 and "百カ所" in answer.text

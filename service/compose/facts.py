@@ -43,6 +43,8 @@ def compose_facts(asks: list[tuple[Analysis, Extraction]], params: FactParams | 
                 missing.append((analysis, extraction))
             # (else a sentence quoted for an earlier ask states it: 「…五％以上減少…上限額を一億円とし」)
             continue
+        chosen = [e for e in chosen if not any(same_statement(e.candidate.display, q.candidate.display)
+                                                for q in quoted)]  # an earlier ask quoted it already
         quoted.extend(chosen)
         for evidence in chosen:
             cand = evidence.candidate

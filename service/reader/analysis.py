@@ -18,25 +18,29 @@ from kotae.jdates import ERAS, kanji_to_int
 from service.reader.facts import figures_in
 from service.reader.morphology import mode_c as _mode_c
 
+# 「いつ」 as the word when (not inside 「くらいつくる」, not 「いつも」)
+_WHEN = r"(?<!くら)(?<!ぐら)いつ(?!も)"
 # Counters a count is asked in (何店舗, 何艇); 店舗 before 店, so the longer one is read.
 _COUNTER_WORDS = (r"店舗|店|団体|社|組|校|台|施設|本|冊|棟|戸|倍|ポイント|地区|園|基|隻|頭|匹|機|両|編成|艇|枚|通|"
-                  r"席|室|便|路線|系統|コース|サイト|チーム|か国|カ国|拠点|教室|講座|種類|品目|項目|区画")
+                  r"席|室|便|路線|系統|コース|サイト|チーム|か国|カ国|拠点|教室|講座|種類|品目|項目|区画|床|病床|河川")
 # answer type -> the question's words that ask for it. Order matters: the first type that matches wins, so the
 # stronger cues come first (「入力してよいか」 is permission although 「何を入力」 would be content).
 # Interrogatives decide before the nouns that only hint at a type (「水道料金の猶予を答弁したのは誰」 is person).
 INTERROGATIVES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("person", re.compile(r"誰|だれ|どなた|どこの(課|部|局|部署)|どこ(に|へ)(回|つな|繋|引き継|案内|取り次)|"
-                          r"どこが(寄贈|寄付|寄附|受注|落札|担当|主催|実施|運営|整備|設置|提供)")),
+                          r"どこが(寄贈|寄付|寄附|受注|落札|担当|主催|実施|運営|整備|設置|提供)|"
+                          r"(事業者|業者|会社|団体|法人|委託先|受託者|相手方?)(って|は|が)\s*どこ")),
     ("amount", re.compile(r"いくら|幾ら|何円")),
-    ("date", re.compile(r"いつ|何日|何月|何年(?!度予算)")),
+    ("date", re.compile(rf"{_WHEN}|何日|何月|何年(?!度予算)")),
     ("reason", re.compile(r"なぜ|何故|どうして|何のため")),
     ("count", re.compile(rf"何(件|人|名|か所|カ所|箇所|回|割|個|%|パーセント|世帯|{_COUNTER_WORDS})")),
     ("method", re.compile(r"どのように|どうやって|どう(決ま|決め|計算|算定|定め|すれば|したら|する)|"
-                          r"どういう(ルート|流れ|手順|方法)")),
+                          r"どういう(ルート|流れ|手順|方法)|"
+                          r"(ないと|なきゃ|なくては|なければ)(いけない|いけません|だめ|ダメ|ならない|なりません)")),
     ("place", re.compile(r"どこで|どこに|どこへ")),
 )
 _MAY_I = re.compile(
-    r"(て|で)(も)?(よい|良い|いい|よろし|かまわ|構わ)|有料|無料(か|です|\?|$)|いけない(か|の|\?|$)|"
+    r"(て|で)(も)?(よい|良い|いい|よろし|かまわ|構わ)|有料|無料(か|です|\?|$)|(?<!ないと)(?<!なきゃ)(?<!なくては)いけない(か|の|\?|$)|"
     r"(だめ|ダメ|禁止|許可され|認められ)(か|です|\?|$)")
 ANSWER_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("permission", _MAY_I),
@@ -44,9 +48,9 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"いくら|幾ら|総額|金額|費用|使用料|手数料|料金|何円|予算(額|規模)?(は|って)|額(は|って)|単価|経費|"
         r"(補助|助成)(額|金)|時給|日給|月給|月額|年額|日額|(?<!人)規模(は|って|\?|$)|"
         r"[一-龥]{1,8}(料|費|代|賃)(は|って|\?|$)|(交付金|税|料|費|収入|予算|基金|歳入|歳出|財源).*見込み(額)?(は|って|\?|$)")),
-    ("date", re.compile(r"いつ|何日|何月|何年|期間|期限|締め?切|日程|時期|開始日|施行日|制定日|何時|何曜|曜日|"
+    ("date", re.compile(rf"{_WHEN}|何日|何月|何年|期間|期限|締め?切|日程|時期|開始日|施行日|制定日|何時|何曜|曜日|"
                         r"(休館|開館|休業|定休|休診|閉庁|開庁)日|"
-                        r"(受付|開庁|営業|開館|利用|診療)時間")),
+                        r"(受付|開庁|営業|開館|利用|診療)時間(?![一-龥])")),
     ("count", re.compile(
         r"何(件|人|名|か所|カ所|箇所|校|台|回|割|個|%|パーセント|倍|世帯|団体|社|日間|時間|分|ha|km|m)|"
         r"割合|件数|人数|世帯数|回数|実績(は|って|\?|$)|(普及|利用|達成|実施|接種|保有|税)率|率(は|って|\?|$)|人規模|何号|(条例|規程|規則)番号|"
@@ -76,13 +80,15 @@ FACT_FORMS: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("count", re.compile(r"何(か所|カ所|箇所|ヶ所)"), "か所|カ所|箇所|ヶ所"),
     ("count", re.compile(r"何回|回数"), "回"),
     ("count", re.compile(r"何号|(条例|規程|規則)番号"), "号"),
-    ("date", re.compile(r"何時|(受付|開庁|営業|開館|利用|診療)時間"), "時"),
+    ("date", re.compile(r"何時|(受付|開庁|営業|開館|利用|診療)時間(?![一-龥])"), "時"),
     # a deadline (いつまでに出す, 期限は): an end, not the day something began
     ("date", re.compile(r"いつまで|期限|締め?切|〆切"), "まで|以内|末|期限|限り|前|迄|以前"),
     ("date", re.compile(r"(制定|施行|公布|開始|改正)(日|された|される|したのは|するのは)|いつ(制定|施行|公布)"), "日"),
 )
 # 何 + a counter the facts must be counted in (何店舗 -> 店, 何団体 -> 団体)
 _COUNTER = re.compile(rf"何({_COUNTER_WORDS})")
+# いくつ + の + the thing counted (いくつの川 -> 川: ６河川)
+_COUNTED_NOUN = re.compile(r"(?:いくつ|幾つ)の([一-龥ァ-ヶー]+)")
 TYPE_NAMES = ("amount", "date", "count", "person", "place", "reason", "definition", "permission", "method",
               "content")
 # What the answer would state, in the words of a partial refusal 「…についての記載はありますが、金額は見当たりません」.
@@ -98,7 +104,8 @@ _CUE_WORDS = frozenset((
     "見込み", "見込", "見通し", "最終的", "結局", "最後", "最新", "直近", "最初", "初めて", "きっかけ", "経緯", "発端",
     "いくら", "幾ら", "いつ", "何", "なに", "どこ", "誰", "だれ", "どれ", "どの", "どんな", "ところ", "こと", "もの",
     "とき", "時", "場合", "ため", "為", "よう", "様", "など", "等", "ほう", "方", "くらい", "ぐらい", "ほど",
-    "始まり", "終わり", "それぞれ", "各々", "おのおの", "ともに", "両方",
+    "始まり", "終わり", "それぞれ", "各々", "おのおの", "ともに", "両方", "いくつ", "幾つ",
+    "時点", "現在", "当時",  # 「2月1日時点で」: when the figure is of, not what it is about
     "都", "道", "府", "県", "市", "区", "町", "村", "国", "本市", "当市", "本町", "当町",
     # a year relative to the document's own (来年度は…): the documents say it in their own year's words
     "来年度", "今年度", "本年度", "昨年度", "前年度", "翌年度", "今年", "本年", "昨年", "来年", "前年", "去年",
@@ -217,7 +224,7 @@ DOC_KIND_WORDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (re.compile(r"計画"), ("plan", "guideline")),
     (re.compile(r"FAQ|よくある質問"), ("faq",)),
 )
-_INTERROGATIVE = re.compile(r"いつ|いくら|幾ら|誰|だれ|なぜ|何故|どこ|どの|どう|どれ|どんな|いくつ|何(?!か)")
+_INTERROGATIVE = re.compile(_WHEN + r"|いくら|幾ら|誰|だれ|なぜ|何故|どこ|どの|どう|どれ|どんな|いくつ|何(?!か)")
 _ASK = re.compile(_INTERROGATIVE.pattern + r"|[?？]\s*$|か\s*$|(は|って)\s*、?\s*$")
 _PART_SPLIT = re.compile(r"(?<=[、。?？])|(?=また[、,]?)|(?<=か)(?=[、 ]?(それ|あと))|"
                          r"(?:(?<=いつ)|(?<=いくら)|(?<=どこ)|(?<=誰))・(?=何|いつ|いくら|どこ|誰)")  # 「いつ・何号？」
@@ -275,8 +282,13 @@ class Analysis:
         folded = _fold(self.text)
         form = next((form for type_, cue, form in FACT_FORMS if type_ == self.answer_type and cue.search(folded)),
                     "")
-        counter = _COUNTER.search(folded) if self.answer_type == "count" and not form else None
-        return re.escape(counter.group(1).replace("店舗", "店")) if counter else form
+        if self.answer_type != "count" or form:
+            return form
+        counter = _COUNTER.search(folded)
+        if counter:
+            return re.escape(counter.group(1).replace("店舗", "店"))
+        counted = _COUNTED_NOUN.search(folded)  # 「いくつの川」: counted as ６河川, 勝納川など三つの川
+        return re.escape(counted.group(1)[-1]) if counted else ""
 
     @property
     def fact_type(self) -> str:
@@ -397,7 +409,10 @@ def _analyse_one(text: str, quotes: tuple[str, ...] = (), original: str = "") ->
     undated = _PER_UNIT.sub("、", _MONTH_DAY.sub("、", _WESTERN_YEAR.sub("、", _ERA_YEAR.sub("、", folded))))
     focus = tuple(dict.fromkeys((*quotes, *focus_terms(folded, places))))
     order = "latest" if _LATEST.search(folded) else "earliest" if _EARLIEST.search(folded) else ""
-    return Analysis(original or text, answer_type_of(folded), focus,
+    answer_type = answer_type_of(folded)
+    if answer_type == "content" and focus == (folded.strip("?？ 　"),):
+        answer_type = "definition"  # 「東京ささエール住宅」 typed alone: what it is (kana inside a name)
+    return Analysis(original or text, answer_type, focus,
                     Constraints(years, places, kinds, levels, relative, days, figures_in(undated), order),
                     expansions(folded), predicate=predicate_of(folded, focus))
 
@@ -460,6 +475,9 @@ def focus_terms(text: str, places: tuple[str, ...] = ()) -> tuple[str, ...]:
         if surface.startswith("何") and len(surface) <= 3 and pos[0] in ("名詞", "代名詞"):  # 何, 何人, 何か所: asks
             close()
             skip = True
+            continue
+        if not run and pos[2] == "副詞可能" and i + 1 < len(morphemes) and \
+                morphemes[i + 1].part_of_speech()[0] == "名詞":  # 「長年消防団で」: 長年 says how long, not what
             continue
         nounish = (pos[0] == "名詞" and pos[1] not in ("数詞",) and surface not in _CUE_WORDS) or \
             (pos[1] == "数詞" and run and re.fullmatch(r"[A-Za-z]+", run[-1]) is not None) or \

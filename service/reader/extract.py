@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from kotae.jdates import to_iso_date
 from kotae.jtext import SudachiTokenizer
@@ -170,7 +171,7 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
             # the title asked about is no answer to it (「市長は誰」)
             spans = [sp for sp in sorted({*spans, *name_spans(cand.quote)})
                      if not any(_holds(t, cand.quote[sp[0]:sp[1]]) for t in analysis.focus)]
-        facts = _on_focus_lines(cand.quote, spans, analysis)
+        facts = _on_focus_clauses(cand.quote, _on_focus_lines(cand.quote, spans, analysis), analysis)
         violates = _violation(analysis, cand, before, place_of)
         score = (p.focus * focus + p.focus_passage * focus_passage + p.coverage * terms.coverage(tokens)
                  + prior * max(0.0, cand.hit.score / best_hit))
@@ -279,6 +280,26 @@ def _on_focus_lines(quote: str, spans: list[tuple[int, int]], analysis: Analysis
     named = [(a, b) for a, b in lines if any(_holds(t, quote[a:b]) for t in analysis.focus)]
     kept = tuple(s for s in spans if any(a <= s[0] < b for a, b in named))
     return kept or tuple(spans)
+
+
+# where a sentence goes on to another item: 「…定期接種を新たに始めるほか、…無料クーポン券による…」
+_OTHER_ITEM = re.compile(r"(?<=ほか)、")
+
+
+def _on_focus_clauses(quote: str, facts: tuple[tuple[int, int], ...],
+                      analysis: Analysis) -> tuple[tuple[int, int], ...]:
+    """The facts of a sentence that goes on to another item (「Aを始めるほか、Bを無料で実施」) in the clauses naming a
+    focus term, when one does: the 無料 of B does not answer a question about A."""
+    if not facts or not analysis.focus:
+        return facts
+    cuts = [0, *(m.end() for m in _OTHER_ITEM.finditer(quote)), len(quote)]
+    if len(cuts) < 3:
+        return facts
+    clauses = list(pairwise(cuts))
+    named = [(a, b) for a, b in clauses if any(_holds(t, quote[a:b]) for t in analysis.focus)]
+    if not named:
+        return facts
+    return tuple(f for f in facts if any(a <= f[0] < b for a, b in named))
 
 
 # a fact before the term it is of: 「…億円の補正予算」「昨年５月に「…」を表明」

@@ -22,17 +22,19 @@ FACT_PATTERNS: dict[str, re.Pattern[str]] = {
         rf"(?:{_KN})\s*月\s*(?:{_KN})\s*日|(?:{_KN})\s*月(から|まで|末|中|以降)|"
         rf"(午前|午後)\s*(?:{_KN})\s*時(?:\s*(?:{_KN})\s*分)?|(?:{_KN})\s*時(?:\s*(?:{_KN})\s*分)?(から|まで)|"
         r"(今|来|本|次|前)年度(から|まで|中|末)|年度(内|末)|"
-        rf"(今月|来月|先月|翌月|本年|今年|昨年|来年)(初め|初旬|上旬|中旬|下旬|末|中|内|から|以降)|"
+        rf"(今月|来月|先月|翌月|本年|今年|昨年|来年)(初め|初旬|上旬|中旬|下旬|末|中|内|から|より|以降)|"
         rf"(本年|今年|昨年|去年|来年|一昨年)\s*(?:{_KN})\s*月(?:\s*(?:{_KN})\s*日|末|初め|初旬|上旬|中旬|下旬)?|"
         rf"(来月|今月|先月|翌月)\s*(?:{_KN})\s*日|(?:{_KN})\s*月(?=に|には|を目途|をめど)|"
-        rf"(?:{_KN})\s*月(上旬|中旬|下旬|初旬|初め)|[月火水木金土日](曜日?|曜)|(毎週|毎月|毎年|隔年|年末年始|祝日|休日)|"
+        rf"(?:{_KN})\s*月(上旬|中旬|下旬|初旬|初め)|"
+        r"(本年|今年|来年|昨年|去年|今年度|来年度|本年度)の?(春|夏|秋|冬)(ごろ|頃|以降|まで|から|中|に)?|"
+        r"(?<![一-龥])(春|夏|秋|冬)(ごろ|頃|以降|までに|を目途|をめど|にかけて)|年内|年明け|上半期|下半期|[月火水木金土日](曜日?|曜)|(毎週|毎月|毎年|隔年|年末年始|祝日|休日)|"
         r"[０-９0-9〇一二三四五六七八九十]+(日|か月|カ月|ヶ月|年|週)(間|以内|以上|未満|とする|を経過))"
         r"(までに|まで|以内|以前|以降|から)?"),  # 「４月３０日までに」: the end a deadline question asks for
     "count": re.compile(
         r"[〇一二三四五六七八九十百0-9]+分の[〇一二三四五六七八九十百0-9]+|"  # a fraction before 五分 (minutes)
         rf"(約|およそ|延べ|合計|計)?(?:{_N})\s*(件|人|名|か所|カ所|ヶ所|箇所|校|台|回|割|個|%|％|パーセント|"
         r"ポイント|パーミル|‰|倍|世帯|団体|社|日|週|時間|分|秒|歳|戸|本|冊|棟|点|ha|ヘクタール|km|キロ|トン|施設|地区|事業|手続|"
-        r"項目|種類|園|店舗|店|品目|組|基|隻|頭|匹|機|両|編成|艇|枚|通|席|室|便|路線|系統|コース|サイト|チーム|か国|カ国|拠点|教室|講座|区画|"
+        r"項目|種類|園|店舗|店|品目|組|基|隻|頭|匹|機|両|編成|艇|枚|通|席|室|便|路線|系統|コース|サイト|チーム|か国|カ国|拠点|教室|講座|区画|床|河川|"
         r"月分|か月分|カ月分)|"
         rf"(?:{_N})の(施設|団体|事業|地区|自治体|区市町村|市町村|企業|学校|店舗|国|都市|路線|手続)|半減|倍増|[一二三四五六七八九十半]割|"
         rf"(条例|規程|規則|告示|訓令|議案)第\s*(?:{_N})\s*号"),
@@ -49,12 +51,13 @@ FACT_PATTERNS: dict[str, re.Pattern[str]] = {
         r"(て|で)(は)?(ならない|ならず|なりません|いけない|いけません)|禁止|できない|できません|できます|"
         r"できる|可能|不可|認め(る|ない|られ(?!る者)|ません)|必要(です|である|がある|があります|となる|となります)|"
         r"不要|差し支え(ない|ありません)|(し|使用し|利用し|入力し)てよい|しなければならない|義務|"
-        r"(限度|範囲)(において|内で|内に|で)"),  # 「変更を生じない限度において」: how far it may go
+        r"(限度|範囲)(において|内で|内に|で)|"  # 「変更を生じない限度において」: how far it may go
+        r"(を|が)対象(と|に)|対象と(する|し|なる)|に限(る|り|ります)"),  # 「小学校高学年以上を対象とする」: who may
     # whether something costs (有料か, お金はかかる): a may-I question answered by a fee or its absence
     "fee": re.compile(rf"無料|有料|無償|(?:{_N})(?:億|万|千)?円|使用料|手数料"),
     "reason": re.compile(
         r"ため(に)?[、。]|ためで|ためには|により|によって|ことから|理由|背景|受けて|踏まえ|を目的|観点から"),
-    "definition": re.compile(r"とは|という|をいう|を指す|を目的|ことを目的|のための|制度"),
+    "definition": re.compile(r"とは|という|をいう|を指す|を目的|ことを目的|のための|制度|愛称|通称|略称|と呼"),
     "method": re.compile(
         r"申請|届出|届け出|提出|承認を(得|受け)|許可を(得|受け)|連絡|相談|持参|お持ちください|してください|"
         r"必要があ|手続|引き継|案内|窓口で|オンラインで|電子申請|(を|に)(より|よって)"),
@@ -83,8 +86,13 @@ def fact_spans(text: str, answer_type: str, form: str = "") -> list[tuple[int, i
     if len(folded) != len(squeezed):  # NFKC changed lengths (rare ligatures): match the original text
         folded = squeezed
     narrow = re.compile(form) if form else None
-    return [(kept[m.start()], kept[m.end() - 1] + 1) for m in pattern.finditer(folded)
-            if m.end() > m.start() and (narrow is None or narrow.search(m.group()))]
+    found = [(m.start(), m.end()) for m in pattern.finditer(folded)
+             if m.end() > m.start() and (narrow is None or narrow.search(m.group()))]
+    if answer_type == "count" and form:  # the thing counted written after the figure: ６河川 for いくつの川
+        found.extend((m.start(), m.end()) for m in re.finditer(rf"(?:{_N})\s*[一-龥ァ-ヶー]{{0,3}}?(?:{form})", folded)
+                     if not any(a <= m.start() < b for a, b in found))
+        found.sort()
+    return [(kept[a], kept[b - 1] + 1) for a, b in found]
 
 
 _KANJI_SMALL = {"十": 10, "百": 100, "千": 1000}
