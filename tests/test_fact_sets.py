@@ -306,51 +306,20 @@ def test_shared_gold_facts_occur_in_their_sources(
     assert not problems, "\n".join(problems)
 
 
-def test_the_second_shared_set_is_new() -> None:
-    """sf2 shares no qid, question or gold fact with sf (it was written over other passages)."""
-    first, second = load_set(SHARED_SET), load_set(SHARED_SET_2)
-    assert not {q["qid"] for q in first} & {q["qid"] for q in second}
-    assert not {q["question"] for q in first} & {q["question"] for q in second}
-    first_facts = {norm(alt) for q in first if q["kind"] == "answerable" for group in fact_groups(q) for alt in group}
-    reused = [(q["qid"], group) for q in second if q["kind"] == "answerable" for group in fact_groups(q)
-              if {norm(alt) for alt in group} & first_facts]
-    assert not reused, reused
+BLIND_SETS = (SHARED_SET_2, SHARED_SET_3, SHARED_SET_4, SHARED_SET_5)  # in the order they were written
 
 
-def test_the_third_shared_set_is_new() -> None:
-    """sf3 shares no qid, question or gold fact with sf or sf2 (it was written over other passages)."""
-    earlier, third = load_set(SHARED_SET) + load_set(SHARED_SET_2), load_set(SHARED_SET_3)
-    assert not {q["qid"] for q in earlier} & {q["qid"] for q in third}
-    assert not {q["question"] for q in earlier} & {q["question"] for q in third}
+@pytest.mark.parametrize("later", BLIND_SETS, ids=lambda path: path.stem)
+def test_a_later_blind_set_is_new(later: Path) -> None:
+    """sf2 … sf5 each share no qid, question or gold fact with the sets written before them (each was written
+    over other passages)."""
+    earlier = [q for path in (SHARED_SET, *BLIND_SETS[:BLIND_SETS.index(later)]) for q in load_set(path)]
+    this = load_set(later)
+    assert not {q["qid"] for q in earlier} & {q["qid"] for q in this}
+    assert not {q["question"] for q in earlier} & {q["question"] for q in this}
     earlier_facts = {norm(alt) for q in earlier if q["kind"] == "answerable" for group in fact_groups(q)
                      for alt in group}
-    reused = [(q["qid"], group) for q in third if q["kind"] == "answerable" for group in fact_groups(q)
-              if {norm(alt) for alt in group} & earlier_facts]
-    assert not reused, reused
-
-
-def test_the_fourth_shared_set_is_new() -> None:
-    """sf4 shares no qid, question or gold fact with sf, sf2 or sf3 (it was written over other passages)."""
-    earlier = load_set(SHARED_SET) + load_set(SHARED_SET_2) + load_set(SHARED_SET_3)
-    fourth = load_set(SHARED_SET_4)
-    assert not {q["qid"] for q in earlier} & {q["qid"] for q in fourth}
-    assert not {q["question"] for q in earlier} & {q["question"] for q in fourth}
-    earlier_facts = {norm(alt) for q in earlier if q["kind"] == "answerable" for group in fact_groups(q)
-                     for alt in group}
-    reused = [(q["qid"], group) for q in fourth if q["kind"] == "answerable" for group in fact_groups(q)
-              if {norm(alt) for alt in group} & earlier_facts]
-    assert not reused, reused
-
-
-def test_the_fifth_shared_set_is_new() -> None:
-    """sf5 shares no qid, question or gold fact with sf, sf2, sf3 or sf4 (it was written over other passages)."""
-    earlier = load_set(SHARED_SET) + load_set(SHARED_SET_2) + load_set(SHARED_SET_3) + load_set(SHARED_SET_4)
-    fifth = load_set(SHARED_SET_5)
-    assert not {q["qid"] for q in earlier} & {q["qid"] for q in fifth}
-    assert not {q["question"] for q in earlier} & {q["question"] for q in fifth}
-    earlier_facts = {norm(alt) for q in earlier if q["kind"] == "answerable" for group in fact_groups(q)
-                     for alt in group}
-    reused = [(q["qid"], group) for q in fifth if q["kind"] == "answerable" for group in fact_groups(q)
+    reused = [(q["qid"], group) for q in this if q["kind"] == "answerable" for group in fact_groups(q)
               if {norm(alt) for alt in group} & earlier_facts]
     assert not reused, reused
 

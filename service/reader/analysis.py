@@ -287,7 +287,7 @@ class Analysis:
         counter = _COUNTER.search(folded)
         if counter:
             return re.escape(counter.group(1).replace("店舗", "店"))
-        counted = _COUNTED_NOUN.search(folded)  # 「いくつの川」: counted as ６河川, 勝納川など三つの川
+        counted = _COUNTED_NOUN.search(folded)  # 「いくつの川」: counted as ６河川
         return re.escape(counted.group(1)[-1]) if counted else ""
 
     @property
@@ -410,7 +410,7 @@ def _analyse_one(text: str, quotes: tuple[str, ...] = (), original: str = "") ->
     focus = tuple(dict.fromkeys((*quotes, *focus_terms(folded, places))))
     order = "latest" if _LATEST.search(folded) else "earliest" if _EARLIEST.search(folded) else ""
     answer_type = answer_type_of(folded)
-    if answer_type == "content" and focus == (folded.strip("?？ 　"),):
+    if answer_type == "content" and focus == (folded.strip("? "),):
         answer_type = "definition"  # 「東京ささエール住宅」 typed alone: what it is (kana inside a name)
     return Analysis(original or text, answer_type, focus,
                     Constraints(years, places, kinds, levels, relative, days, figures_in(undated), order),

@@ -277,9 +277,7 @@ def _on_focus_lines(quote: str, spans: list[tuple[int, int]], analysis: Analysis
         return tuple(spans)
     starts = [0] + [i + 1 for i, ch in enumerate(quote) if ch == "\n"]
     lines = [(a, (starts[k + 1] - 1) if k + 1 < len(starts) else len(quote)) for k, a in enumerate(starts)]
-    named = [(a, b) for a, b in lines if any(_holds(t, quote[a:b]) for t in analysis.focus)]
-    kept = tuple(s for s in spans if any(a <= s[0] < b for a, b in named))
-    return kept or tuple(spans)
+    return _on_named(quote, tuple(spans), lines, analysis) or tuple(spans)
 
 
 # where a sentence goes on to another item: 「…定期接種を新たに始めるほか、…無料クーポン券による…」
@@ -295,8 +293,14 @@ def _on_focus_clauses(quote: str, facts: tuple[tuple[int, int], ...],
     cuts = [0, *(m.end() for m in _OTHER_ITEM.finditer(quote)), len(quote)]
     if len(cuts) < 3:
         return facts
-    clauses = list(pairwise(cuts))
-    named = [(a, b) for a, b in clauses if any(_holds(t, quote[a:b]) for t in analysis.focus)]
+    return _on_named(quote, facts, list(pairwise(cuts)), analysis)
+
+
+def _on_named(quote: str, facts: tuple[tuple[int, int], ...], segments: list[tuple[int, int]],
+              analysis: Analysis) -> tuple[tuple[int, int], ...]:
+    """The facts starting in a segment of `quote` (a line, a clause) that names a focus term; all of them when no
+    segment names one."""
+    named = [(a, b) for a, b in segments if any(_holds(t, quote[a:b]) for t in analysis.focus)]
     if not named:
         return facts
     return tuple(f for f in facts if any(a <= f[0] < b for a, b in named))
