@@ -177,3 +177,19 @@ def year_variants(text: str) -> list[str]:
                 variants += [f"{era}{'元' if n == 1 else int_to_kanji(n)}年", f"{era}{n}年"]
             next_start = start
     return variants
+
+
+def wareki(iso_date: str) -> str:
+    """「令和2年6月2日」 for 2020-06-02 (平成 before 2019-05-01; the year as written when it cannot be read)."""
+    try:
+        year, month, day = (int(part) for part in iso_date[:10].split("-"))
+    except ValueError:
+        return iso_date
+    if (year, month, day) >= (2019, 5, 1):
+        era, base = "令和", 2018
+    elif (year, month, day) >= (1989, 1, 8):
+        era, base = "平成", 1988
+    else:
+        return f"{year}年{month}月{day}日"
+    number = year - base
+    return f"{era}{'元' if number == 1 else number}年{month}月{day}日"

@@ -17,16 +17,18 @@ from service.compose.guard import check_question, guard
 from service.compose.llm import Verifier, build_messages
 from service.compose.relevance import Scored
 from service.compose.sentences import Candidate, citation
+from service.drafting.clean import dated_note, trimmed
+from service.drafting.stance import CLOSINGS, check_stance, contradicts, leans
+from service.drafting.topic import announced_topic
+from service.drafting.voice import check_answerer, fits_voice, latest_role, opening_line
 from service.filters import Filters
 from service.generators import Generator
+from service.reader.extract import focus_share
 from service.reader.query import Query
 
 SECTIONS = ("現状", "これまでの取組", "今後の方針")
-STANCES = {
-    "推進": "今後とも、関係部署と連携を図りながら、積極的に推進してまいります。",
-    "検討": "今後、国や他自治体の動向も注視しながら、検討してまいります。",
-    "慎重": "今後の対応につきましては、課題を十分に見極めながら、慎重に検討してまいります。",
-}
+STANCES = CLOSINGS  # stance -> the closing line of 今後の方針
+STYLES = ("clean", "collage")  # the drafter's sentence choice: today's, and the one before issue 14 (for eval)
 DRAFT_PROMPT = """あなたは日本の自治体で議会答弁案の作成を支援するアシスタントです。次の規則を必ず守ってください。
 1. ユーザーが示す <資料> … </資料> の記述（過去の議会答弁、ガイドライン、条例など）だけに基づいて書く。
    資料にないことは書かない。推測しない。
@@ -37,7 +39,7 @@ DRAFT_PROMPT = """あなたは日本の自治体で議会答弁案の作成を�
 5. 答弁の文体（〜でございます、〜してまいります）で、各見出しの下は1〜3文とする。過去の答弁と矛盾しないように書く。
 6. 資料に根拠のない見出しの本文は空にする。数値や日付は資料のとおりに書く。"""
 _HEADING = re.compile(r"[【\[［]\s*(現状|これまでの取組|今後の方針)\s*[】\]］]")
-NO_SOURCE = "（該当する資料が見つかりませんでした。担当課で記載してください。）"
+NO_SOURCE = "（該当する過去の答弁・資料が見つかりません。担当課で記載してください。）"
 RULE_TYPES = ("guideline", "ordinance")
 
 # Where a sentence belongs, from how it ends: done (これまでの取組), intended (今後の方針), or the state (現状).
@@ -71,6 +73,18 @@ class Draft:
     unsupported: tuple[Unsupported, ...] = ()  # what a model wrote that its sources do not support (removed)
     model: str | None = None  # the model that wrote it; None for the extractive draft
     guard: str = ""  # what the personal-information guard did before text went to the model
+    answerer: str = ""  # the role the draft speaks as (市長, 教育長); "" when no source names one
+    stance: str = "検討"
+
+
+@dataclass(frozen=True)
+class Usable:
+    """A sentence a draft may use: its score, the trimmed candidate, and the segment of the answer turn it was
+    said in (the sentences under one topic announcement; a document's sentence is a segment of its own)."""
+
+    score: float
+    candidate: Candidate
+    segment: tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,15 @@ class DraftParams:
     rule_passages: int = 4
     per_section: int = 2
     past_answers: int = 5
+    on_topic: float = 0.34  # the focus share a sentence (or the topic it was said under) needs to be used ...
+    on_topic_dense: float = 0.40  # ... or its cosine with the question (the same topic in other words; the default
+    # embedder on the dev set: answer-passage sentences 0.42 at the median, other sentences 0.18, 0.40 at the 90th
+    # percentile)
+    stance_gain: float = 0.5  # what a 今後の方針 sentence saying what the stance looks for gains (times the best score)
+    spine_passages: int = 2  # the best answer passages whose neighbours (the rest of the answer) are read too
+    spine_gain: float = 0.3  # what a sentence of the best answer's segment gains (times the best score)
+    dated: float = 0.85  # a sentence with 本日, 現在, 今年度 … keeps this much of its score (a better one goes first)
+    style: str = "clean"  # or "collage": every well-scoring sentence as it stands (before issue 14; for eval)
 
 
 class Drafter:
@@ -91,15 +114,17 @@ class Drafter:
         self.params = params or DraftParams()
 
     def draft(self, question: str, questioner: str | None = None, stance: str = "検討",
-              filters: Filters | None = None, composer: str = "extractive", model: str | None = None) -> Draft:
+              filters: Filters | None = None, composer: str = "extractive", model: str | None = None,
+              answerer: str | None = None) -> Draft:
         """A cited 答弁案 for `question`, written from the sources' own sentences (`extractive`) or by a
-        configured model (`llm`, every sentence checked like an answer's). Raises `ValueError` for an empty
-        question, unknown stance or composer, and what `Answerer.ask` raises for the model."""
+        configured model (`llm`, every sentence checked like an answer's), in the voice of `answerer` (default:
+        the role that answered the topic most recently). Raises `ValueError` for an empty question, an unknown
+        stance or composer, an answerer that is no title, and what `Answerer.ask` raises for the model."""
         question = question.strip()
         if not question:
             raise ValueError("question is empty")
-        if stance not in STANCES:
-            raise ValueError(f"unknown stance {stance!r}; choose one of {', '.join(STANCES)}")
+        stance = check_stance(stance)
+        named = check_answerer(answerer)
         if composer not in COMPOSERS:
             raise ValueError(f"unknown composer {composer!r}; choose one of {', '.join(COMPOSERS)}")
         generator = self.answerer.generators.get(model) if composer == "llm" else None  # refuse before searching
@@ -108,17 +133,23 @@ class Drafter:
         query = self.answerer.query(question, filters)  # analysed and embedded once for every stage below
         hits = self._passages(query, filters or Filters())
         terms = query.terms
-        scored = self.answerer.score(query, hits, terms)
-        ranked = sorted(scored, key=lambda s: s.score, reverse=True)
-        opening = opening_line(questioner)
+        ranked = sorted(self.answerer.score(query, hits, terms), key=lambda s: s.score, reverse=True)
+        if self.params.style == "collage":
+            pool = [Usable(s.score, s.candidate, (s.candidate.chunk.chunk_id, "")) for s in ranked]
+        else:
+            pool = self._on_topic(query, ranked)
+        role = named or latest_role(u.candidate.chunk for u in pool)
+        opening = opening_line(questioner, role)
         closing = STANCES[stance]
-        past = self._past_answers(ranked)
+        past = self._past_answers([u.candidate for u in pool])
         model_name = generator.name if generator is not None else None
-        if not ranked or not self.answerer.can_answer(terms, hits):
-            return _no_sources(question, opening, closing, past, (), model_name)
+        if not pool or not self.answerer.can_answer(terms, hits):
+            return replace(_no_sources(question, opening, closing, past, (), model_name), answerer=role,
+                           stance=stance)
         if generator is not None:
-            return self._written(question, hits, generator, opening, closing, past)
-        chosen = self._by_section(ranked)
+            return replace(self._written(question, hits, generator, opening, closing, past), answerer=role,
+                           stance=stance)
+        chosen = self._collage(ranked) if self.params.style == "collage" else self._by_section(pool, stance, role)
         citations: list[Citation] = []
         numbered: dict[tuple[str, int, int], int] = {}
         sections: list[DraftSection] = []
@@ -129,10 +160,11 @@ class Drafter:
                 if key not in numbered:
                     numbered[key] = len(citations) + 1
                     citations.append(citation(numbered[key], cand.chunk, cand.start, cand.end))
-                sentences.append(Sentence(cand.display, (numbered[key],)))
+                note = dated_note(cand.display, cand.chunk.date) if self.params.style == "clean" else ""
+                sentences.append(Sentence(cand.display + note, (numbered[key],)))
             sections.append(DraftSection(heading, tuple(sentences)))
         return Draft(question, render_draft(opening, sections, closing), opening, tuple(sections), closing,
-                     tuple(citations), past, True)
+                     tuple(citations), past, True, answerer=role, stance=stance)
 
     def _written(self, question: str, hits: list[Hit], generator: Generator, opening: str, closing: str,
                  past: tuple[Citation, ...]) -> Draft:
@@ -160,10 +192,100 @@ class Drafter:
         unique: dict[str, Hit] = {}
         for hit in hits:
             unique.setdefault(hit.chunk.chunk_id, hit)
+        if self.params.style == "clean":
+            for hit in [h for h in hits if h.chunk.speaker_role == "executive"][:self.params.spine_passages]:
+                for ordinal in (hit.chunk.ordinal - 1, hit.chunk.ordinal + 1):
+                    near = searcher.catalog.chunk_at(hit.chunk.source, ordinal) if ordinal >= 0 else None
+                    if near is not None and near.speaker == hit.chunk.speaker and near.chunk_id not in unique:
+                        # the rest of the answer: a chunk edge cut it from the passage found
+                        unique[near.chunk_id] = Hit(near, len(unique) + 1, hit.score * 0.9, {"next_to": hit.rank})
         return list(unique.values())
 
-    def _by_section(self, ranked: list[Scored]) -> dict[str, list[Candidate]]:
-        """The best sentences of each section, in source order within a section."""
+    def _on_topic(self, query: Query, ranked: list[Scored]) -> list[Usable]:
+        """The sentences a draft may use, best first, trimmed of their discourse openers: those sharing the
+        question's focus (or close to it in meaning), those said under a topic announcement that shares it, and
+        the other sentences of an answer turn's segment (the sentences under one announcement) that holds such a
+        sentence — an answer goes on about its topic without repeating its words. A document's sentence (no
+        speaker) must share the focus itself. A sentence with 本日, 現在, 今年度 … scores less, so that a
+        sentence without goes first."""
+        analysis, tokenizer, p = query.analysis, self.answerer.searcher.tokenizer, self.params
+        topics: dict[tuple[str, int], str] = {}
+        kept: list[tuple[Scored, Candidate, tuple[str, str], bool]] = []
+        on_topic_segments: set[tuple[str, str]] = set()
+        for s in ranked:
+            cand = trimmed(s.candidate)
+            if cand is None:
+                continue
+            topic = self._topic_of(s.candidate, topics) if cand.chunk.speaker else ""
+            segment = (f"{cand.chunk.source}:{cand.chunk.speaker}" if cand.chunk.speaker else cand.chunk.chunk_id,
+                       topic)
+            own = focus_share(analysis, cand.display, tokenizer, query.terms) >= p.on_topic or (
+                bool(cand.chunk.speaker) and s.dense >= p.on_topic_dense)
+            under = bool(topic) and focus_share(analysis, topic, tokenizer, query.terms) >= p.on_topic
+            if own or under:
+                on_topic_segments.add(segment)
+            kept.append((s, cand, segment, own or under))
+        pool = [Usable(s.score * (p.dated if dated_note(cand.display, cand.chunk.date) else 1.0), cand, segment)
+                for s, cand, segment, ok in kept
+                if ok or (cand.chunk.speaker and segment in on_topic_segments)]
+        pool.sort(key=lambda u: u.score, reverse=True)
+        return pool
+
+    def _topic_of(self, cand: Candidate, cache: dict[tuple[str, int], str]) -> str:
+        """The topic the answer turn announced last before `cand` (in its chunk, or in the turn's chunk before)."""
+        key = (cand.chunk.chunk_id, cand.start)
+        if key not in cache:
+            before = cand.chunk.text[:cand.start - cand.chunk.start]
+            topic = announced_topic(before)
+            if not topic and cand.chunk.speaker and cand.chunk.ordinal > 0:
+                previous = self.answerer.searcher.catalog.chunk_at(cand.chunk.source, cand.chunk.ordinal - 1)
+                if previous is not None and previous.speaker == cand.chunk.speaker:
+                    topic = announced_topic(previous.text + before)
+            cache[key] = topic
+        return cache[key]
+
+    def _by_section(self, pool: list[Usable], stance: str, role: str) -> dict[str, list[Candidate]]:
+        """The best sentences of each section, in source order within a section: in the answerer's voice, the
+        segment of the best answer on the topic (the spine) first, and in 今後の方針 those the stance looks for
+        first and none its closing would contradict."""
+        chosen: dict[str, list[Candidate]] = {h: [] for h in SECTIONS}
+        if not pool:
+            return chosen
+        best = pool[0].score
+        keep = self.answerer.params.extractive.keep_ratio * 0.8 * best
+        answers = [u for u in pool if u.candidate.chunk.speaker_role == "executive"
+                   and fits_voice(u.candidate.display, u.candidate.chunk, role)]
+        spine = min(answers, key=lambda u: (u.candidate.hit.rank, -u.score)).segment if answers else None
+        ordered: list[tuple[float, str, Candidate]] = []
+        for usable in pool:
+            score, cand = usable.score, usable.candidate
+            if not fits_voice(cand.display, cand.chunk, role):
+                continue
+            if usable.segment == spine:
+                score += self.params.spine_gain * best
+            heading = section_of(cand.display)
+            if heading == SECTIONS[-1]:
+                if contradicts(cand.display, stance):
+                    continue
+                if leans(cand.display, stance):
+                    score += self.params.stance_gain * best
+            if score >= keep:
+                ordered.append((score, heading, cand))
+        ordered.sort(key=lambda item: item[0], reverse=True)
+        for _, heading, cand in ordered:
+            bucket = chosen[heading]
+            if len(bucket) >= self.params.per_section:
+                continue
+            if any(same_statement(cand.display, c.display) for b in chosen.values() for c in b):
+                continue
+            bucket.append(cand)
+        for bucket in chosen.values():
+            bucket.sort(key=lambda c: (c.chunk.date or "", c.chunk.source, c.start))
+        return chosen
+
+    def _collage(self, ranked: list[Scored]) -> dict[str, list[Candidate]]:
+        """The drafter before issue 14, kept for `kotae eval --drafts --draft-style collage`: the best-scoring
+        sentences as they stand, by their ending's section, in source order within a section."""
         best = ranked[0].score
         keep = self.answerer.params.extractive.keep_ratio * 0.8
         chosen: dict[str, list[Candidate]] = {h: [] for h in SECTIONS}
@@ -180,11 +302,10 @@ class Drafter:
             bucket.sort(key=lambda c: (c.chunk.date or "", c.chunk.source, c.start))
         return chosen
 
-    def _past_answers(self, ranked: list[Scored]) -> tuple[Citation, ...]:
+    def _past_answers(self, ranked: list[Candidate]) -> tuple[Citation, ...]:
         """Earlier executive answers on the topic, newest first: the best sentence of each answer passage."""
         picked: dict[str, Candidate] = {}
-        for s in ranked:
-            cand = s.candidate
+        for cand in ranked:
             if cand.chunk.speaker_role == "executive" and cand.chunk.chunk_id not in picked:
                 picked[cand.chunk.chunk_id] = cand
             if len(picked) >= self.params.past_answers:
@@ -219,15 +340,6 @@ def section_of(sentence: str) -> str:
     if _INTENDED.search(sentence):
         return "今後の方針"
     return "現状"
-
-
-def opening_line(questioner: str | None) -> str:
-    """「〇〇議員のご質問にお答えいたします。」 (「ご質問にお答えいたします。」 without a name)."""
-    name = (questioner or "").strip()
-    if not name:
-        return "ご質問にお答えいたします。"
-    name = re.sub(r"(議員|君|氏|さん)$", "", name)
-    return f"{name}議員のご質問にお答えいたします。"
 
 
 def render_draft(opening: str, sections: list[DraftSection], closing: str) -> str:

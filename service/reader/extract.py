@@ -224,6 +224,12 @@ def _reason(analysis: Analysis, scored: list[Evidence], topic_found: bool) -> st
     return ""
 
 
+def focus_share(analysis: Analysis, text: str, tokenizer: SudachiTokenizer, terms: QueryTerms) -> float:
+    """The weighted share of the question's focus terms `text` holds (see `_focus_share`): 1.0 without a focus."""
+    pieces = {term: tuple(tokenizer.tokenize(term)) for term in analysis.focus}
+    return _focus_share(analysis, text, pieces, set(tokenizer.tokenize(text)), terms)
+
+
 def _focus_share(analysis: Analysis, text: str, pieces: dict[str, tuple[str, ...]],
                  tokens: set[str] | None = None, terms: QueryTerms | None = None) -> float:
     """Weighted share of the focus terms `text` holds: a term held whole (or as the documents write it) counts

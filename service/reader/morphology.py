@@ -31,6 +31,11 @@ def mode_c(text: str) -> Any:
     return _tokenizer("C").tokenize(text[:MAX_CHARS])
 
 
+def morphemes_a(text: str) -> Any:
+    """Sudachi mode A morphemes of `text` (short units, with their part of speech and normalized form)."""
+    return _tokenizer("A").tokenize(text[:MAX_CHARS])
+
+
 @lru_cache(maxsize=4096)
 def short_units(text: str) -> tuple[str, ...]:
     """Sudachi mode A surfaces of `text` as written (段ボール + ベッド; not the normalized forms BM25 reads)."""
