@@ -140,8 +140,13 @@ def _parser() -> argparse.ArgumentParser:
                                "in the first 150 characters, in a quote, refusals, length, latency")
     evaluate.add_argument("--extraction", action="append", default=[], choices=["facts", "relevance"],
                           help="with --facts: the answer extraction(s) compared (default: both)")
+    evaluate.add_argument("--drafts", action="store_true",
+                          help="measure 答弁案 on DATASET (its gold_answer_summary): content recall, discourse "
+                               "openers, another speaker's 私, empty sections, 推進/慎重 pairs, latency")
+    evaluate.add_argument("--draft-style", choices=["clean", "collage"], default="clean",
+                          help="with --drafts: today's drafter (clean) or the one before issue 14 (collage)")
     evaluate.add_argument("--details", type=Path, default=None, metavar="FILE.jsonl",
-                          help="with --facts: write every question's answer there")
+                          help="with --facts or --drafts: write every question's answer or drafts there")
     evaluate.add_argument("--method", action="append", default=[], metavar="M",
                           help="lexical|dense|hybrid|default, with +exec for executive turns only; llamaindex, "
                                "llamaindex-bm25 (repeatable; default: the comparison table)")
@@ -459,6 +464,17 @@ def _eval(args: argparse.Namespace) -> int:
             return run_facts(args.facts, Answerer(searcher), args.extraction, args.json, args.details)
     if args.dataset is None:
         raise KotaeError("kotae eval: give a DATASET.jsonl with gold spans, or --facts FILE")
+    if args.drafts:
+        from contextlib import closing
+
+        from eval.drafts import run_drafts
+        from service.answer import Answerer
+        from service.draft import Drafter, DraftParams
+        from service.reader.search import Searcher
+
+        with closing(Searcher(settings)) as searcher:
+            drafter = Drafter(Answerer(searcher), DraftParams(style=args.draft_style))
+            return run_drafts(args.dataset, drafter, args.json, args.details)
     answers = args.answers or args.unanswerable is not None
     return run_eval(args.dataset, settings, args.method, args.form, args.data, args.report, args.json,
                     answers=answers, unanswerable=args.unanswerable, composer=args.composer, model=args.model)

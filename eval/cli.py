@@ -27,8 +27,8 @@ def run_eval(dataset: Path, settings: Settings, methods: list[str], forms: list[
     methods = methods or list(DEFAULT_METHODS)
     for method in methods:  # before any model loads
         check_method(method)
-    questions = _load(dataset)
-    refusal_set = [q for q in _load(unanswerable) if not q.answerable] if unanswerable else []
+    questions = load_dataset(dataset)
+    refusal_set = [q for q in load_dataset(unanswerable) if not q.answerable] if unanswerable else []
     if unanswerable and not refusal_set:
         raise KotaeError(f"dataset {unanswerable}: no question is marked \"answerable\": false")
     forms = forms or list(FORMS)
@@ -79,7 +79,7 @@ def run_eval(dataset: Path, settings: Settings, methods: list[str], forms: list[
     return 0
 
 
-def _load(path: Path) -> list[Question]:
+def load_dataset(path: Path) -> list[Question]:
     try:
         return load_questions(path)
     except (OSError, ValueError) as exc:
