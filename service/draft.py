@@ -102,6 +102,7 @@ class DraftParams:
     stance_gain: float = 0.5  # what a 今後の方針 sentence saying what the stance looks for gains (times the best score)
     spine_passages: int = 2  # the best answer passages whose neighbours (the rest of the answer) are read too
     spine_gain: float = 0.3  # what a sentence of the best answer's segment gains (times the best score)
+    spine_per_section: int = 4  # how many sentences of that segment a section may hold
     dated: float = 0.85  # a sentence with 本日, 現在, 今年度 … keeps this much of its score (a better one goes first)
     style: str = "clean"  # or "collage": every well-scoring sentence as it stands (before issue 14; for eval)
 
@@ -256,12 +257,13 @@ class Drafter:
         answers = [u for u in pool if u.candidate.chunk.speaker_role == "executive"
                    and fits_voice(u.candidate.display, u.candidate.chunk, role)]
         spine = min(answers, key=lambda u: (u.candidate.hit.rank, -u.score)).segment if answers else None
-        ordered: list[tuple[float, str, Candidate]] = []
+        ordered: list[tuple[float, str, Candidate, bool]] = []
         for usable in pool:
             score, cand = usable.score, usable.candidate
             if not fits_voice(cand.display, cand.chunk, role):
                 continue
-            if usable.segment == spine:
+            in_spine = usable.segment == spine
+            if in_spine:
                 score += self.params.spine_gain * best
             heading = section_of(cand.display)
             if heading == SECTIONS[-1]:
@@ -269,12 +271,12 @@ class Drafter:
                     continue
                 if leans(cand.display, stance):
                     score += self.params.stance_gain * best
-            if score >= keep:
-                ordered.append((score, heading, cand))
-        ordered.sort(key=lambda item: item[0], reverse=True)
-        for _, heading, cand in ordered:
+            if score >= keep or in_spine:
+                ordered.append((score, heading, cand, in_spine))
+        ordered.sort(key=lambda item: (item[3], item[0]), reverse=True)  # the spine's sentences first
+        for _, heading, cand, in_spine in ordered:
             bucket = chosen[heading]
-            if len(bucket) >= self.params.per_section:
+            if len(bucket) >= (self.params.spine_per_section if in_spine else self.params.per_section):
                 continue
             if any(same_statement(cand.display, c.display) for b in chosen.values() for c in b):
                 continue

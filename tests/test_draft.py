@@ -157,7 +157,8 @@ def test_every_statement_is_cited_exactly(drafts: dict[str, Draft], drafter: Dra
                 assert text in display_text(by_n[n].quote)
                 assert f"{s.text}[{n}]" in draft.text
                 cited.add(n)
-            assert section_of(without_note(s.text)) == section.heading  # each sentence sits in the section its ending names
+            # each sentence sits in the section its ending names
+            assert section_of(without_note(s.text)) == section.heading
     assert cited == set(by_n)
     for c in draft.citations:
         assert_valid_quote(c, drafter)
