@@ -18,7 +18,7 @@ from service.compose.llm import Verifier, build_messages
 from service.compose.relevance import Scored
 from service.compose.sentences import Candidate, citation
 from service.drafting.clean import dated_note, trimmed
-from service.drafting.stance import CLOSINGS, check_stance, contradicts, leans
+from service.drafting.stance import CLOSINGS, check_stance, contradicts, leans, leans_only
 from service.drafting.topic import announced_topic
 from service.drafting.voice import check_answerer, fits_voice, latest_role, opening_line
 from service.filters import Filters
@@ -28,6 +28,7 @@ from service.reader.query import Query
 
 SECTIONS = ("現状", "これまでの取組", "今後の方針")
 STANCES = CLOSINGS  # stance -> the closing line of 今後の方針
+OPPOSITE = {"推進": "慎重", "慎重": "推進"}
 STYLES = ("clean", "collage")  # the drafter's sentence choice: today's, and the one before issue 14 (for eval)
 DRAFT_PROMPT = """あなたは日本の自治体で議会答弁案の作成を支援するアシスタントです。次の規則を必ず守ってください。
 1. ユーザーが示す <資料> … </資料> の記述（過去の議会答弁、ガイドライン、条例など）だけに基づいて書く。
@@ -144,7 +145,7 @@ class Drafter:
         closing = STANCES[stance]
         past = self._past_answers([u.candidate for u in pool])
         model_name = generator.name if generator is not None else None
-        if not pool or not self.answerer.can_answer(terms, hits):
+        if not pool or not (self.answerer.can_answer(terms, hits) or self._states_focus(query, pool)):
             return replace(_no_sources(question, opening, closing, past, (), model_name), answerer=role,
                            stance=stance)
         if generator is not None:
@@ -232,6 +233,15 @@ class Drafter:
         pool.sort(key=lambda u: u.score, reverse=True)
         return pool
 
+    def _states_focus(self, query: Query, pool: list[Usable]) -> bool:
+        """Whether an answer sentence itself shares the question's focus: a 通告 item carries the member's view
+        too (「…は意義深い。しっかり取り組むべき。」), so the answerer's coverage of every question word is too strict
+        a test of whether the city has spoken on the topic."""
+        analysis, tokenizer = query.analysis, self.answerer.searcher.tokenizer
+        return any(u.candidate.chunk.speaker_role == "executive"
+                   and focus_share(analysis, u.candidate.display, tokenizer, query.terms) >= self.params.on_topic
+                   for u in pool)
+
     def _topic_of(self, cand: Candidate, cache: dict[tuple[str, int], str]) -> str:
         """The topic the answer turn announced last before `cand` (in its chunk, or in the turn's chunk before)."""
         key = (cand.chunk.chunk_id, cand.start)
@@ -281,9 +291,30 @@ class Drafter:
             if any(same_statement(cand.display, c.display) for b in chosen.values() for c in b):
                 continue
             bucket.append(cand)
+        policy = chosen[SECTIONS[-1]]
+        against = [c for c in policy if stance != "検討" and leans_only(c.display, OPPOSITE[stance])]
+        if against and len(against) < len(policy):
+            policy[:] = [c for c in policy if c not in against]  # what the other stance looks for, where more is left
+        if not any(leans_only(c.display, stance) for c in policy):
+            lead = self._stance_lead(pool, stance, role, [c for b in chosen.values() for c in b])
+            if lead is not None:
+                policy.append(lead)
         for bucket in chosen.values():
             bucket.sort(key=lambda c: (c.chunk.date or "", c.chunk.source, c.start))
         return chosen
+
+    def _stance_lead(self, pool: list[Usable], stance: str, role: str, chosen: list[Candidate]) -> Candidate | None:
+        """The best on-topic sentence that says what the stance looks for and no other stance does — an intent for
+        推進 and 検討 (a sentence of 今後の方針), for 慎重 also an issue or a cost the city states (現状) — so that
+        the stance changes what 今後の方針 says even where the best answer holds no such sentence."""
+        wanted = {SECTIONS[-1], SECTIONS[0]} if stance == "慎重" else {SECTIONS[-1]}
+        for usable in pool:
+            cand = usable.candidate
+            if (leans_only(cand.display, stance) and section_of(cand.display) in wanted
+                    and fits_voice(cand.display, cand.chunk, role) and not contradicts(cand.display, stance)
+                    and not any(same_statement(cand.display, c.display) for c in chosen)):
+                return cand
+        return None
 
     def _collage(self, ranked: list[Scored]) -> dict[str, list[Candidate]]:
         """The drafter before issue 14, kept for `kotae eval --drafts --draft-style collage`: the best-scoring
@@ -354,9 +385,7 @@ def render_draft(opening: str, sections: list[DraftSection], closing: str) -> st
 
 
 def section_body(section: DraftSection, closing: str) -> str:
-    """A section's sentences with their marks; 今後の方針 ends with the stance's closing line, and a section
-    without sources says so, for the drafter to fill in."""
-    body = render(list(section.sentences)) if section.sentences else ""
-    if section.heading == SECTIONS[-1]:
-        return body + closing
-    return body or NO_SOURCE
+    """A section's sentences with their marks; a section without sources says so, for the drafter to fill in,
+    and 今後の方針 ends with the stance's closing line either way."""
+    body = render(list(section.sentences)) if section.sentences else NO_SOURCE
+    return body + closing if section.heading == SECTIONS[-1] else body

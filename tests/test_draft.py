@@ -27,7 +27,7 @@ from service.compose.sentences import display_text
 from service.docx_export import VERIFY_NOTE, check_docx_path, write_docx
 from service.draft import SECTIONS, Draft, Drafter, section_of
 from service.drafting.clean import without_note
-from service.drafting.stance import contradicts
+from service.drafting.stance import contradicts, leans_only
 from service.drafting.voice import opening_line
 from service.filters import parse_filters
 from service.reader.search import Searcher
@@ -141,6 +141,23 @@ def test_each_stance_closes_the_last_section(drafts: dict[str, Draft]) -> None:
     # What the city has done is the same whatever line the answer takes; the policy section is the stance's.
     done = {tuple(d.sections[1].sentences) for d in drafts.values()}
     assert len(done) == 1
+    # The stance changes what 今後の方針 says, not only its closing: 推進 keeps the sentences that promote
+    # (「…本格導入を図ってまいります」), 慎重 leaves them out.
+    push, careful = drafts["推進"].sections[-1].sentences, drafts["慎重"].sections[-1].sentences
+    assert {s.text for s in push} != {s.text for s in careful}
+    assert any(leans_only(s.text, "推進") for s in push)
+    assert not any(leans_only(s.text, "推進") for s in careful)
+
+
+@pytest.mark.parametrize(("sentence", "stance", "only"), [
+    ("来年一月から、全庁での本格導入を図ってまいります。", "推進", True),
+    ("財源の確保が課題でございます。", "慎重", True),
+    ("国の動向を注視してまいります。", "検討", True),
+    ("課題を整理しながら、着実に推進してまいります。", "推進", False),  # 推進 and 慎重 both: neither alone
+    ("窓口は午前八時半に開きます。", "推進", False),
+])
+def test_leans_only(sentence: str, stance: str, only: bool) -> None:
+    assert leans_only(sentence, stance) is only
 
 
 def test_every_statement_is_cited_exactly(drafts: dict[str, Draft], drafter: Drafter) -> None:

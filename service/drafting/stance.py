@@ -15,10 +15,12 @@ CLOSINGS = {
 # what each stance's sentences say
 _SIGNS = {
     "推進": re.compile(r"拡充|拡大|強化|加速|推進|充実|積極的|全力|着実に|一層|さらなる|更なる|展開|実現|"
-                     r"取り組んでまいり|進めてまいり|図ってまいり|実施してまいり|支援してまいり|目指"),
+                     r"取り組んでまいり|進めてまいり|図ってまいり|実施してまいり|支援してまいり|目指|促進|早期|"
+                     r"速やかに|早急に|拡げ|広げ|後押し"),
     "検討": re.compile(r"検討|研究|調査|検証|注視|把握|情報収集|見極め|議論|協議|意見を(?:聞|伺)|動向"),
     "慎重": re.compile(r"課題|困難|難しい|慎重|費用|経費|コスト|財源|負担|影響|条件|懸念|リスク|制約|限界|精査|"
-                     r"考えておりません|予定はございません|見込めない|十分な|見極め"),
+                     r"考えておりません|予定はございません|見込めない|十分な|見極め|状況に応じ|状況を踏まえ|"
+                     r"国の責任|国において|適切に対応"),
 }
 # a commitment to expand, which a cautious closing contradicts
 _COMMITS = re.compile(
@@ -37,6 +39,12 @@ def check_stance(stance: str) -> str:
 def leans(text: str, stance: str) -> bool:
     """Whether a sentence says what `stance` looks for."""
     return _SIGNS[stance].search(text) is not None
+
+
+def leans_only(text: str, stance: str) -> bool:
+    """Whether a sentence says what `stance` looks for and what neither other stance does (推進's 拡充 and 慎重's
+    課題 in one sentence serve neither alone)."""
+    return leans(text, stance) and not any(leans(text, other) for other in _SIGNS if other != stance)
 
 
 def contradicts(text: str, stance: str) -> bool:
