@@ -26,6 +26,8 @@ test: setup-dev
 	$(VENV)/bin/mypy kotae ingest service cli eval
 	$(VENV)/bin/pytest -q
 
+# IPA明朝 (fonts-ipafont-mincho): 答弁案 Word files ask for ＭＳ 明朝, which fontconfig (LibreOffice) shows in the
+# best serif face installed; without a 明朝 that is Noto Serif CJK or nothing Japanese at all.
 system-packages:
 	@if command -v apt-get >/dev/null 2>&1; then \
 	  missing=""; \
@@ -33,11 +35,13 @@ system-packages:
 	  command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr tesseract-ocr-jpn"; \
 	  command -v tesseract >/dev/null 2>&1 && ! tesseract --list-langs 2>/dev/null | grep -qx jpn && missing="$$missing tesseract-ocr-jpn"; \
 	  command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	  [ -d /usr/share/fonts/opentype/ipafont-mincho ] || missing="$$missing fonts-ipafont-mincho"; \
 	  if [ -n "$$missing" ]; then \
 	    echo "installing Debian packages:$$missing"; \
 	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	  fi; \
-	else echo "apt-get not found: install tesseract-ocr (jpn) and poppler-utils yourself for OCR"; fi
+	else echo "apt-get not found: install tesseract-ocr (jpn) and poppler-utils yourself for OCR," \
+	  "and a 明朝 font (IPA明朝) to view 答弁案 Word files"; fi
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)

@@ -237,6 +237,26 @@ class UsageSettings(BaseSettings):
         return value
 
 
+# The face Word on Japanese Windows knows MS 明朝 by: full-width ＭＳ, an ASCII space, 明朝 ("MS Mincho" is its
+# English name; fontconfig classes only this spelling as serif, so on Linux it shows as a 明朝 there too).
+DOCX_FONT = "ＭＳ 明朝"
+
+
+class DocxSettings(BaseSettings):
+    """The Word export of 答弁案: the 明朝 face set on its text and headings (East Asian and Latin)."""
+
+    model_config = SettingsConfigDict(env_prefix="KOTAE_DOCX_")
+    font: str = Field(default=DOCX_FONT, max_length=31)  # Word keeps at most 31 characters of a face name
+
+    @field_validator("font")
+    @classmethod
+    def _face(cls, value: str) -> str:
+        value = value.strip()
+        if not value or any(ord(ch) < 32 for ch in value):
+            raise ValueError('must be a font name such as "ＭＳ 明朝" or "游明朝"')
+        return value
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """One named language model a request can pick: where it is and how to call it."""
@@ -263,6 +283,7 @@ class Settings:
         self.auth = _section(AuthSettings)
         self.guard = _section(GuardSettings)
         self.usage = _section(UsageSettings)
+        self.docx = _section(DocxSettings)
         self.models: dict[str, ModelConfig] = _models(self.llm)
         self.default_model: str | None = next(iter(self.models), None)
         self._check_policy()
