@@ -12,11 +12,13 @@ import json
 import os
 import sqlite3
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from kotae.errors import GeneratorError, KotaeError
 from kotae.settings import load_settings
+from service.drafting.stance import STANCE_NAMES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,9 +79,14 @@ def _parser() -> argparse.ArgumentParser:
     ask.set_defaults(run=_ask)
 
     draft = sub.add_parser("draft", help="draft a council answer (答弁案) from past answers and rules, cited")
-    draft.add_argument("question")
-    draft.add_argument("--questioner", default=None, metavar="NAME", help="the member's name, for the opening")
-    draft.add_argument("--stance", choices=["推進", "検討", "慎重"], default="検討", help="default 検討")
+    draft.add_argument("question", nargs="?", default=None, help="the member's question (or give --notice)")
+    draft.add_argument("--notice", type=Path, default=None, metavar="FILE",
+                       help="a 一般質問通告書 (.txt, .docx or .pdf): a draft for each numbered item")
+    draft.add_argument("--questioner", default=None, metavar="NAME",
+                       help="the member's name, for the opening (default with --notice: the notice's)")
+    draft.add_argument("--answerer", default=None, metavar="TITLE",
+                       help="the title the draft speaks as (市長, 教育長); default: who answered the topic last")
+    draft.add_argument("--stance", choices=STANCE_NAMES, default="検討", help="default 検討")
     draft.add_argument("--docx", type=Path, default=None, metavar="FILE", help="also write the draft as Word")
     _filter_option(draft)
     _composer_options(draft)
@@ -389,26 +396,53 @@ def _ask(args: argparse.Namespace) -> int:
 
 def _draft(args: argparse.Namespace) -> int:
     from service.answer import Answerer
-    from service.api.schemas import DraftResponse
-    from service.docx_export import check_docx_path, write_docx
+    from service.api.schemas import DraftResponse, NoticeResponse
+    from service.docx_export import check_docx_path, write_docx, write_notice_docx
     from service.draft import Drafter
+    from service.drafting.notice import parse_notice, read_notice
     from service.reader.search import Searcher
 
+    if (args.question is None) == (args.notice is None):
+        raise ValueError("give either a question or --notice FILE")
     if args.docx is not None:
         check_docx_path(args.docx)  # before any model loads
+    notice = parse_notice(read_notice(args.notice)) if args.notice is not None else None
+    if notice is not None and args.questioner:
+        notice = replace(notice, questioner=args.questioner)
     settings = load_settings(args.store)
     searcher = Searcher(settings)
     try:
-        result = Drafter(Answerer(searcher)).draft(args.question, args.questioner, args.stance,
-                                                   _filters(args.filter), args.composer, args.model)
+        drafter = Drafter(Answerer(searcher))
+        filters = _filters(args.filter)
+        if notice is not None:
+            drafts = drafter.draft_notice(notice, args.stance, filters, args.composer, args.model, args.answerer)
+        else:
+            drafts = (drafter.draft(args.question, args.questioner, args.stance, filters, args.composer,
+                                    args.model, args.answerer),)
     finally:
         searcher.close()
     if args.docx is not None:
-        write_docx(result, args.docx, args.questioner, args.stance)
+        if notice is not None:
+            write_notice_docx(drafts, args.docx, notice.questioner or None, [i.title for i in notice.items],
+                              font=settings.docx.font)
+        else:
+            write_docx(drafts[0], args.docx, args.questioner, args.stance, font=settings.docx.font)
         print(f"wrote {args.docx}", file=sys.stderr)
     if args.json:
-        print(DraftResponse.from_draft(result).model_dump_json())
+        response = (DraftResponse.from_draft(drafts[0]) if notice is None
+                    else NoticeResponse.from_notice(notice, drafts))
+        print(response.model_dump_json())
         return 0
+    for i, result in enumerate(drafts):
+        if notice is not None:
+            item = notice.items[i]
+            print(f"{'' if i == 0 else chr(10)}■ {item.number}　{item.title}\n")
+        _print_draft(result)
+    return 0
+
+
+def _print_draft(result: Any) -> None:
+    """A draft as text: the draft, its sources, earlier answers and what a model wrote unsupported."""
     print(result.text)
     print("\n出典:")
     for c in result.citations:
@@ -419,7 +453,6 @@ def _draft(args: argparse.Namespace) -> int:
             print(f"  {_where(c)}\n      「{_one_line(c.quote)}」")
     for u in result.unsupported:
         print(f"  removed (unsupported): {u.sentence} — {u.reason}")
-    return 0
 
 
 def _where(c: Any) -> str:

@@ -44,7 +44,9 @@ class Event:
 
     user: str
     groups: tuple[str, ...]
-    action: str  # search | ask | draft | draft_docx | login | admin.upload | admin.ingest | admin.remove | ...
+    # search | ask | draft | draft_docx | draft_notice | draft_notice_docx | login | admin.upload | admin.ingest |
+    # admin.remove | ...
+    action: str
     status: str  # ok | refused (no answer in the documents) | blocked (guard) | error: reason
     question: str | None = None
     composer: str | None = None
@@ -117,8 +119,8 @@ class AuditLog:
         if period not in _PERIODS:
             raise ValueError(f"period must be one of {', '.join(_PERIODS)}")
         rows = self._db.execute(
-            "SELECT at, groups, user, action, task, status FROM events WHERE at >= ? AND action IN"
-            " ('search', 'ask', 'draft', 'draft_docx') ORDER BY id", (since or "",)).fetchall()
+            "SELECT at, groups, user, action, task, status FROM events WHERE at >= ? AND action IN ('search', 'ask',"
+            " 'draft', 'draft_docx', 'draft_notice', 'draft_notice_docx') ORDER BY id", (since or "",)).fetchall()
         counts: dict[tuple[str, str, str], dict[str, int]] = {}
         for at, groups, user, action, task, status in rows:
             department = next(iter(json.loads(groups)), "") or "(所属なし)"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from kotae.types import Citation, Hit, Sentence, Unsupported
 from service.answer import COMPOSERS, Answerer
@@ -25,6 +26,9 @@ from service.filters import Filters
 from service.generators import Generator
 from service.reader.extract import focus_share
 from service.reader.query import Query
+
+if TYPE_CHECKING:
+    from service.drafting.notice import Notice
 
 SECTIONS = ("現状", "これまでの取組", "今後の方針")
 STANCES = CLOSINGS  # stance -> the closing line of 今後の方針
@@ -167,6 +171,15 @@ class Drafter:
             sections.append(DraftSection(heading, tuple(sentences)))
         return Draft(question, render_draft(opening, sections, closing), opening, tuple(sections), closing,
                      tuple(citations), past, True, answerer=role, stance=stance)
+
+    def draft_notice(self, notice: Notice, stance: str = "検討", filters: Filters | None = None,
+                     composer: str = "extractive", model: str | None = None,
+                     answerer: str | None = None) -> tuple[Draft, ...]:
+        """A draft for each numbered item of a 通告, in order, all in the member's name and the given stance. The
+        answerer is `answerer`, else the one the notice names (「答弁者　市長」), else each item's most recent."""
+        named = check_answerer(answerer) or (notice.answerers[0] if len(notice.answerers) == 1 else "")
+        return tuple(self.draft(item.question, notice.questioner or None, stance, filters, composer, model,
+                                named or None) for item in notice.items)
 
     def _written(self, question: str, hits: list[Hit], generator: Generator, opening: str, closing: str,
                  past: tuple[Citation, ...]) -> Draft:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kotae.types import Answer, Citation, Hit
 from service.draft import Draft
+from service.drafting.stance import Stance, check_stance
+
+if TYPE_CHECKING:
+    from service.drafting.notice import Notice
 
 Task = Literal["research", "writing", "draft", "counter"]
 
@@ -175,7 +180,23 @@ class DraftRequest(ComposeRequest):
     """POST /api/draft and /api/draft/docx: `question` is the member's question (通告の要旨)."""
 
     questioner: str | None = Field(default=None, max_length=100, description="the member's name, for the opening")
-    stance: Literal["推進", "検討", "慎重"] = Field(default="検討", description="the line the answer takes")
+    stance: Stance = Field(default="検討", description="the line the answer takes")
+    answerer: str | None = Field(default=None, max_length=20, description="the title the draft speaks as (市長, "
+                                 "教育長, 福祉部長); default: the role that answered the topic most recently")
+
+
+class NoticeRequest(BaseModel):
+    """POST /api/draft/notice and /api/draft/notice/docx: a 一般質問通告書 as text; each numbered item is drafted."""
+
+    model_config = ConfigDict(extra="forbid")
+    notice: str = Field(min_length=1, max_length=20000, description="the 通告書's text (pasted, or read from a file)")
+    stance: Stance = Field(default="検討", description="the line every answer takes")
+    answerer: str | None = Field(default=None, max_length=20, description="as for /api/draft; default: the one "
+                                 "answerer the notice names, else the role that answered each topic last")
+    filters: dict[str, Any] = Field(default_factory=dict, description="as for /api/search")
+    composer: Literal["extractive", "llm"] = Field(default="extractive", description="as for /api/draft")
+    model: str | None = Field(default=None, max_length=200, description="as for /api/draft")
+    task: Task | None = Field(default=None, description="what the user is doing, for the usage report")
 
 
 class DraftSectionOut(BaseModel):
@@ -199,6 +220,8 @@ class DraftResponse(BaseModel):
     unsupported: list[UnsupportedOut]
     model: str | None
     guard: str | None = None
+    answerer: str = Field(default="", description="the title the draft speaks as; empty when no source names one")
+    stance: Stance = "検討"
 
     @classmethod
     def from_draft(cls, d: Draft) -> DraftResponse:
@@ -210,7 +233,40 @@ class DraftResponse(BaseModel):
                    citations=[CitationOut.from_citation(c) for c in d.citations],
                    past_answers=[CitationOut.from_citation(c) for c in d.past_answers],
                    unsupported=[UnsupportedOut(sentence=u.sentence, reason=u.reason) for u in d.unsupported],
-                   model=d.model, guard=d.guard or None)
+                   model=d.model, guard=d.guard or None, answerer=d.answerer, stance=check_stance(d.stance))
+
+
+class NoticeText(BaseModel):
+    """POST /api/draft/notice/read: the text of an uploaded 通告書, to check and send as `notice`."""
+
+    notice: str
+    filename: str
+
+
+class NoticeItemOut(BaseModel):
+    """One numbered item of the 通告 and its draft."""
+
+    number: str
+    title: str
+    points: list[str]
+    draft: DraftResponse
+
+
+class NoticeResponse(BaseModel):
+    """POST /api/draft/notice: the member, the answerers the notice names, and a draft per item, in order."""
+
+    questioner: str
+    answerers: list[str]
+    items: list[NoticeItemOut]
+    drafts: list[DraftResponse] = Field(description="the items' drafts, in order (the same as items[].draft)")
+
+    @classmethod
+    def from_notice(cls, notice: Notice, drafts: Sequence[Draft]) -> NoticeResponse:
+        """Copy a notice and its items' drafts."""
+        out = [DraftResponse.from_draft(d) for d in drafts]
+        return cls(questioner=notice.questioner, answerers=list(notice.answerers), drafts=out,
+                   items=[NoticeItemOut(number=i.number, title=i.title, points=list(i.points), draft=d)
+                          for i, d in zip(notice.items, out, strict=True)])
 
 
 class DocumentOut(BaseModel):

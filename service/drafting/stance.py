@@ -6,8 +6,11 @@ expansion and intent, 検討 of study, 慎重 of issues, costs and conditions; a
 from __future__ import annotations
 
 import re
+from typing import Literal, cast, get_args
 
-CLOSINGS = {
+Stance = Literal["推進", "検討", "慎重"]  # the line a draft takes; the request schema and the CLI use this one
+STANCE_NAMES: tuple[str, ...] = get_args(Stance)
+CLOSINGS: dict[str, str] = {
     "推進": "今後とも、関係部署と連携を図りながら、積極的に推進してまいります。",
     "検討": "今後、国や他自治体の動向も注視しながら、検討してまいります。",
     "慎重": "今後の対応につきましては、課題を十分に見極めながら、慎重に検討してまいります。",
@@ -29,11 +32,11 @@ _COMMITS = re.compile(
 _DOUBTS = re.compile(r"慎重|困難|難しい|考えておりません|予定はございません|見込めない|見送")
 
 
-def check_stance(stance: str) -> str:
+def check_stance(stance: str) -> Stance:
     """The stance, or `ValueError` naming the ones there are."""
-    if stance not in CLOSINGS:
-        raise ValueError(f"unknown stance {stance!r}; choose one of {', '.join(CLOSINGS)}")
-    return stance
+    if stance not in STANCE_NAMES:
+        raise ValueError(f"unknown stance {stance!r}; choose one of {', '.join(STANCE_NAMES)}")
+    return cast(Stance, stance)
 
 
 def leans(text: str, stance: str) -> bool:

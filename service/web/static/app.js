@@ -18,7 +18,11 @@ const MODE_TEXT = {
   draft: { label: "答弁する質問の要旨（通告の内容）を入力してください", submit: "答弁案を作る", result: "答弁案",
            hint: "答弁案：これまでの答弁と規則をもとに、議会答弁の案を作ります。",
            placeholder: "例：書かない窓口の拡大について" },
+  notice: { label: "一般質問通告書の内容を貼り付けてください（またはファイルを選んでください）", submit: "項目ごとに答弁案を作る",
+            result: "通告への答弁案", hint: "通告から答弁案：通告書の番号のついた項目ごとに、答弁案を作ります。",
+            placeholder: "例：\n質問者　山田太郎\n１　子育て支援について\n　(1) 保育所の待機児童対策について\n２　防災対策について" },
 };
+const QUESTION_LIMIT = { ask: 2000, draft: 2000, notice: 20000 };
 
 const $ = (id) => document.getElementById(id);
 const form = $("ask-form");
@@ -73,7 +77,8 @@ const postJson = (path, body, signal) => api(path, {
 });
 
 // Pydantic's validation messages are English; the common ones get Japanese words here.
-const FIELD_NAMES = { question: "質問", questioner: "質問者", stance: "方針", model: "生成AIモデル", filters: "絞り込み" };
+const FIELD_NAMES = { question: "質問", questioner: "質問者", stance: "方針", model: "生成AIモデル", filters: "絞り込み",
+  notice: "通告", answerer: "答弁者" };
 function validationMessage(item) {
   const field = FIELD_NAMES[(item.loc || []).at(-1)] || "入力";
   if (item.type === "string_too_short" || item.type === "missing") return `${field}が入力されていません。`;
@@ -184,7 +189,7 @@ async function loadDocTypes() {
 
 // ---------- mode and starters ----------
 
-const currentMode = () => ($("mode-draft").checked ? "draft" : "ask");
+const currentMode = () => form.querySelector('input[name="mode"]:checked')?.value || "ask";
 
 function applyMode() {
   const text = MODE_TEXT[currentMode()];
@@ -192,7 +197,11 @@ function applyMode() {
   $("mode-hint").textContent = text.hint;
   question.placeholder = text.placeholder;
   submitButton.textContent = text.submit;
-  $("draft-fields").hidden = currentMode() !== "draft";
+  $("draft-fields").hidden = currentMode() === "ask";
+  $("notice-file-field").hidden = currentMode() !== "notice";
+  $("questioner").closest(".field").hidden = currentMode() === "notice"; // the notice names its member
+  question.maxLength = QUESTION_LIMIT[currentMode()];
+  question.rows = currentMode() === "notice" ? 10 : 4;
 }
 
 function useStarter(button) {
@@ -230,11 +239,14 @@ function buildRequest() {
   const mode = currentMode();
   // What the user is doing, for the usage report: the starter they picked, else what the mode implies.
   const task = starterKind || (mode === "draft" ? "draft" : "research");
-  const body = { question: text, filters, composer: model ? "llm" : "extractive", task };
+  const body = mode === "notice" ? { notice: text, filters, composer: model ? "llm" : "extractive", task: "draft" }
+    : { question: text, filters, composer: model ? "llm" : "extractive", task };
   if (model) body.model = model;
-  if (mode === "draft") {
+  if (mode !== "ask") {
     const who = $("questioner").value.trim();
-    if (who) body.questioner = who;
+    if (who && mode === "draft") body.questioner = who;
+    const answerer = $("answerer").value.trim();
+    if (answerer) body.answerer = answerer;
     body.stance = $("stance").value;
   }
   return { mode, body };
@@ -257,7 +269,7 @@ async function submit() {
   inFlight = controller;
   setBusy(true);
   try {
-    const path = request.mode === "draft" ? "/api/draft" : "/api/ask";
+    const path = { ask: "/api/ask", draft: "/api/draft", notice: "/api/draft/notice" }[request.mode];
     const result = await (await postJson(path, request.body, controller.signal)).json();
     lastRequest = request;
     lastResult = result;
@@ -414,6 +426,8 @@ function reasonText(reason) {
 
 function render(mode, result) {
   answerBox.hidden = false;
+  $("notice-items").replaceChildren();
+  if (mode === "notice") return renderNotice(result);
   const grounded = result.grounded;
   $("result-title").textContent = MODE_TEXT[mode].result;
   $("result-question").textContent = `ご質問：${result.question}`;
@@ -460,6 +474,41 @@ function render(mode, result) {
   $("download-docx").hidden = !(grounded && mode === "draft");
   $("copy-status").textContent = "";
   (grounded ? $("result-title") : $("no-answer-title")).focus();
+}
+
+/** 通告から答弁案: a heading per numbered item, its draft, its sources and earlier answers. */
+function renderNotice(result) {
+  const grounded = result.drafts.some((d) => d.grounded);
+  $("result-title").textContent = MODE_TEXT.notice.result;
+  $("result-title").hidden = false;
+  $("result-question").textContent = `質問者：${result.questioner || "（通告書に記載なし）"}　項目：${result.items.length}件`
+    + (result.answerers.length ? `　答弁者：${result.answerers.join("、")}` : "");
+  $("result-question").hidden = false;
+  $("result-method").textContent = "資料の文をそのまま引用しています。項目ごとに出典を確認してください。";
+  $("result-body").replaceChildren();
+  for (const id of ["unsupported", "sources-block", "past-block", "no-answer"]) $(id).hidden = true;
+  const box = $("notice-items");
+  result.items.forEach((item, i) => {
+    const d = item.draft;
+    const byN = new Map(d.citations.map((c) => [c.n, c]));
+    const section = el("section", { class: "notice-item", "aria-labelledby": `notice-item-${i}` },
+      el("h3", { class: "notice-item-title", id: `notice-item-${i}` }, `${item.number}　${item.title}`));
+    if (item.points.length) section.append(el("ul", { class: "notice-points" }, ...item.points.map((p) => el("li", {}, p))));
+    if (d.grounded) section.append(renderDraft(d, byN));
+    else section.append(el("p", { class: "draft-text empty" }, "資料からは回答できません。この項目は担当課で記載してください。"));
+    if (d.citations.length) {
+      section.append(el("h4", {}, "出典"), el("ol", { class: "source-list" }, ...d.citations.map((c) => sourceItem(c))));
+    }
+    if (d.past_answers.length) {
+      section.append(el("h4", {}, "これまでの答弁"),
+        el("ol", { class: "source-list" }, ...d.past_answers.map((c) => sourceItem(c, { showN: false, past: true }))));
+    }
+    box.append(section);
+  });
+  $("copy-answer").hidden = !grounded;
+  $("download-docx").hidden = !grounded;
+  $("copy-status").textContent = "";
+  $("result-title").focus();
 }
 
 /** 答弁案: the opening, one heading per section, and the stance's closing line under 今後の方針. */
@@ -551,8 +600,9 @@ async function copyText(text) {
 
 $("copy-answer").addEventListener("click", async () => {
   if (!lastResult) return;
-  const text = lastRequest.mode === "draft" ? lastResult.draft : lastResult.answer;
-  const ok = await copyText(`${text}\n\n出典\n${plainSources(lastResult.citations)}`);
+  const ok = await copyText(lastRequest.mode === "notice"
+    ? lastResult.items.map((item) => `${item.number}　${item.title}\n${item.draft.draft}\n\n出典\n${plainSources(item.draft.citations)}`).join("\n\n")
+    : `${lastRequest.mode === "draft" ? lastResult.draft : lastResult.answer}\n\n出典\n${plainSources(lastResult.citations)}`);
   $("copy-status").textContent = ok ? "コピーしました" : "コピーできませんでした。回答を選択してコピーしてください。";
   setTimeout(() => { $("copy-status").textContent = ""; }, 5000);
 });
@@ -564,20 +614,52 @@ $("download-docx").addEventListener("click", async () => {
   button.setAttribute("aria-busy", "true");
   $("copy-status").textContent = "Wordファイルを作成しています…";
   try {
-    const blob = await (await postJson("/api/draft/docx", lastRequest.body)).blob();
+    const path = lastRequest.mode === "notice" ? "/api/draft/notice/docx" : "/api/draft/docx";
+    const response = await postJson(path, lastRequest.body);
+    const name = downloadName(response.headers.get("Content-Disposition")) || "答弁案.docx";
+    const blob = await response.blob();
     const url = URL.createObjectURL(blob);
-    const link = el("a", { href: url, download: "答弁案.docx" });
+    const link = el("a", { href: url, download: name });
     document.body.append(link);
     link.click();
     link.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
-    $("copy-status").textContent = "「答弁案.docx」をダウンロードしました";
+    $("copy-status").textContent = `「${name}」をダウンロードしました`;
   } catch (err) {
     $("copy-status").textContent = "";
     showError(describeError(err));
   } finally {
     button.disabled = false;
     button.removeAttribute("aria-busy");
+  }
+});
+
+/** The file name the server gave (filename*=UTF-8''…), or null. */
+function downloadName(disposition) {
+  const m = /filename\*=UTF-8''([^;]+)/i.exec(disposition || "");
+  if (!m) return null;
+  try { return decodeURIComponent(m[1]); } catch { return null; }
+}
+
+// ---------- reading a 通告書 file ----------
+
+$("notice-file").addEventListener("change", async () => {
+  const file = $("notice-file").files[0];
+  if (!file) return;
+  clearError();
+  $("notice-file-status").textContent = `「${file.name}」を読み込んでいます…`;
+  try {
+    const data = new FormData();
+    data.append("file", file);
+    const result = await (await api("/api/draft/notice/read", { method: "POST", body: data })).json();
+    question.value = result.notice;
+    $("notice-file-status").textContent = `「${result.filename}」を読み込みました。内容を確かめてから送信してください。`;
+    question.focus();
+  } catch (err) {
+    $("notice-file-status").textContent = "";
+    showError(describeError(err));
+  } finally {
+    $("notice-file").value = "";
   }
 });
 
