@@ -436,7 +436,9 @@ def _draft(args: argparse.Namespace) -> int:
     for i, result in enumerate(drafts):
         if notice is not None:
             item = notice.items[i]
-            print(f"{'' if i == 0 else chr(10)}■ {item.number}　{item.title}\n")
+            if i:
+                print()
+            print(f"■ {item.number}　{item.title}\n")
         _print_draft(result)
     return 0
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from kotae.types import Citation, Hit, Sentence, Unsupported
 from service.answer import COMPOSERS, Answerer
@@ -19,7 +18,8 @@ from service.compose.llm import Verifier, build_messages
 from service.compose.relevance import Scored
 from service.compose.sentences import Candidate, citation
 from service.drafting.clean import dated_note, trimmed
-from service.drafting.stance import CLOSINGS, check_stance, contradicts, leans, leans_only
+from service.drafting.notice import Notice
+from service.drafting.stance import CLOSINGS, OPPOSITE, check_stance, contradicts, leans, leans_only
 from service.drafting.topic import announced_topic
 from service.drafting.voice import check_answerer, fits_voice, latest_role, opening_line
 from service.filters import Filters
@@ -27,12 +27,8 @@ from service.generators import Generator
 from service.reader.extract import focus_share
 from service.reader.query import Query
 
-if TYPE_CHECKING:
-    from service.drafting.notice import Notice
-
 SECTIONS = ("現状", "これまでの取組", "今後の方針")
 STANCES = CLOSINGS  # stance -> the closing line of 今後の方針
-OPPOSITE = {"推進": "慎重", "慎重": "推進"}
 STYLES = ("clean", "collage")  # the drafter's sentence choice: today's, and the one before issue 14 (for eval)
 DRAFT_PROMPT = """あなたは日本の自治体で議会答弁案の作成を支援するアシスタントです。次の規則を必ず守ってください。
 1. ユーザーが示す <資料> … </資料> の記述（過去の議会答弁、ガイドライン、条例など）だけに基づいて書く。
@@ -90,6 +86,7 @@ class Usable:
     score: float
     candidate: Candidate
     segment: tuple[str, str]
+    states_focus: bool = False  # the sentence itself shares the question's focus (not only its topic or segment)
 
 
 @dataclass(frozen=True)
@@ -149,7 +146,7 @@ class Drafter:
         closing = STANCES[stance]
         past = self._past_answers([u.candidate for u in pool])
         model_name = generator.name if generator is not None else None
-        if not pool or not (self.answerer.can_answer(terms, hits) or self._states_focus(query, pool)):
+        if not pool or not (self.answerer.can_answer(terms, hits) or self._states_focus(pool)):
             return replace(_no_sources(question, opening, closing, past, (), model_name), answerer=role,
                            stance=stance)
         if generator is not None:
@@ -225,7 +222,7 @@ class Drafter:
         sentence without goes first."""
         analysis, tokenizer, p = query.analysis, self.answerer.searcher.tokenizer, self.params
         topics: dict[tuple[str, int], str] = {}
-        kept: list[tuple[Scored, Candidate, tuple[str, str], bool]] = []
+        kept: list[tuple[Scored, Candidate, tuple[str, str], bool, bool]] = []
         on_topic_segments: set[tuple[str, str]] = set()
         for s in ranked:
             cand = trimmed(s.candidate)
@@ -234,26 +231,25 @@ class Drafter:
             topic = self._topic_of(s.candidate, topics) if cand.chunk.speaker else ""
             segment = (f"{cand.chunk.source}:{cand.chunk.speaker}" if cand.chunk.speaker else cand.chunk.chunk_id,
                        topic)
-            own = focus_share(analysis, cand.display, tokenizer, query.terms) >= p.on_topic or (
-                bool(cand.chunk.speaker) and s.dense >= p.on_topic_dense)
+            states = focus_share(analysis, cand.display, tokenizer, query.terms) >= p.on_topic
+            own = states or (bool(cand.chunk.speaker) and s.dense >= p.on_topic_dense)
             under = bool(topic) and focus_share(analysis, topic, tokenizer, query.terms) >= p.on_topic
             if own or under:
                 on_topic_segments.add(segment)
-            kept.append((s, cand, segment, own or under))
-        pool = [Usable(s.score * (p.dated if dated_note(cand.display, cand.chunk.date) else 1.0), cand, segment)
-                for s, cand, segment, ok in kept
+            kept.append((s, cand, segment, own or under, states))
+        pool = [Usable(s.score * (p.dated if dated_note(cand.display, cand.chunk.date) else 1.0), cand, segment,
+                       states)
+                for s, cand, segment, ok, states in kept
                 if ok or (cand.chunk.speaker and segment in on_topic_segments)]
         pool.sort(key=lambda u: u.score, reverse=True)
         return pool
 
-    def _states_focus(self, query: Query, pool: list[Usable]) -> bool:
+    @staticmethod
+    def _states_focus(pool: list[Usable]) -> bool:
         """Whether an answer sentence itself shares the question's focus: a 通告 item carries the member's view
         too (「…は意義深い。しっかり取り組むべき。」), so the answerer's coverage of every question word is too strict
         a test of whether the city has spoken on the topic."""
-        analysis, tokenizer = query.analysis, self.answerer.searcher.tokenizer
-        return any(u.candidate.chunk.speaker_role == "executive"
-                   and focus_share(analysis, u.candidate.display, tokenizer, query.terms) >= self.params.on_topic
-                   for u in pool)
+        return any(u.states_focus and u.candidate.chunk.speaker_role == "executive" for u in pool)
 
     def _topic_of(self, cand: Candidate, cache: dict[tuple[str, int], str]) -> str:
         """The topic the answer turn announced last before `cand` (in its chunk, or in the turn's chunk before)."""
@@ -305,7 +301,7 @@ class Drafter:
                 continue
             bucket.append(cand)
         policy = chosen[SECTIONS[-1]]
-        against = [c for c in policy if stance != "検討" and leans_only(c.display, OPPOSITE[stance])]
+        against = [c for c in policy if stance in OPPOSITE and leans_only(c.display, OPPOSITE[stance])]
         if against and len(against) < len(policy):
             policy[:] = [c for c in policy if c not in against]  # what the other stance looks for, where more is left
         if not any(leans_only(c.display, stance) for c in policy):

@@ -8,7 +8,7 @@ import datetime as dt
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request, UploadFile
@@ -19,10 +19,9 @@ from service.api.auth import RatedUserDep
 from service.api.deps import DrafterDep
 from service.api.errors import http_error
 from service.api.schemas import DraftRequest, DraftResponse, NoticeRequest, NoticeResponse, NoticeText
+from service.docx_export import docx_filename, write_docx, write_notice_docx
 from service.draft import Draft
-
-if TYPE_CHECKING:
-    from service.drafting.notice import Notice
+from service.drafting.notice import Notice, parse_notice, read_notice
 
 router = APIRouter(prefix="/api", tags=["draft"])
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -54,8 +53,6 @@ def _notice(body: NoticeRequest, request: Request, user: RatedUserDep, drafter: 
     fields = {"question": body.notice[:200], "composer": body.composer, "model": body.model, "task": body.task}
 
     def make() -> tuple[Notice, tuple[Draft, ...]]:
-        from service.drafting.notice import parse_notice  # TODO(lead): top-level once notice.py lands
-
         notice = parse_notice(body.notice)
         return notice, drafter.draft_notice(notice, body.stance, restricted(body.filters, user), body.composer,
                                             body.model, body.answerer)
@@ -89,7 +86,6 @@ def draft(body: DraftRequest, request: Request, user: RatedUserDep, drafter: Dra
 @router.post("/draft/docx", response_class=Response, responses={200: {"content": {DOCX: {}}}, **ERRORS})
 def draft_docx(body: DraftRequest, request: Request, user: RatedUserDep, drafter: DrafterDep) -> Response:
     """The draft as an A4 .docx file named after the topic and date, with the sources it cites listed."""
-    from service.docx_export import docx_filename, write_docx  # TODO(lead): top-level
     result = _draft(body, request, user, drafter, "draft_docx")
     font = request.app.state.settings.docx.font
     with tempfile.TemporaryDirectory() as folder:
@@ -108,7 +104,6 @@ def draft_notice(body: NoticeRequest, request: Request, user: RatedUserDep, draf
              responses={200: {"content": {DOCX: {}}}, **NOTICE_ERRORS})
 def draft_notice_docx(body: NoticeRequest, request: Request, user: RatedUserDep, drafter: DrafterDep) -> Response:
     """All the items' drafts in one A4 .docx file, a heading per item."""
-    from service.docx_export import docx_filename, write_notice_docx  # TODO(lead): top-level
     notice, drafts = _notice(body, request, user, drafter, "draft_notice_docx")
     font = request.app.state.settings.docx.font
     topic = notice.items[0].title if len(notice.items) == 1 else f"{notice.questioner or ''}一般質問"
@@ -126,8 +121,6 @@ NOTICE_FILE_LIMIT = 10 * 1024 * 1024  # a 通告書 is a page or two; a scanned 
                                               422: {"description": "not a .txt, .docx or .pdf, or no text in it"}})
 async def read_notice_file(file: UploadFile, user: RatedUserDep) -> NoticeText:
     """The text of an uploaded 通告書 (.txt, .docx or .pdf), for the page to show and send to /api/draft/notice."""
-    from service.drafting.notice import read_notice  # TODO(lead): top-level once notice.py lands
-
     name = Path(file.filename or "notice.txt").name
     content = await file.read(NOTICE_FILE_LIMIT + 1)
     if len(content) > NOTICE_FILE_LIMIT:

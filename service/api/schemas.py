@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kotae.types import Answer, Citation, Hit
 from service.draft import Draft
+from service.drafting.notice import Notice
 from service.drafting.stance import Stance, check_stance
-
-if TYPE_CHECKING:
-    from service.drafting.notice import Notice
 
 Task = Literal["research", "writing", "draft", "counter"]
 
@@ -73,18 +71,23 @@ class SearchResponse(BaseModel):
     hits: list[HitOut]
 
 
-class ComposeRequest(BaseModel):
-    """What asking and drafting share: the question, filters, which composer (and model), and the task."""
+class ComposeOptions(BaseModel):
+    """What asking, drafting and drafting from a 通告 share: filters, which composer (and model), and the task."""
 
     model_config = ConfigDict(extra="forbid")
-    question: str = Field(min_length=1, max_length=2000, description="the question, in Japanese",
-                          examples=["生成AIに個人情報を入力してよいか"])
     filters: dict[str, Any] = Field(default_factory=dict, description="as for /api/search")
     composer: Literal["extractive", "llm"] = Field(
         default="extractive", description="extractive: the sources' own sentences (offline); llm: a configured model")
     model: str | None = Field(default=None, max_length=200,
                               description="for composer=llm: a configured model name (default: the first one)")
     task: Task | None = Field(default=None, description="what the user is doing, for the usage report")
+
+
+class ComposeRequest(ComposeOptions):
+    """What asking and drafting share: the question, and the options."""
+
+    question: str = Field(min_length=1, max_length=2000, description="the question, in Japanese",
+                          examples=["生成AIに個人情報を入力してよいか"])
 
     @field_validator("question")
     @classmethod
@@ -185,18 +188,13 @@ class DraftRequest(ComposeRequest):
                                  "教育長, 福祉部長); default: the role that answered the topic most recently")
 
 
-class NoticeRequest(BaseModel):
+class NoticeRequest(ComposeOptions):
     """POST /api/draft/notice and /api/draft/notice/docx: a 一般質問通告書 as text; each numbered item is drafted."""
 
-    model_config = ConfigDict(extra="forbid")
     notice: str = Field(min_length=1, max_length=20000, description="the 通告書's text (pasted, or read from a file)")
     stance: Stance = Field(default="検討", description="the line every answer takes")
     answerer: str | None = Field(default=None, max_length=20, description="as for /api/draft; default: the one "
                                  "answerer the notice names, else the role that answered each topic last")
-    filters: dict[str, Any] = Field(default_factory=dict, description="as for /api/search")
-    composer: Literal["extractive", "llm"] = Field(default="extractive", description="as for /api/draft")
-    model: str | None = Field(default=None, max_length=200, description="as for /api/draft")
-    task: Task | None = Field(default=None, description="what the user is doing, for the usage report")
 
 
 class DraftSectionOut(BaseModel):

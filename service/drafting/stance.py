@@ -15,6 +15,7 @@ CLOSINGS: dict[str, str] = {
     "検討": "今後、国や他自治体の動向も注視しながら、検討してまいります。",
     "慎重": "今後の対応につきましては、課題を十分に見極めながら、慎重に検討してまいります。",
 }
+OPPOSITE = {"推進": "慎重", "慎重": "推進"}  # the stances whose sentences a draft of the other leaves out
 # what each stance's sentences say
 _SIGNS = {
     "推進": re.compile(r"拡充|拡大|強化|加速|推進|充実|積極的|全力|着実に|一層|さらなる|更なる|展開|実現|"
