@@ -129,6 +129,8 @@ def _continues(text: str, previous: tuple[int, int], start: int, width: int = _W
         return True  # 「…という。）」 / 「よりも保険料率の高い…」: a particle goes on after the bracket
     if between.count("\n") != 1 or text[previous[1] - 1] in "。！？!?」』）)】〕：:":
         return False
+    if text[previous[1] - 1] in "、，" and not _ITEM_START.match(text, start):
+        return True  # no sentence ends at 、: an indented line after one is the rest of it, not a new paragraph
     next_line = between.lstrip("\n")
     if _ITEM_START.match(text, start) or _ITEM_START.match(next_line):
         return False

@@ -721,7 +721,9 @@ def test_llm_draft_keeps_supported_sentences_per_section(client: TestClient, llm
     assert [s["text"] for s in draft["sections"][1]["sentences"]] == [GOOD[0][0]]
     assert draft["sections"][2]["sentences"] == []
     assert [u["sentence"] for u in draft["unsupported"]] == [fabricated]
-    assert draft["draft"].startswith("早瀬亮介議員のご質問にお答えいたします。") and "廃止" not in draft["draft"]
+    assert draft["answerer"] == "市民部長"  # who answered 書かない窓口 most recently in the corpus minutes
+    assert draft["draft"].startswith("早瀬亮介議員のご質問に、市民部長からお答えいたします。")
+    assert "廃止" not in draft["draft"]
     assert draft["draft"].rstrip().endswith(draft["closing"]) and "前置き" not in draft["draft"]
     assert "【現状】" in llm.requests[0].body["messages"][0]["content"]
     minutes = document_text(CORPUS, "minutes/令和6年第3回定例会会議録.txt")

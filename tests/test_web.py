@@ -165,7 +165,9 @@ def test_draft_and_download_docx(page: Any, server: str, tmp_path: Path) -> None
     import docx
 
     page.goto(server + "/")
-    page.check("#mode-draft")
+    for mode in ("#mode-notice", "#mode-ask", "#mode-draft"):  # each radio takes its own click (none covers another)
+        page.check(mode)
+        assert page.is_checked(mode)
     page.fill("#question", "書かない窓口の拡大について")
     page.fill("#questioner", "早瀬亮介")
     page.click("#submit")
@@ -175,7 +177,7 @@ def test_draft_and_download_docx(page: Any, server: str, tmp_path: Path) -> None
     target = tmp_path / "draft.docx"
     download_info.value.save_as(target)
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(target.read_bytes())).paragraphs)
-    assert "早瀬亮介議員のご質問にお答えいたします。" in text and "出典" in text
+    assert "早瀬亮介議員のご質問に、市民部長からお答えいたします。" in text and "出典" in text
 
 
 def test_admin_upload_is_indexed(page: Any, server: str, tmp_path: Path) -> None:
