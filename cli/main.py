@@ -18,6 +18,7 @@ from typing import Any
 
 from kotae.errors import GeneratorError, KotaeError
 from kotae.settings import load_settings
+from service.drafting.consistency import describe_difference
 from service.drafting.stance import STANCE_NAMES
 
 
@@ -451,7 +452,13 @@ def _print_draft(result: Any) -> None:
         print(f"  [{c.n}] {_where(c)}\n      「{_one_line(c.quote)}」")
     if result.past_answers:
         print("\nこれまでの答弁:")
-        for c in result.past_answers:
+        for past in result.past_answers:
+            print(f"  {_where(past.citation)}\n      「{_one_line(past.citation.quote)}」")
+            for difference in past.differences:
+                print(f"      ※本案と相違：{describe_difference(difference)}")
+    if result.followups:
+        print("\n想定される再質問:")
+        for c in result.followups:
             print(f"  {_where(c)}\n      「{_one_line(c.quote)}」")
     for u in result.unsupported:
         print(f"  removed (unsupported): {u.sentence} — {u.reason}")

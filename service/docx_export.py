@@ -1,7 +1,8 @@
 """A 答弁案 as a Word document (python-docx), laid out as a 答弁書: A4 portrait, a 明朝 face on the text and the
 headings (East Asian and Latin), 件名 / 答弁者 / 質問者 / 日付 (和暦) / 方針 at the top, then the draft with its
 citation marks — every line without a source (the set phrases, the sections left to fill in) marked 【要確認】 —,
-every source it cites (document, page, date, speaker and the quoted passage) and earlier answers on the topic.
+every source it cites (document, page, date, speaker and the quoted passage), earlier answers on the topic (each
+marked where the draft's 方針 differs from it) and the 再質問 members asked next after them.
 `write_notice_docx` puts the drafts of a whole 通告 (several items) in one file. python-docx is imported here and
 nowhere else.
 """
@@ -26,6 +27,7 @@ from kotae.settings import DOCX_FONT, DocxSettings
 from kotae.types import Citation, Sentence
 from service.compose.extractive import REFUSAL
 from service.draft import NO_SOURCE, SECTIONS, Draft
+from service.drafting.consistency import describe_difference
 
 VERIFY_NOTE = ("この答弁案は Kotae が庁内資料から抜き出して作成した下書きです。"
                "引用元の原文を確認し、必要な修正を行ったうえで使用してください。")
@@ -113,7 +115,14 @@ def write_draft(doc: Any, draft: Draft, level: int) -> None:
     _heading(doc, "これまでの答弁", level)
     if not draft.past_answers:
         _paragraph(doc, "（見つかりませんでした）")
-    for c in draft.past_answers:
+    for past in draft.past_answers:
+        _source(doc, past.citation)
+        for difference in past.differences:
+            _marked(doc, f"{CHECK}本案と相違：{describe_difference(difference)}")
+    _heading(doc, "想定される再質問", level)
+    if not draft.followups:
+        _paragraph(doc, "（過去の会議録に見つかりませんでした）")
+    for c in draft.followups:
         _source(doc, c)
 
 
@@ -150,6 +159,14 @@ def describe(c: Citation) -> str:
     speaker = f"{c.speaker_title or ''}（{c.speaker}）" if c.speaker else ""
     parts = [c.title, f"p.{c.page}" if c.page else "", wareki(c.date) if c.date else "", speaker, c.source]
     return f"[{c.n}] " + "、".join(p for p in parts if p)
+
+
+def _marked(doc: Any, text: str) -> None:
+    """A line the drafter must look at (a difference from an earlier answer), highlighted, under its source."""
+    paragraph = _paragraph(doc)
+    paragraph.paragraph_format.left_indent = Pt(22)
+    run = paragraph.add_run(_xml_safe(text))
+    run.font.highlight_color = WD_COLOR_INDEX.YELLOW
 
 
 def _source(doc: Any, c: Citation) -> None:

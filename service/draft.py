@@ -2,7 +2,8 @@
 現状, これまでの取組 and 今後の方針 — built first on what the city's executives have already answered in the
 assembly and on its guidelines and ordinances. Every statement is a cited source sentence; the opening and the
 closing line of the chosen stance are set phrases, marked as such. `past_answers` lists earlier answers on the
-topic so the drafter stays consistent with them.
+topic, each marked where the draft's 今後の方針 differs from it, so the drafter stays consistent with them, and
+`followups` the 再質問 members asked next after those answers.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from service.compose.llm import Verifier, build_messages
 from service.compose.relevance import Scored
 from service.compose.sentences import Candidate, citation
 from service.drafting.clean import dated_note, trimmed
+from service.drafting.consistency import PastStatement, consistency
+from service.drafting.followups import followups
 from service.drafting.notice import Notice
 from service.drafting.stance import CLOSINGS, OPPOSITE, check_stance, contradicts, leans, leans_only
 from service.drafting.topic import announced_topic
@@ -61,7 +64,8 @@ class DraftSection:
 
 @dataclass(frozen=True)
 class Draft:
-    """A 答弁案: `text` as it reads, `sections` with the citations of each sentence, and earlier answers."""
+    """A 答弁案: `text` as it reads, `sections` with the citations of each sentence, earlier answers on the topic
+(newest first, each with where the draft's 方針 differs from it) and the 再質問 that followed them."""
 
     question: str
     text: str
@@ -69,13 +73,14 @@ class Draft:
     sections: tuple[DraftSection, ...]
     closing: str
     citations: tuple[Citation, ...]
-    past_answers: tuple[Citation, ...]
+    past_answers: tuple[PastStatement, ...]
     grounded: bool
     unsupported: tuple[Unsupported, ...] = ()  # what a model wrote that its sources do not support (removed)
     model: str | None = None  # the model that wrote it; None for the extractive draft
     guard: str = ""  # what the personal-information guard did before text went to the model
     answerer: str = ""  # the role the draft speaks as (市長, 教育長); "" when no source names one
     stance: str = "検討"
+    followups: tuple[Citation, ...] = ()  # what members asked next after the past answers, in those sittings
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,7 @@ class DraftParams:
     rule_passages: int = 4
     per_section: int = 2
     past_answers: int = 5
+    followups: int = 3
     on_topic: float = 0.34  # the focus share a sentence (or the topic it was said under) needs to be used ...
     on_topic_dense: float = 0.40  # ... or its cosine with the question (the same topic in other words; the default
     # embedder on the dev set: answer-passage sentences 0.42 at the median, other sentences 0.18, 0.40 at the 90th
@@ -147,11 +153,11 @@ class Drafter:
         past = self._past_answers([u.candidate for u in pool])
         model_name = generator.name if generator is not None else None
         if not pool or not (self.answerer.can_answer(terms, hits) or self._states_focus(pool)):
-            return replace(_no_sources(question, opening, closing, past, (), model_name), answerer=role,
-                           stance=stance)
+            return self._with_past(replace(_no_sources(question, opening, closing, (), model_name), answerer=role,
+                                           stance=stance), past)
         if generator is not None:
-            return replace(self._written(question, hits, generator, opening, closing, past), answerer=role,
-                           stance=stance)
+            return self._with_past(replace(self._written(question, hits, generator, opening, closing), answerer=role,
+                                           stance=stance), past)
         chosen = self._collage(ranked) if self.params.style == "collage" else self._by_section(pool, stance, role)
         citations: list[Citation] = []
         numbered: dict[tuple[str, int, int], int] = {}
@@ -166,8 +172,8 @@ class Drafter:
                 note = dated_note(cand.display, cand.chunk.date) if self.params.style == "clean" else ""
                 sentences.append(Sentence(cand.display + note, (numbered[key],)))
             sections.append(DraftSection(heading, tuple(sentences)))
-        return Draft(question, render_draft(opening, sections, closing), opening, tuple(sections), closing,
-                     tuple(citations), past, True, answerer=role, stance=stance)
+        return self._with_past(Draft(question, render_draft(opening, sections, closing), opening, tuple(sections),
+                                     closing, tuple(citations), (), True, answerer=role, stance=stance), past)
 
     def draft_notice(self, notice: Notice, stance: str = "検討", filters: Filters | None = None,
                      composer: str = "extractive", model: str | None = None,
@@ -178,18 +184,27 @@ class Drafter:
         return tuple(self.draft(item.question, notice.questioner or None, stance, filters, composer, model,
                                 named or None) for item in notice.items)
 
-    def _written(self, question: str, hits: list[Hit], generator: Generator, opening: str, closing: str,
-                 past: tuple[Citation, ...]) -> Draft:
+    def _with_past(self, draft: Draft, past: tuple[Citation, ...]) -> Draft:
+        """`draft` with the earlier answers `past`, each marked where its 今後の方針 (the stance's closing line
+        included) differs — nothing differs from a draft that has no 方針 of its own — and the 再質問 members
+        asked next after them."""
+        policy: list[str | Sentence] = []
+        if draft.grounded:
+            policy = [*draft.sections[-1].sentences, draft.closing]
+        return replace(draft, past_answers=consistency(past, policy, draft.citations),
+                       followups=followups(past, self.answerer.searcher.catalog, self.params.followups))
+
+    def _written(self, question: str, hits: list[Hit], generator: Generator, opening: str, closing: str) -> Draft:
         """The model writes the three sections from the numbered passages; unsupported sentences are removed."""
         guarded = guard(question, hits, self.answerer.searcher.settings.guard)
         reply = generator.chat(build_messages(guarded.question, guarded.passages, DRAFT_PROMPT))
         verifier = Verifier(hits, self.answerer.checker)
         sections = [DraftSection(h, tuple(verifier.sentences(body))) for h, body in split_sections(reply)]
         if not any(s.sentences for s in sections):
-            return replace(_no_sources(question, opening, closing, past, tuple(verifier.unsupported), generator.name),
+            return replace(_no_sources(question, opening, closing, tuple(verifier.unsupported), generator.name),
                            guard=guarded.note)
         return Draft(question, render_draft(opening, sections, closing), opening, tuple(sections), closing,
-                     tuple(verifier.citations), past, True, tuple(verifier.unsupported), generator.name, guarded.note)
+                     tuple(verifier.citations), (), True, tuple(verifier.unsupported), generator.name, guarded.note)
 
     def _passages(self, query: Query, filters: Filters) -> list[Hit]:
         """Past executive answers first, then guidelines and ordinances (when the index has any)."""
@@ -356,12 +371,12 @@ class Drafter:
         return tuple(citation(i, c.chunk, c.start, c.end) for i, c in enumerate(ordered, start=1))
 
 
-def _no_sources(question: str, opening: str, closing: str, past: tuple[Citation, ...],
-                unsupported: tuple[Unsupported, ...], model: str | None) -> Draft:
-    """The draft when the sources cannot carry one: it says so; earlier answers are still listed."""
+def _no_sources(question: str, opening: str, closing: str, unsupported: tuple[Unsupported, ...],
+                model: str | None) -> Draft:
+    """The draft when the sources cannot carry one: it says so (earlier answers are still listed)."""
     empty = tuple(DraftSection(h, ()) for h in SECTIONS)
     text = "\n".join([opening, f"（{REFUSAL}関連しそうな過去の答弁と資料を確認してください。）", closing])
-    return Draft(question, text, opening, empty, closing, (), past, False, unsupported, model)
+    return Draft(question, text, opening, empty, closing, (), (), False, unsupported, model)
 
 
 def split_sections(reply: str) -> list[tuple[str, str]]:

@@ -90,14 +90,14 @@ def test_drafts_cite_the_minutes_and_list_past_answers_newest_first(answerer: An
     for q in dev[:8]:
         draft = drafter.draft(q.query, "山田太郎", "検討")
         # the answerer defaults to the executive who answered the topic most recently, named unless the head
-        assert draft.answerer in {(c.speaker_title or "").strip() for c in draft.past_answers}
-        newest = max(c.date or "" for c in draft.past_answers)
-        assert draft.answerer in {(c.speaker_title or "").strip() for c in draft.past_answers if c.date == newest}
+        past = [p.citation for p in draft.past_answers]
+        assert draft.answerer in {(c.speaker_title or "").strip() for c in past}
+        newest = max(c.date or "" for c in past)
+        assert draft.answerer in {(c.speaker_title or "").strip() for c in past if c.date == newest}
         assert draft.opening == ("山田太郎議員のご質問にお答えいたします。" if draft.answerer == "知事"
                                  else f"山田太郎議員のご質問に、{draft.answerer}からお答えいたします。")
-        for c in draft.citations + draft.past_answers:
+        for c in (*draft.citations, *past):
             assert_quotes_file_text(c, shared_data / "minutes", answerer)
-        past = draft.past_answers
         assert past and {c.speaker_role for c in past} == {"executive"}
         dates = [c.date or "" for c in past]
         assert dates == sorted(dates, reverse=True), dates

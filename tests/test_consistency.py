@@ -92,6 +92,17 @@ def test_a_draft_without_a_year_or_a_year_of_history_does_not_differ() -> None:
                        "令和八年度に計画を改訂してまいります。") == ()
 
 
+def test_years_of_different_acts_are_not_compared() -> None:
+    """A target year is compared with a year said of the same act only: 削減 by 令和九年度 is no deadline for
+    利用 from 令和七年 or for a 方針 to be put together in 令和七年度."""
+    past = ("令和九年度までに、生成ＡＩの活用により年間一万二千時間の業務時間を削減することを"
+            "目標に掲げる考えであります。")
+    assert differences(past, "令和七年一月六日から、正規職員の全員が生成ＡＩを利用できるようにいたします。",
+                       "令和七年度中に市立小中学校共通の方針を取りまとめてまいります。") == ()
+    found = differences(past, "令和八年度までに、業務時間を一万二千時間削減してまいります。")
+    assert Difference("year", "令和九年度", "令和八年度") in found
+
+
 # --- commitments ---------------------------------------------------------------------------------------------------
 
 def test_a_commitment_the_draft_only_studies_differs() -> None:

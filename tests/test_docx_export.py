@@ -241,8 +241,8 @@ def test_every_source_is_listed_with_its_quote(written: Any, draft: Draft) -> No
     lines = texts(written)
     sources, past = lines.index("出典"), lines.index("これまでの答弁")
     assert sources < past
-    for c, section in [(c, (sources, past)) for c in draft.citations] + [(c, (past, len(lines)))
-                                                                         for c in draft.past_answers]:
+    earlier = [p.citation for p in draft.past_answers]
+    for c, section in [(c, (sources, past)) for c in draft.citations] + [(c, (past, len(lines))) for c in earlier]:
         at = lines.index(describe(c), *section)
         assert lines[at].startswith(f"[{c.n}] {c.title}")
         assert c.source in lines[at] and (not c.page or f"p.{c.page}" in lines[at])

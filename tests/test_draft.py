@@ -184,7 +184,7 @@ def test_every_statement_is_cited_exactly(drafts: dict[str, Draft], drafter: Dra
 
 
 def test_past_answers_are_executive_turns_newest_first(drafts: dict[str, Draft], drafter: Drafter) -> None:
-    past = drafts["検討"].past_answers
+    past = [p.citation for p in drafts["検討"].past_answers]
     assert past
     assert {c.speaker_role for c in past} == {"executive"}
     assert all(c.speaker and c.speaker_title and c.source.startswith("minutes/") for c in past)
@@ -218,7 +218,7 @@ def test_an_unanswerable_question_gives_no_invented_statements(drafter: Drafter)
     lines = draft.text.split("\n")
     assert lines[0] == OPENING and lines[-1] == draft.closing
     assert len(lines) == 3 and REFUSAL in lines[1]  # a note for the drafter, nothing presented as fact
-    assert all(c.speaker_role == "executive" for c in draft.past_answers)
+    assert all(p.citation.speaker_role == "executive" for p in draft.past_answers)
 
 
 def test_filters_restrict_the_draft(drafter: Drafter) -> None:
@@ -254,7 +254,7 @@ def test_write_docx_holds_the_draft_sources_and_note(drafts: dict[str, Draft], t
     assert draft.closing in text
     for s in (s for section in draft.sections for s in section.sentences):
         assert s.text in text
-    for c in draft.citations + draft.past_answers:
+    for c in (*draft.citations, *(p.citation for p in draft.past_answers)):
         assert c.source in text and c.title in text
         assert " ".join(c.quote.split()) in text  # the quote, its line breaks shown as spaces
 
@@ -307,7 +307,7 @@ def test_api_draft(client: TestClient, drafter: Drafter) -> None:
             assert s["citations"] and set(s["citations"]) <= numbers
     for c in payload["citations"] + payload["past_answers"]:
         assert set(c) >= CONTRACT_FIELDS
-        assert_valid_quote(Citation(**c), drafter)
+        assert_valid_quote(Citation(**{k: v for k, v in c.items() if k != "differences"}), drafter)
     assert {c["speaker_role"] for c in payload["past_answers"]} == {"executive"}
 
 
@@ -377,3 +377,55 @@ def test_cli_draft_bad_stance_is_a_usage_error(store: Path, capsys: pytest.Captu
         kotae_main(["draft", QUESTION, "--stance", "反対", "--store", str(store)])
     assert exit_info.value.code == 2
     assert "反対" in capsys.readouterr().err
+
+
+# --- past answers as a consistency list, and the 再質問 to expect -----------------------------------------------------
+
+WINDOW = "書かない窓口の拡大について"
+
+
+def test_past_answers_are_marked_where_the_policy_names_another_target_year(drafter: Drafter) -> None:
+    """The 企画部長's 「令和九年度までに…三百手続に拡大」 is marked where the draft's 方針 has the 市民部長's
+    「令和七年度に…対象を拡大」; the statement the draft quotes itself never differs from it."""
+    draft = drafter.draft(WINDOW, QUESTIONER, "検討")
+    policy = " ".join(s.text for s in draft.sections[-1].sentences)
+    assert "令和七年度" in policy and "令和九年度" not in policy
+    marked = [p for p in draft.past_answers if p.differences]
+    assert marked, [p.citation.quote for p in draft.past_answers]
+    for past in marked:
+        assert_valid_quote(past.citation, drafter)
+        for d in past.differences:
+            assert d.past in past.citation.quote and d.draft in policy + draft.closing
+    assert any(d.kind == "year" and d.past == "令和九年度" and d.draft == "令和七年度"
+               for p in marked for d in p.differences)
+    quoted = {(c.chunk_id, c.start) for c in draft.citations}
+    assert all(not p.differences for p in draft.past_answers if (p.citation.chunk_id, p.citation.start) in quoted)
+
+
+def test_followups_are_what_members_asked_next_in_that_sitting(drafter: Drafter) -> None:
+    """Each 再質問 is a member's question sentence in the sitting of a past answer, after it in the file."""
+    draft = drafter.draft(WINDOW, QUESTIONER, "検討")
+    assert draft.followups
+    for c in draft.followups:
+        assert_valid_quote(c, drafter)
+        assert c.speaker_role == "member" and c.quote.rstrip().endswith(("伺います。", "か。", "ください。"))
+        assert any(p.citation.source == c.source and p.citation.start < c.start for p in draft.past_answers)
+    assert "繁忙期の待ち時間対策について、具体的な取組を伺います。" in [c.quote for c in draft.followups]
+
+
+def test_api_docx_and_cli_show_differences_and_followups(client: TestClient, store: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    payload = client.post("/api/draft", json={"question": WINDOW, "questioner": QUESTIONER}).json()
+    differences = [d for p in payload["past_answers"] for d in p["differences"]]
+    assert differences and all(set(d) == {"kind", "past", "draft", "text"} for d in differences)
+    assert all(d["past"] in d["text"] and d["draft"] in d["text"] for d in differences)
+    assert payload["followups"] and all(set(c) >= CONTRACT_FIELDS for c in payload["followups"])
+    word = client.post("/api/draft/docx", json={"question": WINDOW, "questioner": QUESTIONER})
+    text = docx_text(docx.Document(io.BytesIO(word.content)))
+    lines = text.splitlines()
+    assert lines.index("これまでの答弁") < lines.index("想定される再質問")
+    assert f"【要確認】本案と相違：{differences[0]['text']}" in lines
+    assert any(payload["followups"][0]["quote"] in line for line in lines[lines.index("想定される再質問"):])
+    assert kotae_main(["draft", WINDOW, "--store", str(store)]) == 0
+    out = capsys.readouterr().out
+    assert "想定される再質問:" in out and f"※本案と相違：{differences[0]['text']}" in out

@@ -172,6 +172,10 @@ def test_draft_and_download_docx(page: Any, server: str, tmp_path: Path) -> None
     page.fill("#questioner", "早瀬亮介")
     page.click("#submit")
     page.wait_for_selector("#answer .cite")
+    # earlier answers marked where the draft's 方針 differs, and the 再質問 members asked next
+    assert "本案と相違" in page.inner_text("#past-answers .difference")
+    assert "繁忙期の待ち時間対策" in page.inner_text("#followups-block")
+    page.screenshot(path=str(tmp_path / "draft.png"), full_page=True)
     with page.expect_download() as download_info:
         page.click("#download-docx")
     target = tmp_path / "draft.docx"

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kotae.types import Answer, Citation, Hit
 from service.draft import Draft
+from service.drafting.consistency import DifferenceKind, PastStatement, describe_difference
 from service.drafting.notice import Notice
 from service.drafting.stance import Stance, check_stance
 
@@ -126,6 +127,31 @@ class CitationOut(BaseModel):
                    start=c.start, end=c.end, quote=c.quote)
 
 
+class DifferenceOut(BaseModel):
+    """Where the draft's 今後の方針 says otherwise than an earlier answer: what that answer said and what the
+    draft says instead, both as written."""
+
+    kind: DifferenceKind = Field(description="figure (a number of the same thing), year (a target year), "
+                                             "commitment (実施 against 検討)")
+    past: str
+    draft: str
+    text: str = Field(description="the difference as the drafter reads it: 「数値が異なります（これまで「3,000人」、"
+                                  "本案「2,000人」）」")
+
+
+class PastAnswerOut(CitationOut):
+    """An earlier executive answer on the draft's topic (its date and speaker), and where the draft differs."""
+
+    differences: list[DifferenceOut] = Field(default_factory=list, description="empty: the draft agrees with it")
+
+    @classmethod
+    def from_statement(cls, p: PastStatement) -> PastAnswerOut:
+        """Copy a past statement."""
+        return cls(**CitationOut.from_citation(p.citation).model_dump(),
+                   differences=[DifferenceOut(kind=d.kind, past=d.past, draft=d.draft, text=describe_difference(d))
+                                for d in p.differences])
+
+
 class SentenceOut(BaseModel):
     """One sentence of the answer and the citation numbers it rests on."""
 
@@ -214,7 +240,10 @@ class DraftResponse(BaseModel):
     sections: list[DraftSectionOut]
     closing: str
     citations: list[CitationOut]
-    past_answers: list[CitationOut]
+    past_answers: list[PastAnswerOut] = Field(description="earlier answers on the topic, newest first, each marked "
+                                                          "where the draft's 今後の方針 differs from it")
+    followups: list[CitationOut] = Field(default_factory=list, description="再質問 to expect: what members asked "
+                                         "next after those answers in the same sitting")
     unsupported: list[UnsupportedOut]
     model: str | None
     guard: str | None = None
@@ -229,7 +258,8 @@ class DraftResponse(BaseModel):
                        SentenceOut(text=x.text, citations=list(x.citations)) for x in s.sentences])
                        for s in d.sections],
                    citations=[CitationOut.from_citation(c) for c in d.citations],
-                   past_answers=[CitationOut.from_citation(c) for c in d.past_answers],
+                   past_answers=[PastAnswerOut.from_statement(p) for p in d.past_answers],
+                   followups=[CitationOut.from_citation(c) for c in d.followups],
                    unsupported=[UnsupportedOut(sentence=u.sentence, reason=u.reason) for u in d.unsupported],
                    model=d.model, guard=d.guard or None, answerer=d.answerer, stance=check_stance(d.stance))
 

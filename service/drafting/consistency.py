@@ -14,8 +14,11 @@ The rules are cheap and read the text alone (texts are NFKC-normalised first, so
   has the past value. A draft that names no such figure is silent about it, not different.
 - target year: 令和N年度 / 令和N年 (平成 too), 20XX年度 / 20XX年 (also 二〇二〇年), and a bare N年度 before まで / 中 /
   末 (N in the era of the statement's date). A year before the one the past statement was made in (its fiscal
-  year for 年度) is history (「令和五年三月に策定した」), not a target, and is left out. The year differs when both
-  sides name target years and they share none.
+  year for 年度) is history (「令和五年三月に策定した」), not a target, and is left out. A year is said of the acts
+  after it in its sentence (the verbal nouns of 「拡大して」「削減する」「導入を図る」「利用できる」): two years are
+  compared only when they share an act (or neither names one) — 「令和九年度までに…削減する」 and 「令和七年一月から
+  …利用できるようにいたします」 are about different things. The year differs when some such pair exists and no
+  pair names the same year.
 - commitment: how a sentence ends up committing — the last commitment phrase in it decides. To do
   (実施いたします, …してまいります, 取り組んでまいります, …する予定でございます, …する考えであります,
   こととしております) or to study (検討, 研究, 注視, 見極め, 慎重に…, and refusals: 考えておりません,
@@ -57,6 +60,15 @@ class Difference:
     kind: DifferenceKind
     past: str
     draft: str
+
+
+# how a difference is named to the drafter (the API sends the sentence, so the web page names none itself)
+KIND_NAMES: dict[DifferenceKind, str] = {"figure": "数値", "year": "目標年度", "commitment": "方針（実施・検討）"}
+
+
+def describe_difference(d: Difference) -> str:
+    """「数値が異なります（これまで「3,000人」、本案「2,000人」）」: a difference as the drafter reads it."""
+    return f"{KIND_NAMES[d.kind]}が異なります（これまで「{d.past}」、本案「{d.draft}」）"
 
 
 @dataclass(frozen=True)
@@ -129,6 +141,23 @@ class _Year:
     written: str
     year: int
     fiscal: bool
+    acts: frozenset[str] = frozenset()  # what is to be done by then: the verbal nouns after it (拡大, 削減, 導入)
+
+
+# a verbal noun said as the act of a clause: 「拡大して」「削減する」「導入を図る」「利用できる」
+_ACT = re.compile(r"([一-龥々ァ-ヶー]{2,})(?=(?:する|して|し[、，]|しま|いたし|でき|させ|を図|を進め|に取り組|を目指))")
+
+
+def _same_act(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two years are said of the same act (or neither of any): 「削減」 and 「一万二千時間削減」 are one."""
+    if not a and not b:
+        return True
+    return any(x.endswith(y) or y.endswith(x) for x in a for y in b)
+
+
+def _acts(text: str) -> frozenset[str]:
+    """The acts said after a year, to the end of its sentence."""
+    return frozenset(m.group(1) for m in _ACT.finditer(text.split("。", 1)[0]))
 
 
 def _years(text: str, date: str | None) -> list[_Year]:
@@ -136,13 +165,14 @@ def _years(text: str, date: str | None) -> list[_Year]:
     out: list[_Year] = []
     for m in _YEAR.finditer(text):
         try:
+            acts = _acts(text[m.end():])
             if m.group("era"):
-                out.append(_Year(m.group(0), era_year(m.group("era"), m.group("n")), bool(m.group("fy"))))
+                out.append(_Year(m.group(0), era_year(m.group("era"), m.group("n")), bool(m.group("fy")), acts))
             elif m.group("w"):
-                out.append(_Year(m.group(0), kanji_to_int(m.group("w")), bool(m.group("wfy"))))
+                out.append(_Year(m.group(0), kanji_to_int(m.group("w")), bool(m.group("wfy")), acts))
             else:
                 era = "平成" if date and date < "2019-05-01" else "令和"
-                out.append(_Year(m.group(0), ERAS[era] + kanji_to_int(m.group("b")) - 1, True))
+                out.append(_Year(m.group(0), ERAS[era] + kanji_to_int(m.group("b")) - 1, True, acts))
         except ValueError:
             continue
     return out
@@ -236,8 +266,9 @@ def _differences(past: Citation, said: list[tuple[str, tuple[Citation, ...]]]) -
 
     past_years = _targets(_years(quote, past.date), past.date)
     draft_years = [y for t in other for y in _years(t, past.date)]
-    if past_years and draft_years and not {y.year for y in past_years} & {y.year for y in draft_years}:
-        found.append(Difference("year", past_years[0].written, draft_years[0].written))
+    pairs = [(p, d) for p in past_years for d in draft_years if _same_act(p.acts, d.acts)]
+    if pairs and not any(p.year == d.year for p, d in pairs):
+        found.append(Difference("year", pairs[0][0].written, pairs[0][1].written))
 
     was = _commitment(quote)
     if was is not None:

@@ -404,7 +404,22 @@ function sourceItem(c, { showN = true, past = false, answerFacts = [] } = {}) {
     open,
     el("p", { class: "source-facts" }, facts),
     c.quote ? appendWithFacts(el("blockquote", { class: "source-quote" }), c.quote, quoteFactRanges(c, answerFacts)) : "",
-    el("p", { class: "source-path" }, el("span", { class: "visually-hidden" }, "ファイル："), c.source));
+    el("p", { class: "source-path" }, el("span", { class: "visually-hidden" }, "ファイル："), c.source),
+    ...(c.differences || []).map((d) => el("p", { class: "difference" }, el("strong", {}, "本案と相違："), d.text)));
+}
+
+/** これまでの答弁 (each earlier answer with where the draft differs) and 想定される再質問, for one draft. */
+function pastAndFollowups(d) {
+  const parts = [];
+  if (d.past_answers.length) {
+    parts.push(el("h4", {}, "これまでの答弁"),
+      el("ol", { class: "source-list" }, ...d.past_answers.map((c) => sourceItem(c, { showN: false, past: true }))));
+  }
+  if ((d.followups || []).length) {
+    parts.push(el("h4", {}, "想定される再質問"),
+      el("ol", { class: "source-list" }, ...d.followups.map((c) => sourceItem(c, { showN: false, past: true }))));
+  }
+  return parts;
 }
 
 const fillList = (id, citations, options) => $(id).replaceChildren(...citations.map((c) => sourceItem(c, options)));
@@ -461,6 +476,9 @@ function render(mode, result) {
   const past = mode === "draft" ? result.past_answers || [] : [];
   fillList("past-answers", past, { showN: false, past: true });
   $("past-block").hidden = !grounded || past.length === 0;
+  const followups = mode === "draft" ? result.followups || [] : [];
+  fillList("followups", followups, { showN: false, past: true });
+  $("followups-block").hidden = followups.length === 0;
 
   // Not grounded: a calm refusal plus what came closest (for a draft, the earlier answers on the topic).
   const closest = mode === "draft" ? past : result.closest || [];
@@ -486,7 +504,7 @@ function renderNotice(result) {
   $("result-question").hidden = false;
   $("result-method").textContent = "資料の文をそのまま引用しています。項目ごとに出典を確認してください。";
   $("result-body").replaceChildren();
-  for (const id of ["unsupported", "sources-block", "past-block", "no-answer"]) $(id).hidden = true;
+  for (const id of ["unsupported", "sources-block", "past-block", "followups-block", "no-answer"]) $(id).hidden = true;
   const box = $("notice-items");
   result.items.forEach((item, i) => {
     const d = item.draft;
@@ -499,10 +517,7 @@ function renderNotice(result) {
     if (d.citations.length) {
       section.append(el("h4", {}, "出典"), el("ol", { class: "source-list" }, ...d.citations.map((c) => sourceItem(c))));
     }
-    if (d.past_answers.length) {
-      section.append(el("h4", {}, "これまでの答弁"),
-        el("ol", { class: "source-list" }, ...d.past_answers.map((c) => sourceItem(c, { showN: false, past: true }))));
-    }
+    section.append(...pastAndFollowups(d));
     box.append(section);
   });
   $("copy-answer").hidden = !grounded;
