@@ -92,6 +92,7 @@ class Usable:
     candidate: Candidate
     segment: tuple[str, str]
     states_focus: bool = False  # the sentence itself shares the question's focus (not only its topic or segment)
+    near_topic: bool = True  # it is on the topic, or said within `DraftParams.spine_near` sentences of one that is
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class DraftParams:
     spine_passages: int = 2  # the best answer passages whose neighbours (the rest of the answer) are read too
     spine_gain: float = 0.3  # what a sentence of the best answer's segment gains (times the best score)
     spine_per_section: int = 4  # how many sentences of that segment a section may hold
+    spine_near: int = 2  # a spine sentence off the topic itself gains only this close (in sentences) to one on it
     dated: float = 0.85  # a sentence with 本日, 現在, 今年度 … keeps this much of its score (a better one goes first)
     style: str = "clean"  # or "collage": every well-scoring sentence as it stands (before issue 14; for eval)
 
@@ -147,17 +149,18 @@ class Drafter:
             pool = [Usable(s.score, s.candidate, (s.candidate.chunk.chunk_id, "")) for s in ranked]
         else:
             pool = self._on_topic(query, ranked)
-        role = named or latest_role(u.candidate.chunk for u in pool)
+        stating = [u.candidate.chunk for u in pool if u.states_focus]  # who said the focus itself, else anyone
+        role = named or latest_role(stating) or latest_role(u.candidate.chunk for u in pool)
         opening = opening_line(questioner, role)
         closing = STANCES[stance]
         past = self._past_answers([u.candidate for u in pool])
         model_name = generator.name if generator is not None else None
         if not pool or not (self.answerer.can_answer(terms, hits) or self._states_focus(pool)):
             return self._with_past(replace(_no_sources(question, opening, closing, (), model_name), answerer=role,
-                                           stance=stance), past)
+                                           stance=stance), past, query)
         if generator is not None:
             return self._with_past(replace(self._written(question, hits, generator, opening, closing), answerer=role,
-                                           stance=stance), past)
+                                           stance=stance), past, query)
         chosen = self._collage(ranked) if self.params.style == "collage" else self._by_section(pool, stance, role)
         citations: list[Citation] = []
         numbered: dict[tuple[str, int, int], int] = {}
@@ -173,7 +176,7 @@ class Drafter:
                 sentences.append(Sentence(cand.display + note, (numbered[key],)))
             sections.append(DraftSection(heading, tuple(sentences)))
         return self._with_past(Draft(question, render_draft(opening, sections, closing), opening, tuple(sections),
-                                     closing, tuple(citations), (), True, answerer=role, stance=stance), past)
+                                     closing, tuple(citations), (), True, answerer=role, stance=stance), past, query)
 
     def draft_notice(self, notice: Notice, stance: str = "検討", filters: Filters | None = None,
                      composer: str = "extractive", model: str | None = None,
@@ -184,15 +187,23 @@ class Drafter:
         return tuple(self.draft(item.question, notice.questioner or None, stance, filters, composer, model,
                                 named or None) for item in notice.items)
 
-    def _with_past(self, draft: Draft, past: tuple[Citation, ...]) -> Draft:
+    def _with_past(self, draft: Draft, past: tuple[Citation, ...], query: Query) -> Draft:
         """`draft` with the earlier answers `past`, each marked where its 今後の方針 (the stance's closing line
         included) differs — nothing differs from a draft that has no 方針 of its own — and the 再質問 members
-        asked next after them."""
+        asked next after them that share the question's focus."""
         policy: list[str | Sentence] = []
         if draft.grounded:
             policy = [*draft.sections[-1].sentences, draft.closing]
+        tokenizer = self.answerer.searcher.tokenizer
+
+        def about(text: str, answer: Citation) -> bool:
+            """The question shares the draft question's focus, or a topic word of the answer it follows."""
+            if focus_share(query.analysis, text, tokenizer, query.terms) >= self.params.on_topic:
+                return True
+            return bool(_topic_words(tokenizer.tokenize(text)) & _topic_words(tokenizer.tokenize(answer.quote)))
+
         return replace(draft, past_answers=consistency(past, policy, draft.citations),
-                       followups=followups(past, self.answerer.searcher.catalog, self.params.followups))
+                       followups=followups(past, self.answerer.searcher.catalog, self.params.followups, about))
 
     def _written(self, question: str, hits: list[Hit], generator: Generator, opening: str, closing: str) -> Draft:
         """The model writes the three sections from the numbered passages; unsupported sentences are removed."""
@@ -252,8 +263,16 @@ class Drafter:
             if own or under:
                 on_topic_segments.add(segment)
             kept.append((s, cand, segment, own or under, states))
+        on_topic_at: dict[str, list[int]] = {}
+        for _, cand, _, ok, _ in kept:
+            if ok:
+                on_topic_at.setdefault(cand.chunk.chunk_id, []).append(cand.position)
+
+        def near(cand: Candidate, ok: bool) -> bool:
+            return ok or any(abs(cand.position - at) <= p.spine_near for at in on_topic_at.get(cand.chunk.chunk_id, ()))
+
         pool = [Usable(s.score * (p.dated if dated_note(cand.display, cand.chunk.date) else 1.0), cand, segment,
-                       states)
+                       states, near(cand, ok))
                 for s, cand, segment, ok, states in kept
                 if ok or (cand.chunk.speaker and segment in on_topic_segments)]
         pool.sort(key=lambda u: u.score, reverse=True)
@@ -281,7 +300,8 @@ class Drafter:
 
     def _by_section(self, pool: list[Usable], stance: str, role: str) -> dict[str, list[Candidate]]:
         """The best sentences of each section, in source order within a section: in the answerer's voice, the
-        segment of the best answer on the topic (the spine) first, and in 今後の方針 those the stance looks for
+        segment of the best answer on the topic (the spine: the answerer's own best answer where there is one)
+        first, and in 今後の方針 those the stance looks for
         first and none its closing would contradict."""
         chosen: dict[str, list[Candidate]] = {h: [] for h in SECTIONS}
         if not pool:
@@ -296,7 +316,7 @@ class Drafter:
             score, cand = usable.score, usable.candidate
             if not fits_voice(cand.display, cand.chunk, role):
                 continue
-            in_spine = usable.segment == spine
+            in_spine = usable.segment == spine and usable.near_topic
             if in_spine:
                 score += self.params.spine_gain * best
             heading = section_of(cand.display)
@@ -369,6 +389,19 @@ class Drafter:
                 break
         ordered = sorted(picked.values(), key=lambda c: c.chunk.date or "", reverse=True)
         return tuple(citation(i, c.chunk, c.start, c.end) for i, c in enumerate(ordered, start=1))
+
+
+# words of any council exchange, which tie a member's question to no answer in particular
+_EXCHANGE_WORDS = frozenset((
+    "知事", "市長", "町長", "村長", "区長", "局長", "部長", "教育長", "議員", "答弁", "質問", "再質問", "見解", "考え",
+    "認識", "取組", "取り組み", "必要", "状況", "対応", "今後", "現在", "具体", "都民", "市民", "町民", "区民", "本市",
+    "本都", "東京", "説明"))
+
+
+def _topic_words(tokens: list[str]) -> set[str]:
+    """The words that can carry a topic: two characters or more, with a kanji or katakana (not する, いる, 考える),
+    and not words of any exchange (知事, 答弁, 見解)."""
+    return {t for t in tokens if len(t) >= 2 and re.search(r"[一-龥ァ-ヶ]", t) and t not in _EXCHANGE_WORDS}
 
 
 def _no_sources(question: str, opening: str, closing: str, unsupported: tuple[Unsupported, ...],

@@ -120,6 +120,28 @@ def test_a_study_the_draft_commits_to_differs() -> None:
     assert [d.kind for d in found] == ["commitment"] and found[0].past == "考えはございません"
 
 
+def test_only_a_phrase_that_ends_the_sentence_commits() -> None:
+    """「困難」 inside a clause, 「研究校」 in a name: no commitment; so nothing to differ from."""
+    assert differences("一人で留守番をすることが困難な年齢の児童の居場所として重要な役割を果たしております。",
+                       "学童クラブの利用時間の延長を開始いたします。") == ()
+    assert differences("ＢＹＯＤ研究校では、生徒の端末を授業で活用しております。", "全校に端末を配備いたします。") == ()
+
+
+def test_a_study_the_draft_also_says_itself_does_not_differ() -> None:
+    """The draft studies as the past statement did (in a sentence of its own, not only the set closing)."""
+    past = "国の動向を注視してまいります。"
+    assert differences(past, "国の動向を引き続き注視してまいります。", "適切に対応してまいります。",
+                       CLOSINGS["推進"]) == ()
+    assert [d.kind for d in differences(past, "適切に対応してまいります。", CLOSINGS["検討"])] == ["commitment"]
+
+
+def test_figures_are_compared_only_when_both_name_what_they_count() -> None:
+    past = "これまでの検査件数は七万一千件でございます。"
+    assert differences(past, "一日一万件の検査体制を目指してまいります。") == ()
+    found = differences(past, "検査件数を八万件としてまいります。")
+    assert Difference("figure", "七万一千件", "八万件") in found
+
+
 def test_the_same_commitment_or_none_does_not_differ() -> None:
     assert differences("全庁での本格導入を図ってまいります。", CLOSINGS["推進"]) == ()
     assert differences("検討を進めてまいります。", CLOSINGS["検討"]) == ()  # 検討を進める studies

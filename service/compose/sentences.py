@@ -14,7 +14,8 @@ from kotae.types import Chunk, Citation, Hit
 # Set phrases of 答弁 and speeches that carry no content: they would match a question's words without answering.
 _FORMULAIC = re.compile(
     r"(ご?質問|ご?質疑|お尋ね|ご提案|ご意見)に(つきまして|ついて)?[、，]?(は、?)?(お答え|ご?答弁|回答)|"
-    r"答弁(いた|致)させ|(から|より)(お答え|ご?答弁)|お答え(いた|致)します。?$|"
+    r"答弁(いた|致)させ|(から|より)の?(お答え|ご?答弁)|ご?答弁とさせていただきます|お答え(いた|致)します。?$|"
+    r"^〔[^〕]*〕$|"  # a stage direction of the minutes: 〔オリンピック・パラリンピック準備局長潮田勉君登壇〕
     r"^(以上(?!の)|おはようございま|こんにちは)|ありがとうございま(す|した)[。」]*$|"
     r"^[^。]{0,40}(について|につきまして)(でございます|であります|です|申し上げます|ご説明(いた|申し上げ)ます)。?$"
 )

@@ -1,7 +1,8 @@
 """Sentences of past answers made fit for a draft: the speech's discourse openers (「まず、」「次に、」「…について
 でございますが、」) are trimmed — the quote's span shrinks to what is kept, the text inside it is never edited —,
-sentences that only announce a topic (「…についてのお尋ねでございます。」) are no content, and relative time words of
-an old source (本日, 現在, 今年度) are dated with the source's date.
+sentences that only announce a topic (「…についてのお尋ねでございます。」) or only make sense inside their speech
+(「今お答えしたとおり」, another member named) are no content, and relative time words of an old source (本日, 現在,
+今年度) are dated with the source's date.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from kotae.jdates import wareki
 from service.compose.sentences import Candidate
 
 # a connective that orders the speech's topics: 「まず、」「次に、」「最後に、」「さらに、」
-_CONNECTIVE = (r"(?:まず|初めに|はじめに|最初に|次に|次いで|続いて|続きまして|最後に|さらに|また|加えて|"
-               r"加えまして|なお|そして|このほか|そのほか|あわせて|併せて|あわせまして|併せまして|一方で?|ところで|それから)、")
+_CONNECTIVE = (r"(?:まず|初めに|はじめに|最初に|次に|次いで|続いて|続きまして|最後に|さらには|さらに|また|加えて|"
+               r"加えまして|なお|そして|このほか|そのほか|あわせて|併せて|あわせまして|併せまして|一方で?|ところで|それから|"
+               r"しかしながら|しかし|このため|そのため|こうしたことから|そこで)、")
 # the topic the answer turns to, as it is announced: 「…についてでございますが、」「…の件でありますが、」
 _ANNOUNCED = (r"[^。]{0,100}?(?:について|に関して|に関しまして|につきまして|の件|に関するお尋ね|へのお尋ね|"
               r"のお尋ね|に関するご質問|へのご質問|のご質問|のご提案|へのご提案)"
@@ -27,11 +29,17 @@ _ANNOUNCEMENT = re.compile(
     r"(?:お尋ね|ご質問|ご提案|ご意見|ご指摘|ご要望|お問い合わせ)(?:でございます|でございました|であります|です|がございました|"
     r"がありました|をいただきました|をいただいております)[。」]*$"
     r"|^[^。]{0,80}(?:について|に関して|につきまして)(?:お答えいたします|お答え申し上げます|申し上げます|でございます|"
-    r"であります|です|ご説明いたします)[。」]*$")
+    r"であります|です|ご説明いたします)[。」]*$"
+    # a bare noun phrase that names the next topic: 「感染症に対する組織力の強化でございます。」
+    r"|^[^はがをもで。、]{1,28}(?:でございます|であります)[。」]*$")
 # words whose meaning depends on when they were said
 RELATIVE_TIME = re.compile(r"本日|今日|現在|現時点|今年度|本年度|今年|本年|先日|昨日|今月|先月|今週|今般|"
                            r"このたび|昨年度|昨年|来年度|来年|今回")
 _MIN_KEPT = 12  # what is left after trimming must still be a statement
+# what only makes sense inside the speech it was said in: 「今お答えしたとおり」, another member named
+# (「鈴木議員ご指摘のとおり」 in a draft for someone else)
+_SPEECH_BOUND = re.compile(r"(?:今|先ほど|さきほど|既に|すでに)(?:も)?(?:お答え|申し上げ|ご答弁|答弁)|"
+                           r"[一-龥]{1,4}(?<!会)議員(?:ご指摘|のご指摘|ご提案|のご提案|のお話|ご質問|のご質問|から|が(?:ご|お))")
 
 
 def opener_length(text: str) -> int:
@@ -50,10 +58,15 @@ def is_announcement(text: str) -> bool:
     return _ANNOUNCEMENT.search(text.strip()) is not None
 
 
+def speech_bound(text: str) -> bool:
+    """Whether a sentence only makes sense inside its speech: 「今お答えしたとおり」, 「鈴木議員ご指摘のとおり」."""
+    return _SPEECH_BOUND.search(text) is not None
+
+
 def trimmed(cand: Candidate) -> Candidate | None:
     """`cand` without its discourse openers (its span starting where the content does), or None when nothing
     but an announcement is left."""
-    if is_announcement(cand.display):
+    if is_announcement(cand.display) or speech_bound(cand.display):
         return None
     quote = cand.quote
     skip = _leading_blank(quote)

@@ -8,8 +8,9 @@ The rules are cheap and read the text alone (texts are NFKC-normalised first, so
   any notation (3,000人 / 三千人; 540万円 = 五百四十万円 = 5,400千円, all read as 円). What it measures is told
   by the unit and the noun written right before the number, or before the one particle in between
   (「正規職員約千八十人」: 正規職員, 約 set aside; 「開催回数を三十六回」: 開催回数; 「令和五年度は二十四回」:
-  令和五年度). Two figures measure the same thing when their units are the same and their nouns are equal, one
-  ends with the other (正規職員 / 職員), or either has none (「延べ三百十人の方に」). 「一人ずつ」「一人当たり」
+  令和五年度). Two figures measure the same thing when their units are the same and both name nouns that are
+  equal or one ends with the other (正規職員 / 職員); a figure without one (「延べ三百十人の方に」) is compared with
+  nothing. 「一人ずつ」「一人当たり」
   are rates, no figure. A past figure differs when the draft holds figures of the same thing and none of them
   has the past value. A draft that names no such figure is silent about it, not different.
 - target year: 令和N年度 / 令和N年 (平成 too), 20XX年度 / 20XX年 (also 二〇二〇年), and a bare N年度 before まで / 中 /
@@ -19,12 +20,15 @@ The rules are cheap and read the text alone (texts are NFKC-normalised first, so
   compared only when they share an act (or neither names one) — 「令和九年度までに…削減する」 and 「令和七年一月から
   …利用できるようにいたします」 are about different things. The year differs when some such pair exists and no
   pair names the same year.
-- commitment: how a sentence ends up committing — the last commitment phrase in it decides. To do
+- commitment: how a sentence ends up committing — the last commitment phrase in it decides, when it ends the
+  sentence (at most a few characters after it: 「検討」が必要と考えております; 「…困難な年齢の児童…」 commits
+  to nothing). To do
   (実施いたします, …してまいります, 取り組んでまいります, …する予定でございます, …する考えであります,
   こととしております) or to study (検討, 研究, 注視, 見極め, 慎重に…, and refusals: 考えておりません,
   予定はございません, 困難): 「検討を進めてまいります」 studies, 「実施に向けて検討してまいります」 studies,
   「検討の結果、実施いたします」 does. It differs when the past statement does and the draft only studies (no
-  sentence of it does, the stance's closing included), or the past statement only studies and the draft does.
+  sentence of it does, the stance's closing included), or the past statement only studies and the draft does
+  (and no sentence of the draft's own — the stance's set closing is none — studies as well).
   Nothing is compared when either side has no commitment phrase.
 
 A sentence of the draft that quotes the past statement itself (it cites the same chunk over an overlapping span,
@@ -47,6 +51,7 @@ from kotae.jnumbers import numbers_in
 from kotae.types import Citation, Sentence
 from service.compose.sentences import display_text
 from service.drafting.clean import without_note
+from service.drafting.stance import CLOSINGS
 
 DifferenceKind = Literal["figure", "year", "commitment"]
 
@@ -104,11 +109,10 @@ class _Figure:
     noun: str
 
     def same_thing(self, other: _Figure) -> bool:
-        """Whether two figures measure the same thing: the same unit, and nouns that agree (or one missing)."""
-        if self.unit != other.unit:
+        """Whether two figures measure the same thing: the same unit, and nouns that agree (both named: 「七万一千件」
+        of tests and 「一日一万件」 of capacity are not known to be one thing)."""
+        if self.unit != other.unit or not self.noun or not other.noun:
             return False
-        if not self.noun or not other.noun:
-            return True
         return self.noun.endswith(other.noun) or other.noun.endswith(self.noun)
 
 
@@ -202,14 +206,16 @@ _COMMITMENT = re.compile(
 _LEAD = re.compile(r"(?:[一-龥々ァ-ヶーA-Za-z0-9]+[をに])?[一-龥々ァ-ヶー]+(?:[りきしちみい][一-龥々ァ-ヶー]+)?"
                    r"[ぁ-ゖ]{0,3}$")
 _STUDIES = re.compile(_STUDY_WORD)
+_COMMITMENT_TAIL = 12  # at most this much after the phrase: 「検討」が必要と考えております
 
 
 def _commitment(text: str) -> tuple[str, str] | None:
-    """("do" | "study", the phrase as written) for the last commitment phrase of `text`, or None."""
+    """("do" | "study", the phrase as written) for the last commitment phrase of `text`, or None — also when that
+    phrase does not end the sentence (「留守番をすることが困難な年齢の…」「ＢＹＯＤ研究校では…」 commit to nothing)."""
     last = None
     for m in _COMMITMENT.finditer(text):
         last = m
-    if last is None:
+    if last is None or len(text[last.end():].rstrip("。」）) 　")) > _COMMITMENT_TAIL:
         return None
     phrase = last.group(0)
     if last.group("do") and phrase[0] in "てでこ予考方所よ":
@@ -221,6 +227,9 @@ def _commitment(text: str) -> tuple[str, str] | None:
 # --- the comparison ----------------------------------------------------------------------------------------------
 def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
+
+
+_CLOSINGS = frozenset(_norm(c) for c in CLOSINGS.values())  # the stances' set closing lines, as compared
 
 
 def _flat(text: str) -> str:
@@ -276,9 +285,12 @@ def _differences(past: Citation, said: list[tuple[str, tuple[Citation, ...]]]) -
         now += [c for t in same if (c := _commitment(t)) is not None and c[0] == was[0]]  # it says so itself
         does = [c for c in now if c[0] == "do"]
         studies = [c for c in now if c[0] == "study"]
+        # a sentence of its own that studies as the past statement did (the stance's set closing is none)
+        said_studying = [t for t in other if t not in _CLOSINGS and (c := _commitment(t)) is not None
+                         and c[0] == "study"]
         if was[0] == "do" and not does and studies:
             found.append(Difference("commitment", was[1], studies[-1][1]))
-        elif was[0] == "study" and does:
+        elif was[0] == "study" and does and not said_studying:
             found.append(Difference("commitment", was[1], does[0][1]))
 
     unique: dict[Difference, None] = dict.fromkeys(found)

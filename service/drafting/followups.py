@@ -28,7 +28,8 @@ One member turn followed up by several past answers is listed once.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from kotae.index.catalog import CatalogStore
 from kotae.types import Chunk, Citation
@@ -47,10 +48,22 @@ _CHAIR_TITLE = re.compile(r"(?:議長|委員長)$")
 _MAX_SENTENCES = 2
 
 
-def followups(past: Sequence[Citation], catalog: CatalogStore, limit: int = 3) -> tuple[Citation, ...]:
+def _anything(_: str, __: Citation) -> bool:
+    return True
+
+
+def _about_answer(about: Callable[[str, Citation], bool], answer: Citation, text: str) -> bool:
+    return about(text, answer)
+
+
+def followups(past: Sequence[Citation], catalog: CatalogStore, limit: int = 3,
+              about: Callable[[str, Citation], bool] = _anything) -> tuple[Citation, ...]:
     """What members asked next after the past answers `past` in their sittings, newest sitting first, at most
-    `limit`, each a `Citation` (numbered from 1) of the member's question sentence(s). Citations of anything
-    but an executive's turn in minutes are passed over; the rules are in the module's docstring."""
+    `limit`, each a `Citation` (numbered from 1) of the member's question sentence(s) — the first of the turn's
+    questions that is `about` the topic or the answer it follows (a re-question often opens with another:
+    「…反省はないのですか」).
+    Citations of anything but an executive's turn in minutes are passed over; the rules are in the module's
+    docstring."""
     sittings: dict[str, list[Chunk]] = {}
     found: dict[tuple[str, int], Citation] = {}
     for answer in sorted(past, key=lambda c: c.date or "", reverse=True):
@@ -62,7 +75,7 @@ def followups(past: Sequence[Citation], catalog: CatalogStore, limit: int = 3) -
         at = next((i for i, c in enumerate(chunks) if c.chunk_id == answer.chunk_id), None)
         if at is None:
             continue
-        asked = _next_question(chunks, at)
+        asked = _next_question(chunks, at, partial(_about_answer, about, answer))
         if asked is not None:
             chunk, start, end = asked
             found.setdefault((chunk.chunk_id, start), citation(0, chunk, start, end))
@@ -86,7 +99,7 @@ def _same_turn(a: Chunk, b: Chunk) -> bool:
     return a.speaker == b.speaker
 
 
-def _next_question(chunks: list[Chunk], at: int) -> tuple[Chunk, int, int] | None:
+def _next_question(chunks: list[Chunk], at: int, about: Callable[[str], bool]) -> tuple[Chunk, int, int] | None:
     """The document span of the first question the member turn after the answer at `chunks[at]` asks, when that
     turn follows up the answer; None otherwise."""
     answer = chunks[at]
@@ -120,20 +133,23 @@ def _next_question(chunks: list[Chunk], at: int) -> tuple[Chunk, int, int] | Non
             if mention < 0:
                 continue
             reached = True
-            span = _asking_span(chunk, mention)
+            span = _asking_span(chunk, about, mention)
         else:
-            span = _asking_span(chunk)
+            span = _asking_span(chunk, about)
         if span is not None:
             return chunk, chunk.start + span[0], chunk.start + span[1]
     return None
 
 
-def _asking_span(chunk: Chunk, after: int = 0) -> tuple[int, int] | None:
-    """The span (in chunk offsets) of the chunk's first asking sentence that ends after offset `after`, with the
-    next one when it asks too."""
+def _asking_span(chunk: Chunk, about: Callable[[str], bool], after: int = 0) -> tuple[int, int] | None:
+    """The span (in chunk offsets) of the chunk's first asking sentence `about` the topic (read with the sentence
+    before it, which often names what it asks about) that ends after offset `after`, with the next one when it
+    asks too."""
     spans = trusted_spans(chunk.text)
     for k, (s, e) in enumerate(spans):
         if e <= after or not _asks(chunk.text[s:e]) or _CALL_TO_ANSWER.search(display_text(chunk.text[s:e])):
+            continue
+        if not about(chunk.text[spans[k - 1][0] if k else s:e]):  # with the sentence that leads up to it
             continue
         end = e
         for ns, ne in spans[k + 1:k + _MAX_SENTENCES]:
