@@ -18,7 +18,7 @@ from service.compose.guard import check_question, guard
 from service.compose.llm import Verifier, build_messages
 from service.compose.relevance import Scored
 from service.compose.sentences import Candidate, citation
-from service.drafting.clean import dated_note, trimmed
+from service.drafting.clean import dated_note, same_ending, trimmed
 from service.drafting.consistency import PastStatement, consistency
 from service.drafting.followups import followups
 from service.drafting.notice import Notice
@@ -332,7 +332,8 @@ class Drafter:
             bucket = chosen[heading]
             if len(bucket) >= (self.params.spine_per_section if in_spine else self.params.per_section):
                 continue
-            if any(same_statement(cand.display, c.display) for b in chosen.values() for c in b):
+            if any(same_statement(cand.display, c.display) or same_ending(cand.display, c.display)
+                   for b in chosen.values() for c in b):
                 continue
             bucket.append(cand)
         policy = chosen[SECTIONS[-1]]

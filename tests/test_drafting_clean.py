@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from service.compose.sentences import is_formulaic
-from service.drafting.clean import is_announcement, opener_length, speech_bound
+from service.drafting.clean import is_announcement, opener_length, same_ending, speech_bound
 
 
 @pytest.mark.parametrize(("text", "opener"), [
@@ -50,3 +50,15 @@ def test_sentences_bound_to_their_speech(text: str, bound: bool) -> None:
 ])
 def test_stage_directions_and_hand_overs_are_set_phrases(text: str) -> None:
     assert is_formulaic(text)
+
+
+def test_one_act_reported_in_two_sittings_is_said_once() -> None:
+    first = ("都は、避難所以外への避難行動を促すための住民への周知や、ホテルなどの活用、避難所での感染症対策など、"
+             "留意事項をまとめた対処方針を策定し、区市町村に周知をいたしました。")
+    second = ("国の通知を踏まえ、都は、ホテルなど民間施設を活用した避難先の確保、"
+              "発熱者対応や避難者間の距離の確保を含めた避難所での感染症対策など、"
+              "留意事項をまとめた対策方針を策定し、区市町村に周知をいたしました。")
+    assert same_ending(first, second)
+    other = "都は、避難所での感染症対策について、区市町村の防災部署の取り組みを把握した上で支援してまいります。"
+    assert not same_ending(first, other)
+    assert not same_ending("周知をいたしました。", "周知をいたしました。")  # too short to say which act

@@ -11,6 +11,7 @@ import re
 from dataclasses import replace
 
 from kotae.jdates import wareki
+from service.compose.extractive import bigram_jaccard
 from service.compose.sentences import Candidate
 
 # a connective that orders the speech's topics: 「まず、」「次に、」「最後に、」「さらに、」
@@ -120,3 +121,16 @@ def _source_offset(text: str, cut: int) -> int:
         kept += 1
         i += 1
     return i
+
+
+_ENDING_CHARS = 24  # how much of a sentence's end says what was done: 「…方針を策定し、区市町村に周知をいたしました。」
+_SAME_ENDING = 0.7
+
+
+def same_ending(a: str, b: str) -> bool:
+    """Whether two long sentences end saying the same act — one report from two sittings, told with other details
+    (「…留意事項をまとめた対処方針を策定し、区市町村に周知をいたしました。」 and 「…対策方針を策定し、…」)."""
+    if min(len(a), len(b)) < 2 * _ENDING_CHARS:
+        return False
+    return bigram_jaccard(without_note(a)[-_ENDING_CHARS:], without_note(b)[-_ENDING_CHARS:]) >= _SAME_ENDING
+
