@@ -361,7 +361,8 @@ def test_a_bill_s_heading_line_is_no_part_of_the_sentence_after_it() -> None:
 def test_an_indented_line_after_a_comma_is_the_rest_of_the_sentence() -> None:
     """No sentence ends at 、: a minutes turn wrapped into indented lines stays one sentence there, while an
     indented line after a full stop still starts a new paragraph and a numbered line a new item."""
-    text = ("お答えいたします。計画に基づき、\n　職員八名と職員六名を、\n　四月一日付けで推進室に異動させる予定でございます。\n"
+    text = ("お答えいたします。計画に基づき、\n　職員八名と職員六名を、\n"
+            "　四月一日付けで推進室に異動させる予定でございます。\n"
             "　推進室が一体で進めてまいります。\n次の事項を定める、\n（１）職員の配置")
     assert [text[s:e] for s, e in prose_sentence_spans(text)] == [
         "お答えいたします。",
