@@ -133,6 +133,8 @@ def test_a_study_the_draft_also_says_itself_does_not_differ() -> None:
     assert differences(past, "国の動向を引き続き注視してまいります。", "適切に対応してまいります。",
                        CLOSINGS["推進"]) == ()
     assert [d.kind for d in differences(past, "適切に対応してまいります。", CLOSINGS["検討"])] == ["commitment"]
+    # the statement itself quoted by the draft (its text, from another sitting) studies as it did
+    assert differences(past, "引き続き、" + past, "適切に対応してまいります。", CLOSINGS["推進"]) == ()
 
 
 def test_figures_are_compared_only_when_both_name_what_they_count() -> None:

@@ -39,6 +39,8 @@ def test_a_bare_topic_is_an_announcement(text: str, announces: bool) -> None:
     ("先ほど申し上げましたとおり、補助率を引き上げます。", True),
     ("議員ご指摘のとおり、生成ＡＩの回答には誤りが含まれることがあります。", False),  # no other member named
     ("市議会議員の定数について、条例で定めております。", False),
+    ("規制緩和の推進について触れられました。", True),
+    ("お話にありましたご協力もいただき、対策を進めております。", True),
 ])
 def test_sentences_bound_to_their_speech(text: str, bound: bool) -> None:
     assert speech_bound(text) is bound
@@ -47,6 +49,7 @@ def test_sentences_bound_to_their_speech(text: str, bound: bool) -> None:
 @pytest.mark.parametrize("text", [
     "〔オリンピック・パラリンピック準備局長潮田勉君登壇〕",
     "残余のご質問につきましては、副知事、東京都技監、関係局長からのご答弁とさせていただきます。",
+    "お亡くなりになられた方々のご冥福を改めて心からお祈りを申し上げます。",
 ])
 def test_stage_directions_and_hand_overs_are_set_phrases(text: str) -> None:
     assert is_formulaic(text)

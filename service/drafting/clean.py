@@ -40,6 +40,7 @@ _MIN_KEPT = 12  # what is left after trimming must still be a statement
 # what only makes sense inside the speech it was said in: 「今お答えしたとおり」, another member named
 # (「鈴木議員ご指摘のとおり」 in a draft for someone else)
 _SPEECH_BOUND = re.compile(r"(?:今|先ほど|さきほど|既に|すでに)(?:も)?(?:お答え|申し上げ|ご答弁|答弁)|"
+                           r"触れられ(?:ました|た)|お話に?(?:ありました|のありました|あった)|"  # the member's speech
                            r"[一-龥]{1,4}(?<!会)議員(?:ご指摘|のご指摘|ご提案|のご提案|のお話|ご質問|のご質問|から|が(?:ご|お))")
 
 

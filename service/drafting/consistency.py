@@ -285,8 +285,9 @@ def _differences(past: Citation, said: list[tuple[str, tuple[Citation, ...]]]) -
         now += [c for t in same if (c := _commitment(t)) is not None and c[0] == was[0]]  # it says so itself
         does = [c for c in now if c[0] == "do"]
         studies = [c for c in now if c[0] == "study"]
-        # a sentence of its own that studies as the past statement did (the stance's set closing is none)
-        said_studying = [t for t in other if t not in _CLOSINGS and (c := _commitment(t)) is not None
+        # a sentence of its own that studies as the past statement did — the statement itself quoted, too (the
+        # stance's set closing is none)
+        said_studying = [t for t in [*other, *same] if t not in _CLOSINGS and (c := _commitment(t)) is not None
                          and c[0] == "study"]
         if was[0] == "do" and not does and studies:
             found.append(Difference("commitment", was[1], studies[-1][1]))
