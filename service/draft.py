@@ -20,7 +20,7 @@ from service.compose.relevance import Scored
 from service.compose.sentences import Candidate, citation
 from service.drafting.clean import dated_note, same_ending, trimmed
 from service.drafting.consistency import PastStatement, consistency
-from service.drafting.followups import followups
+from service.drafting.followups import followups, topic_words
 from service.drafting.notice import Notice
 from service.drafting.stance import CLOSINGS, OPPOSITE, check_stance, contradicts, leans, leans_only
 from service.drafting.topic import announced_topic
@@ -65,7 +65,7 @@ class DraftSection:
 @dataclass(frozen=True)
 class Draft:
     """A 答弁案: `text` as it reads, `sections` with the citations of each sentence, earlier answers on the topic
-(newest first, each with where the draft's 方針 differs from it) and the 再質問 that followed them."""
+    (newest first, each with where the draft's 方針 differs from it) and the 再質問 that followed them."""
 
     question: str
     text: str
@@ -200,7 +200,7 @@ class Drafter:
             """The question shares the draft question's focus, or a topic word of the answer it follows."""
             if focus_share(query.analysis, text, tokenizer, query.terms) >= self.params.on_topic:
                 return True
-            return bool(_topic_words(tokenizer.tokenize(text)) & _topic_words(tokenizer.tokenize(answer.quote)))
+            return bool(topic_words(tokenizer.tokenize(text)) & topic_words(tokenizer.tokenize(answer.quote)))
 
         return replace(draft, past_answers=consistency(past, policy, draft.citations),
                        followups=followups(past, self.answerer.searcher.catalog, self.params.followups, about))
@@ -300,9 +300,8 @@ class Drafter:
 
     def _by_section(self, pool: list[Usable], stance: str, role: str) -> dict[str, list[Candidate]]:
         """The best sentences of each section, in source order within a section: in the answerer's voice, the
-        segment of the best answer on the topic (the spine: the answerer's own best answer where there is one)
-        first, and in 今後の方針 those the stance looks for
-        first and none its closing would contradict."""
+        segment of the best answer on the topic (the spine; its off-topic sentences only next to on-topic ones)
+        first, and in 今後の方針 those the stance looks for first and none its closing would contradict."""
         chosen: dict[str, list[Candidate]] = {h: [] for h in SECTIONS}
         if not pool:
             return chosen
@@ -390,19 +389,6 @@ class Drafter:
                 break
         ordered = sorted(picked.values(), key=lambda c: c.chunk.date or "", reverse=True)
         return tuple(citation(i, c.chunk, c.start, c.end) for i, c in enumerate(ordered, start=1))
-
-
-# words of any council exchange, which tie a member's question to no answer in particular
-_EXCHANGE_WORDS = frozenset((
-    "知事", "市長", "町長", "村長", "区長", "局長", "部長", "教育長", "議員", "答弁", "質問", "再質問", "見解", "考え",
-    "認識", "取組", "取り組み", "必要", "状況", "対応", "今後", "現在", "具体", "都民", "市民", "町民", "区民", "本市",
-    "本都", "東京", "説明"))
-
-
-def _topic_words(tokens: list[str]) -> set[str]:
-    """The words that can carry a topic: two characters or more, with a kanji or katakana (not する, いる, 考える),
-    and not words of any exchange (知事, 答弁, 見解)."""
-    return {t for t in tokens if len(t) >= 2 and re.search(r"[一-龥ァ-ヶ]", t) and t not in _EXCHANGE_WORDS}
 
 
 def _no_sources(question: str, opening: str, closing: str, unsupported: tuple[Unsupported, ...],

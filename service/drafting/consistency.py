@@ -281,14 +281,13 @@ def _differences(past: Citation, said: list[tuple[str, tuple[Citation, ...]]]) -
 
     was = _commitment(quote)
     if was is not None:
-        now = [c for t in other if (c := _commitment(t)) is not None]
-        now += [c for t in same if (c := _commitment(t)) is not None and c[0] == was[0]]  # it says so itself
-        does = [c for c in now if c[0] == "do"]
-        studies = [c for c in now if c[0] == "study"]
+        committed = [(t, c) for t in other if (c := _commitment(t)) is not None]
+        committed += [(t, c) for t in same if (c := _commitment(t)) is not None and c[0] == was[0]]  # says so itself
+        does = [c for _, c in committed if c[0] == "do"]
+        studies = [c for _, c in committed if c[0] == "study"]
         # a sentence of its own that studies as the past statement did — the statement itself quoted, too (the
         # stance's set closing is none)
-        said_studying = [t for t in [*other, *same] if t not in _CLOSINGS and (c := _commitment(t)) is not None
-                         and c[0] == "study"]
+        said_studying = any(c[0] == "study" and t not in _CLOSINGS for t, c in committed)
         if was[0] == "do" and not does and studies:
             found.append(Difference("commitment", was[1], studies[-1][1]))
         elif was[0] == "study" and does and not said_studying:

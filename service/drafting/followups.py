@@ -48,6 +48,19 @@ _CHAIR_TITLE = re.compile(r"(?:議長|委員長)$")
 _MAX_SENTENCES = 2
 
 
+# words of any council exchange, which tie a member's question to no answer in particular
+_EXCHANGE_WORDS = frozenset((
+    "知事", "市長", "町長", "村長", "区長", "局長", "部長", "教育長", "議員", "答弁", "質問", "再質問", "見解", "考え",
+    "認識", "取組", "取り組み", "必要", "状況", "対応", "今後", "現在", "具体", "都民", "市民", "町民", "区民", "本市",
+    "本都", "東京", "説明"))
+
+
+def topic_words(tokens: list[str]) -> set[str]:
+    """The words of a tokenised text that can carry a topic: two characters or more, with a kanji or katakana
+    (not する, いる, 考える), and not words of any exchange (知事, 答弁, 見解)."""
+    return {t for t in tokens if len(t) >= 2 and re.search(r"[一-龥ァ-ヶ]", t) and t not in _EXCHANGE_WORDS}
+
+
 def _anything(_: str, __: Citation) -> bool:
     return True
 
