@@ -214,8 +214,9 @@ def _ingest(args: argparse.Namespace) -> int:
     else:
         print(
             f"documents {summary['documents']}, chunks {summary['chunks']}: added {summary['added']}, updated "
-            f"{summary['updated']}, removed {summary['removed']}, unchanged {summary['unchanged']}; embedded "
-            f"{summary['embedded_chunks']} chunks in {summary['seconds']:.1f} s"
+            f"{summary['updated']}, removed {summary['removed']}, unchanged {summary['unchanged']}"
+            + (f", re-read by this version {summary['upgraded']}" if summary.get("upgraded") else "")
+            + f"; embedded {summary['embedded_chunks']} chunks in {summary['seconds']:.1f} s"
         )
         if summary.get("repaired"):
             print(f"  repaired first: {summary['repaired']}")
@@ -225,6 +226,8 @@ def _ingest(args: argparse.Namespace) -> int:
             print(f"  needs OCR: {item['source']} pages {item['pages']}")
         for failure in summary["failed"]:
             print(f"  FAILED {failure['source']}: {failure['reason']}")
+        for skipped in summary.get("skipped", []):
+            print(f"  skipped {skipped['source']}: {skipped['reason']}")
     return 1 if summary["failed"] else 0
 
 

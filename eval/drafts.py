@@ -61,7 +61,7 @@ class DraftEval:
 def content_words(text: str) -> set[str]:
     """Sudachi mode A normalized forms of the content words of `text` (名詞 but not 数詞, 動詞, 形容詞, 形状詞;
     not 非自立可能 ones such as する, こと, ある)."""
-    from service.reader.morphology import morphemes_a
+    from kotae.morphology import morphemes_a
 
     words: set[str] = set()
     for m in morphemes_a(text):

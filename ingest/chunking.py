@@ -67,4 +67,8 @@ def _make_chunk(doc: Document, segment: Segment, start: int, end: int, ordinal: 
         speaker_title=segment.speaker_title,
         turn=segment.turn,
         access_groups=doc.access_groups,
+        article=segment.article,
+        sheet=segment.sheet,
+        municipality=doc.municipality,
+        url=doc.url,
     )

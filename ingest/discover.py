@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ingest.loaders import supported
 from ingest.meta import is_meta_file
+from kotae.formats import DOCUMENT_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,14 @@ class Link:
 
 @dataclass(frozen=True)
 class Scan:
-    """What one root holds: readable candidates, links to documents, and refused files."""
+    """What one root holds: readable candidates, links to documents, refused files (which should be read and
+    cannot be) and skipped ones (of a kind Kotae does not read: not a failure)."""
 
     root: Path
     candidates: list[Candidate]
     refused: list[Refused]
     links: list[Link]
+    skipped: list[Refused]
 
 
 def scan(path: Path, max_bytes: int, given: list[Path] | None = None) -> Scan:
@@ -69,18 +72,22 @@ def scan(path: Path, max_bytes: int, given: list[Path] | None = None) -> Scan:
     candidates: list[Candidate] = []
     refused: list[Refused] = []
     links: list[Link] = []
+    skipped: list[Refused] = []
     for file in files:
         source = file.relative_to(root).as_posix()
         if file.name.startswith(".") or is_meta_file(file):
             continue
         reason = _refusal(file, allowed, max_bytes)
-        if reason:
+        if reason is None and not file.is_symlink() and not supported(file):
+            skipped.append(Refused(source, f"not a kind of file Kotae reads '{file.suffix or '(none)'}' (it reads "
+                                           f"{' '.join(DOCUMENT_SUFFIXES)})"))
+        elif reason:
             refused.append(Refused(source, reason))
         elif file.is_symlink():
             links.append(Link(source, Path(os.path.realpath(file))))
         else:
             candidates.append(Candidate(file, root, source))
-    return Scan(root, candidates, refused, links)
+    return Scan(root, candidates, refused, links, skipped)
 
 
 def _walk(root: Path) -> list[Path]:
@@ -103,8 +110,6 @@ def _refusal(file: Path, allowed: list[Path], max_bytes: int) -> str | None:
             return "link to a folder (not followed)"
     if not file.exists():
         return "broken link"
-    if not supported(file):
-        return f"unsupported file type '{file.suffix or '(none)'}' (supported: .txt .md .html .htm .pdf .docx)"
     if not file.is_file():  # a named pipe or device would block the run forever when read
         return "not a regular file"
     size = file.stat().st_size

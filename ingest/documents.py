@@ -6,15 +6,18 @@ import hashlib
 import json
 from pathlib import Path
 
+from ingest.describe import describe
 from ingest.loaders import load_file
 from ingest.meta import Overrides
-from ingest.structure import find_turns, guess_date, guess_doc_type, guess_title, segments_for
+from ingest.structure import find_turns, segments_for
 from kotae.types import Document
 
 # Bump when loading, structure or chunking changes what gets stored, so every document is redone once.
 # 2: PDF page numbers and running headers dropped, spaced lines repaired; sentences whole around brackets.
 # 3: a bullet 「○…（…、…）」 is no speaker turn (a manual read as minutes lost every sentence to a fake speaker).
-PIPELINE_VERSION = "3"
+# 4: title, date, kind and municipality read from the document itself (describe.py); 例規 split by article;
+#    tables kept by row.
+PIPELINE_VERSION = "4"
 
 
 def content_hash(data: bytes) -> str:
@@ -22,14 +25,18 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def document_version(content: str, overrides: Overrides, chunking: dict[str, object]) -> str:
-    """A hash of everything that decides what gets stored for a file."""
-    basis = {
+def document_version(content: str, overrides: Overrides, chunking: dict[str, object],
+                     pipeline: str = PIPELINE_VERSION) -> str:
+    """A hash of everything that decides what gets stored for a file (`pipeline`: the version of the code that
+    reads it; an earlier one tells a document read by older code from a changed one)."""
+    basis: dict[str, object] = {
         "content": content,
-        "overrides": [overrides.title, overrides.date, overrides.doc_type, overrides.access_groups],
+        "overrides": [overrides.title, overrides.date, overrides.doc_type_written, overrides.access_groups],
         "chunking": chunking,
-        "pipeline": PIPELINE_VERSION,
+        "pipeline": pipeline,
     }
+    if overrides.municipality is not None:  # absent before issue 15: versions of earlier stores stay comparable
+        basis["municipality"] = overrides.municipality
     return hashlib.sha256(json.dumps(basis, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -37,18 +44,24 @@ def build_document(path: Path, source: str, content: str, version: str, override
     """Load `path` and describe it; raises `LoadError` when it cannot be read."""
     extracted = load_file(path)
     turns = find_turns(extracted.text)
-    title = overrides.title or guess_title(extracted, path.stem)
+    found = describe(extracted, turns, path.name)
+    sources = dict(found.sources)
+    for name in ("title", "date", "doc_type", "municipality"):
+        if getattr(overrides, name) is not None:
+            sources[name] = "override"
     return Document(
         source=source,
         text=extracted.text,
         content_hash=content,
         version=version,
-        doc_type=overrides.doc_type or guess_doc_type(title, extracted.text, turns),
-        title=title,
-        date=overrides.date or guess_date(extracted, path.name),
+        doc_type=overrides.doc_type or found.doc_type,
+        title=overrides.title or found.title,
+        date=overrides.date or found.date,
         segments=segments_for(extracted, turns),
         access_groups=overrides.access_groups or ("everyone",),
         pages=extracted.pages,
         needs_ocr=extracted.needs_ocr,
         needs_ocr_reason=extracted.needs_ocr_reason,
+        municipality=overrides.municipality or found.municipality,
+        field_sources=sources,
     )

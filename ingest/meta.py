@@ -5,7 +5,9 @@ Folders count by where a file really is, up to the file system's root, not only 
 ingest: a restricted folder's sub-folder ingested (or registered) on its own keeps the parent's access groups,
 and a folder reached through a link gets the metadata of where it really lies. Access control fails closed.
 
-Allowed keys: `title`, `date` (ISO, 西暦 or 和暦), `doc_type`, `access_groups` (list of group names).
+Allowed keys: `title`, `date` (ISO, 西暦 or 和暦), `doc_type` (one of `kotae.types.DOC_TYPES` or a city's own
+kind; the names used before them, guideline / report / document, are read as manual / other / other),
+`municipality`, `access_groups` (list of group names).
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from pathlib import Path
 
 from kotae.errors import LoadError
 from kotae.jdates import to_iso_date
+from kotae.types import doc_type_of
 
 FOLDER_META = "_meta.json"
 FILE_META_SUFFIX = ".meta.json"
-_KEYS = {"title", "date", "doc_type", "access_groups"}
+_KEYS = {"title", "date", "doc_type", "municipality", "access_groups"}
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,10 @@ class Overrides:
 
     title: str | None = None
     date: str | None = None
-    doc_type: str | None = None
+    doc_type: str | None = None  # one of DOC_TYPES, or a city's own kind
     access_groups: tuple[str, ...] | None = None
+    municipality: str | None = None
+    doc_type_written: str | None = None  # `doc_type` as the file spells it (a legacy name), for the version hash
 
 
 def is_meta_file(path: Path) -> bool:
@@ -55,6 +60,8 @@ def overrides_for(file: Path, root: Path) -> Overrides:
         date=merged.get("date"),  # type: ignore[arg-type]
         doc_type=merged.get("doc_type"),  # type: ignore[arg-type]
         access_groups=merged.get("access_groups"),  # type: ignore[arg-type]
+        municipality=merged.get("municipality"),  # type: ignore[arg-type]
+        doc_type_written=merged.get("doc_type_written"),  # type: ignore[arg-type]
     )
 
 
@@ -75,11 +82,14 @@ def _read(path: Path, root: Path) -> dict[str, object]:
     if unknown:
         raise LoadError(f"invalid metadata file {where}: unknown field(s) {', '.join(sorted(unknown))}")
     out: dict[str, object] = {}
-    for key in ("title", "doc_type"):
+    for key in ("title", "doc_type", "municipality"):
         if key in data:
             if not isinstance(data[key], str) or not data[key].strip():
                 raise LoadError(f"invalid metadata file {where}: field '{key}' must be a non-empty string")
             out[key] = data[key].strip()
+    if "doc_type" in out:  # a legacy name is read as today's; a city's own kind (人事内示) is kept as written
+        out["doc_type_written"] = out["doc_type"]
+        out["doc_type"] = doc_type_of(str(out["doc_type"])) or out["doc_type"]
     if "date" in data:
         iso = to_iso_date(data["date"]) if isinstance(data["date"], str) else None
         if iso is None:

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.discover import Candidate, scan
-from ingest.documents import content_hash, document_version
+from ingest.documents import PIPELINE_VERSION, content_hash, document_version
 from ingest.meta import Overrides, overrides_for
 from ingest.prepare import Failed, Job, Preparation, Prepared, one_line
 from ingest.progress import Progress, SilentProgress
@@ -82,10 +82,12 @@ class Summary:
     updated: int = 0
     removed: int = 0
     unchanged: int = 0
+    upgraded: int = 0  # read again only because this Kotae reads documents better (their files did not change)
     embedded_chunks: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
     failed: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)  # files of a kind Kotae does not read, and why
     duplicates: list[dict[str, str]] = field(default_factory=list)
     needs_ocr: list[dict[str, object]] = field(default_factory=list)
     repaired: str | None = None  # why the store's vectors were rebuilt from the catalogue first, if they were
@@ -101,6 +103,7 @@ class _Planned:
     content: str
     version: str
     overrides: Overrides
+    chunking: dict[str, object]
 
 
 class _Writer:
@@ -223,6 +226,8 @@ class _Writer:
             source=doc.source, root=str(root), content_hash=doc.content_hash, version=doc.version,
             doc_type=doc.doc_type, title=doc.title, date=doc.date, access_groups=doc.access_groups,
             pages=len(doc.pages), needs_ocr=doc.needs_ocr, n_chunks=len(chunks), indexed_at="",
+            municipality=doc.municipality, url=doc.url, fetched_at=doc.fetched_at, field_sources=doc.field_sources,
+            pipeline=PIPELINE_VERSION,
         )
         stale = self.catalog.commit_document(record, chunks, prepared.tokens, prepared.text_hashes, vectors)
         self.vectors.delete(stale)
@@ -243,7 +248,7 @@ class _Writer:
             else:
                 todo.append(i)
         if todo:
-            out[todo] = self.embed([chunks[i].text for i in todo])
+            out[todo] = self.embed([chunks[i].indexed_text() for i in todo])
         return out, len(todo)
 
     def refresh_lexical(self) -> None:
@@ -407,6 +412,7 @@ def _ingest(paths: list[Path], settings: Settings, writer: _Writer, summary: Sum
         for refused in result.refused:
             _fail(summary, catalog, refused.source, root, refused.reason)
             seen_sources.add(refused.source)
+        summary.skipped.extend({"source": s.source, "reason": s.reason} for s in result.skipped)
         for candidate in result.candidates:
             if str(candidate.root / candidate.source) in excluded:
                 continue  # removed by an admin: not seen, so a stored copy goes too
@@ -481,9 +487,11 @@ def _store_one(plan: _Planned, outcome: Prepared | Failed, writer: _Writer, summ
     if outcome.doc.needs_ocr:
         summary.needs_ocr.append({"source": source, "pages": list(outcome.doc.needs_ocr),
                                   "reason": outcome.doc.needs_ocr_reason})
-    status = "updated" if source in stored else "added"
+    previous = stored.get(source)
+    status = "added" if previous is None else "upgraded" if _only_upgraded(plan, previous) else "updated"
     summary.updated += status == "updated"
     summary.added += status == "added"
+    summary.upgraded += status == "upgraded"
     progress.file_done(source, len(outcome.chunks), status)
 
 
@@ -501,10 +509,18 @@ def _check_cancel(cancel: threading.Event | None) -> None:
         raise Cancelled("cancelled by an admin; documents it had not committed are unchanged")
 
 
+def _only_upgraded(plan: _Planned, previous: DocumentRecord) -> bool:
+    """Whether the stored document differs only by the pipeline that read it: same bytes, same overrides and
+    chunking settings, read by an older Kotae."""
+    if previous.pipeline in ("", PIPELINE_VERSION) or previous.content_hash != plan.content:
+        return False
+    return previous.version == document_version(plan.content, plan.overrides, plan.chunking, previous.pipeline)
+
+
 def _plan(candidate: Candidate, chunking: dict[str, object]) -> _Planned:
     content = content_hash(candidate.path.read_bytes())
     overrides = overrides_for(candidate.path, candidate.root)
-    return _Planned(candidate, content, document_version(content, overrides, chunking), overrides)
+    return _Planned(candidate, content, document_version(content, overrides, chunking), overrides, chunking)
 
 
 def _fail(summary: Summary, catalog: CatalogStore, source: str, root: str, reason: str) -> None:

@@ -78,8 +78,8 @@ def prepare(job: Job) -> Prepared | Failed:
     except Exception as exc:  # a loader's or parser's bug on one file must not stop everyone else's run
         return Failed(f"unexpected error while reading ({type(exc).__name__}): {one_line(exc)}")
     tokenizer = _tokenizers.setdefault(job.sudachi_mode, SudachiTokenizer(job.sudachi_mode))
-    tokens = [tokenizer.tokenize(c.text) for c in chunks]
-    text_hashes = [hashlib.sha256(c.text.encode()).hexdigest() for c in chunks]
+    tokens = [tokenizer.tokenize(c.indexed_text()) for c in chunks]
+    text_hashes = [hashlib.sha256(c.indexed_text().encode()).hexdigest() for c in chunks]
     return Prepared(doc, chunks, tokens, text_hashes)
 
 

@@ -1,5 +1,5 @@
-"""Structure: find the units chunks never cross (会議録 speaker turns, PDF pages) and a document's type,
-title and date.
+"""Structure: find the units chunks never cross (会議録 speaker turns, PDF pages). What a document is (its
+title, date and kind) is read in `describe.py`.
 
 A 会議録 turn begins at a line `○役職（氏名君）　発言` and runs to the next such line. Stage notes 〔…〕
 stay in the text but never become speakers.
@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kotae.jdates import find_date
 from kotae.types import Extracted, Page, Segment, SpeakerRole
 
 # ○ + title + （name[君]） + a blank. The title has no brackets or blanks; names may hold a full-width space.
@@ -113,51 +112,3 @@ def _split_at_pages(segments: tuple[Segment, ...], pages: tuple[Page, ...]) -> t
             if e > s:
                 out.append(Segment(s, e, page.number, seg.speaker, seg.speaker_role, seg.turn, seg.speaker_title))
     return tuple(out)
-
-
-_ORDINANCE_TITLE = re.compile(r"(条例|規則|規程|要綱|要領|訓令|告示)(の一部を改正する.*)?$")
-_GUIDELINE_TITLE = re.compile(r"(ガイドライン|指針|方針|基準|手引|マニュアル|計画)")
-_FAQ_TITLE = re.compile(r"(FAQ|ＦＡＱ|よくある(ご)?質問|Q&A|Ｑ＆Ａ)", re.IGNORECASE)
-_SPEECH_TITLE = re.compile(r"(施政方針|所信|市政報告|提案理由|冒頭発言|市長.*発言)")
-_ARTICLE = re.compile(r"第[0-9０-９一二三四五六七八九十]+条")
-
-
-def guess_doc_type(title: str, text: str, turns: list[Turn]) -> str:
-    """A document type from its structure and title; `_meta.json` can override it."""
-    if len(turns) >= MIN_TURNS_FOR_MINUTES:
-        return "minutes"
-    if _FAQ_TITLE.search(title):
-        return "faq"
-    if _SPEECH_TITLE.search(title) or (turns and all(t.role == "executive" for t in turns)):
-        return "speech"
-    if _ORDINANCE_TITLE.search(title.strip()) and _ARTICLE.search(text):
-        return "ordinance"
-    if _GUIDELINE_TITLE.search(title):
-        return "guideline"
-    return "document"
-
-
-def guess_title(extracted: Extracted, fallback: str) -> str:
-    """The loader's title, else the first non-empty line, else `fallback` (the file name).
-
-    A first line that reads as a sentence (「おはようございます。」 opening a speech) or a long paragraph is no
-    title: the file name says more.
-    """
-    lines = [ln.strip().lstrip("#○ ").strip() for ln in extracted.text.splitlines()[:20]]
-    for candidate in [(extracted.title or "").strip(), *lines]:
-        # Skip a dateline (「令和４年２月24日 企画課作成」) standing above the title, or a birth-date line.
-        if not candidate or (find_date(candidate, birth_dates=True) and len(candidate) < 40):
-            continue
-        return fallback if _reads_as_sentence(candidate) else candidate[:200]
-    return fallback
-
-
-def _reads_as_sentence(line: str) -> bool:
-    return line.endswith(("。", "！", "？")) or len(line) > 80
-
-
-def guess_date(extracted: Extracted, file_name: str) -> str | None:
-    """The first date near the top of the text (minutes and ordinances put it there), else one in the name.
-    A birth date (生年月日：…, …生まれ) is never the document's date: it is skipped, and if no other date is
-    there, the document has none."""
-    return find_date(extracted.text[:1500]) or find_date(file_name)

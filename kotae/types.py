@@ -7,10 +7,35 @@ normalisation, so that a citation can quote and highlight the exact span.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 SpeakerRole = Literal["chair", "member", "executive", "other"]
-DocType = Literal["minutes", "ordinance", "guideline", "speech", "report", "faq", "document"]
+SPEAKER_ROLES: tuple[SpeakerRole, ...] = get_args(SpeakerRole)
+
+# What a document is. minutes 会議録; ordinance 条例・規則 as in force (例規集); bill 議案; speech
+# 施政方針・市政執行方針・市政報告・提案理由; plan 計画・方針・指針; manual 手引き・要領・ガイドライン・基準; faq;
+# notice お知らせ・通知; other.
+DocType = Literal["minutes", "ordinance", "bill", "speech", "plan", "manual", "faq", "notice", "other"]
+DOC_TYPES: tuple[DocType, ...] = get_args(DocType)
+RULE_DOC_TYPES: tuple[DocType, ...] = ("manual", "ordinance", "plan")  # the documents that state rules
+# Names stores and `_meta.json` files used before the kinds above (read as these).
+LEGACY_DOC_TYPES: dict[str, DocType] = {"guideline": "manual", "report": "other", "document": "other"}
+
+
+def doc_type_of(value: str) -> DocType | None:
+    """`value` as a document kind (a legacy name mapped), or None when it is none."""
+    if value in DOC_TYPES:
+        return value
+    return LEGACY_DOC_TYPES.get(value)
+
+
+def legacy_names(kinds: tuple[str, ...]) -> tuple[str, ...]:
+    """`kinds` with the legacy names that mean them: chunks written before the migration still carry those."""
+    return tuple(kinds) + tuple(old for old, new in LEGACY_DOC_TYPES.items() if new in kinds)
+
+
+# Where a document's title, date, kind or municipality came from.
+FieldSource = Literal["override", "text", "pdf_metadata", "file_name", "folder", "none"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +55,9 @@ class Extracted:
     read (OCR off or not installed, past the file's OCR budget, or OCR failed), `needs_ocr_reason` says why in
     one line; `ocr_pages` lists pages whose text came from OCR.
     `headings` are (start, end) spans of headings in `text` (HTML h1-h6, Word heading styles).
+    `title` is what the file's own metadata calls it (HTML <title>, Word's or the PDF's title property), which
+    is often a working name (「R03-01_市長冒頭発言コピペ」): the text's own title line comes first.
+    `tables` are the tables whose rows chunks keep whole (sheets, CSV files, tables of Word files).
     """
 
     text: str
@@ -39,6 +67,31 @@ class Extracted:
     needs_ocr: tuple[int, ...] = ()
     ocr_pages: tuple[int, ...] = ()
     needs_ocr_reason: str | None = None
+    tables: tuple[Table, ...] = ()
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One row of a table: its span in `Extracted.text` and the cells it covers (「B3:D3」; None outside sheets)."""
+
+    start: int
+    end: int
+    cells: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table in `Extracted.text` [start, end): a sheet of a workbook, a CSV file or a table of a Word file.
+
+    Chunks never split a row. `header` is the span of the header row; a chunk of later rows carries it as its
+    `context`, so the values are read with the names of their columns. `sheet` is the sheet's name.
+    """
+
+    start: int
+    end: int
+    rows: tuple[TableRow, ...]
+    header: tuple[int, int] | None = None
+    sheet: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +110,9 @@ class Segment:
     speaker_role: SpeakerRole | None = None
     turn: int | None = None
     speaker_title: str | None = None
+    article: str | None = None  # 例規: 「第7条」, 「附則」
+    sheet: str | None = None  # a workbook's sheet
+    table: Table | None = None  # the table this segment is (its rows are kept whole)
 
 
 @dataclass(frozen=True)
@@ -79,6 +135,10 @@ class Document:
     pages: tuple[Page, ...] = ()
     needs_ocr: tuple[int, ...] = ()
     needs_ocr_reason: str | None = None  # why the `needs_ocr` pages were not read (Extracted.needs_ocr_reason)
+    municipality: str | None = None  # 自治体名 (南国市, 東京都)
+    url: str | None = None  # where it was published (None for a file from a folder)
+    fetched_at: str | None = None  # when a connector fetched it (ISO), None for files
+    field_sources: dict[str, FieldSource] = field(default_factory=dict)  # title/date/doc_type/municipality: where from
 
 
 @dataclass(frozen=True)
@@ -100,6 +160,16 @@ class Chunk:
     speaker_title: str | None = None
     turn: int | None = None
     access_groups: tuple[str, ...] = ("everyone",)
+    article: str | None = None  # 例規: 「第7条」, 「第3条第2項」, 「附則」
+    sheet: str | None = None  # a workbook's sheet
+    cells: str | None = None  # the cells of a table's rows (「A3:D5」)
+    context: str | None = None  # a table's header row, for chunks of later rows (not part of `text`)
+    municipality: str | None = None
+    url: str | None = None
+
+    def indexed_text(self) -> str:
+        """What is embedded and tokenized: the text, after the table header it is read under (if any)."""
+        return f"{self.context}\n{self.text}" if self.context else self.text
 
 
 @dataclass(frozen=True)
@@ -133,6 +203,11 @@ class Citation:
     start: int
     end: int
     quote: str
+    article: str | None = None
+    sheet: str | None = None
+    cells: str | None = None
+    municipality: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,10 @@
 """The audit log: who asked what, when, with which composer and model, which sources were cited, what the
 personal-information guard did, and how it ended. Append-only SQLite (`audit.sqlite` in the store): the
 service only inserts; rows older than the retention period are deleted at start-up and once a day.
+
+The layout has a version (`PRAGMA user_version`), as the catalogue's and the users' do: `SCHEMA_VERSION` is the
+one this code writes; opening a file of an older version migrates it in place (`_MIGRATIONS`) in one
+transaction, and a file written by a newer Kotae is refused.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from kotae.errors import StoreError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events(
@@ -36,6 +42,15 @@ CREATE INDEX IF NOT EXISTS events_at ON events(at);
 """
 COLUMNS = ("id", "at", "user", "groups", "action", "question", "composer", "model", "sources", "guard", "status",
            "task")
+
+# Version 0 is the layout above, as audit files were written before the layout had a version. Each step migrates
+# a file of the version before it; all the steps a file needs run in one transaction with the new version number.
+_MIGRATIONS: dict[int, str] = {
+    # 1: the admin page's 利用者 filter and `total(user=...)` find one user's events without reading them all
+    # (the index holds the rowid, `id`, so the newest-first page of one user is read in order from it).
+    1: "CREATE INDEX IF NOT EXISTS events_user ON events(user);",
+}
+SCHEMA_VERSION = max(_MIGRATIONS)
 
 
 @dataclass(frozen=True)
@@ -61,8 +76,13 @@ class AuditLog:
 
     def __init__(self, folder: Path, retention_days: int, zone: str = "Asia/Tokyo") -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(folder / "audit.sqlite", check_same_thread=False, isolation_level=None)
-        self._db.executescript(_SCHEMA)
+        self.path = folder / "audit.sqlite"
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            _migrate(self._db, self.path)
+        except BaseException:
+            self._db.close()
+            raise
         self._lock = threading.Lock()
         self.retention_days = retention_days
         self.zone = ZoneInfo(zone)  # usage periods are the city's days, weeks and months
@@ -180,3 +200,39 @@ def _row(row: tuple[Any, ...]) -> dict[str, Any]:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Bring the audit file at `path` to `SCHEMA_VERSION` (a new file gets the whole layout at once); refuse one
+    written by a newer Kotae, whose layout this code cannot know. The version is read again inside the write
+    transaction, so a server and `kotae audit export` opening an old file together migrate it once."""
+    if _version(db, path) == SCHEMA_VERSION:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version = _version(db, path)
+        if version < SCHEMA_VERSION:
+            # Statement by statement: `executescript` would commit the transaction half-way.
+            for statement in _statements(_SCHEMA):
+                db.execute(statement)
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _statements(_MIGRATIONS[step]):
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _version(db: sqlite3.Connection, path: Path) -> int:
+    """The file's layout version; StoreError when a newer Kotae wrote it."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"{path} was written by a newer Kotae (audit schema {version}; this one knows up to "
+                         f"{SCHEMA_VERSION}): upgrade Kotae to open it")
+    return version
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]

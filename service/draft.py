@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from kotae.types import Citation, Hit, Sentence, Unsupported
+from kotae.types import RULE_DOC_TYPES, Citation, Hit, Sentence, Unsupported
 from service.answer import COMPOSERS, Answerer
 from service.compose.extractive import REFUSAL, render, same_statement
 from service.compose.guard import check_question, guard
@@ -44,7 +44,7 @@ DRAFT_PROMPT = """あなたは日本の自治体で議会答弁案の作成を�
 6. 資料に根拠のない見出しの本文は空にする。数値や日付は資料のとおりに書く。"""
 _HEADING = re.compile(r"[【\[［]\s*(現状|これまでの取組|今後の方針)\s*[】\]］]")
 NO_SOURCE = "（該当する過去の答弁・資料が見つかりません。担当課で記載してください。）"
-RULE_TYPES = ("guideline", "ordinance")
+RULE_TYPES = RULE_DOC_TYPES
 
 # Where a sentence belongs, from how it ends: done (これまでの取組), intended (今後の方針), or the state (現状).
 _DONE = re.compile(r"(ました|ませんでした|でした|てきた|てまいった)[。」）]*$")

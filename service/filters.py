@@ -8,10 +8,11 @@ from typing import Any
 
 from kotae.errors import KotaeError
 from kotae.jdates import to_iso_date
+from kotae.types import SPEAKER_ROLES, doc_type_of
 
-LIST_KEYS = ("doc_type", "speaker_role", "speaker")
+LIST_KEYS = ("doc_type", "speaker_role", "speaker", "municipality")
 SINGLE_KEYS = ("source_prefix", "date_from", "date_to")
-ROLES = ("chair", "member", "executive", "other")
+ROLES = SPEAKER_ROLES
 
 
 class FilterError(KotaeError):
@@ -25,6 +26,7 @@ class Filters:
     doc_type: tuple[str, ...] = ()
     speaker_role: tuple[str, ...] = ()
     speaker: tuple[str, ...] = ()
+    municipality: tuple[str, ...] = ()  # 自治体名 as documents carry it (南国市, 東京都)
     source_prefix: str | None = None
     date_from: str | None = None
     date_to: str | None = None
@@ -49,6 +51,8 @@ def parse_filters(raw: Mapping[str, Any] | None) -> Filters:
             if not all(isinstance(v, str) and v.strip() for v in items):
                 raise FilterError(f"filter '{key}' must be a string or a list of strings")
             values[key] = tuple(v.strip() for v in items)
+    if "doc_type" in values:  # a legacy name means today's kind (the index says which kinds it has)
+        values["doc_type"] = tuple(dict.fromkeys(doc_type_of(v) or v for v in values["doc_type"]))
     for role in values.get("speaker_role", ()):
         if role not in ROLES:
             raise FilterError(f"filter 'speaker_role' must be one of {', '.join(ROLES)}, not {role!r}")

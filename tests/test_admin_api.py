@@ -71,7 +71,7 @@ def test_documents_list_status_and_types(client: TestClient) -> None:
     minutes = listed["minutes/令和6年第3回定例会会議録.txt"]
     assert minutes["status"] == "indexed" and minutes["doc_type"] == "minutes" and minutes["chunks"] > 10
     assert minutes["date"] == "2024-09-10" and minutes["reason"] is None
-    assert "minutes" in payload["doc_types"] and "guideline" in payload["doc_types"]
+    assert "minutes" in payload["doc_types"] and "manual" in payload["doc_types"]
 
 
 def test_passage_and_original_file_of_a_citation(client: TestClient, docs: Path) -> None:

@@ -9,12 +9,12 @@ import pytest
 from kotae_env import clear_kotae_env
 from reader_helpers import extract_for, one_hit
 
+from kotae.morphology import name_spans
 from kotae.types import Chunk, Hit
 from service.answer import Answerer
 from service.compose.sentences import candidates
 from service.reader.analysis import alternatives, analyse
 from service.reader.facts import fact_spans, figures_in, number_value
-from service.reader.morphology import name_spans
 from service.reader.periods import document_month, document_years, relative_years
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from ingest.describe import classify
 from ingest.documents import build_document, content_hash, document_version
 from ingest.meta import Overrides
-from ingest.structure import find_turns, guess_doc_type, speaker_role
+from ingest.structure import find_turns, speaker_role
 from kotae.types import Document
 
 TOKYO = "minutes/tokyo-2020"
@@ -144,7 +145,7 @@ def test_a_manual_s_bullets_with_brackets_are_no_turns() -> None:
     text = ("○資料作成のための事務機器（パソコン、コピー機など）、消耗品等の購入費\n"
             "○会議に要する経費（会場費、資料代）\n○視察に要する経費（交通費、宿泊費）\n")
     assert find_turns(text) == []
-    assert guess_doc_type("政務活動費の手引き", text, find_turns(text)) != "minutes"
+    assert classify("政務活動費の手引き", text, find_turns(text), "手引き.pdf") == "manual"
 
 
 def test_the_real_manual_is_not_minutes(shared_data: Path) -> None:
@@ -160,7 +161,7 @@ def test_hand_written_minutes_build_as_minutes(tmp_path: Path) -> None:
     assert doc.doc_type == "minutes"
     assert doc.title == "令和六年第一回みずほ野市議会定例会会議録"
     assert doc.date == "2024-03-01"
-    assert guess_doc_type(doc.title, HAND_MINUTES, find_turns(HAND_MINUTES)) == "minutes"
+    assert classify(doc.title, HAND_MINUTES, find_turns(HAND_MINUTES), "minutes.txt") == "minutes"
 
 
 # ---------------------------------------------------------------- real Tokyo minutes

@@ -20,7 +20,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -29,7 +29,9 @@ import numpy as np
 
 from kotae.embedders import Vectors
 from kotae.errors import StoreError
-from kotae.types import Chunk
+from kotae.types import LEGACY_DOC_TYPES, Chunk, FieldSource
+
+PIPELINE_BEFORE_SCHEMA_2 = "3"  # the pipeline version of every document stored before schema 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents(
@@ -78,6 +80,20 @@ _MIGRATIONS: dict[int, str] = {
     1: "CREATE TABLE IF NOT EXISTS vectors(chunk_id TEXT PRIMARY KEY, vector BLOB NOT NULL);"
        "INSERT OR REPLACE INTO meta(key, value)"
        " SELECT 'vectors_backfill', 'needed' WHERE EXISTS (SELECT 1 FROM chunks);",
+    # 2: where a document came from and what it is (issue 15): its municipality, URL and fetch time, where each
+    # described field came from, the pipeline version that read it; 例規 articles and the sheets and cells of
+    # tables on chunks; the document kinds renamed (guideline -> manual, report and document -> other).
+    2: "ALTER TABLE documents ADD COLUMN municipality TEXT;"
+       "ALTER TABLE documents ADD COLUMN url TEXT;"
+       "ALTER TABLE documents ADD COLUMN fetched_at TEXT;"
+       "ALTER TABLE documents ADD COLUMN field_sources TEXT NOT NULL DEFAULT '{}';"
+       f"ALTER TABLE documents ADD COLUMN pipeline TEXT NOT NULL DEFAULT '{PIPELINE_BEFORE_SCHEMA_2}';"
+       "ALTER TABLE chunks ADD COLUMN article TEXT;"
+       "ALTER TABLE chunks ADD COLUMN sheet TEXT;"
+       "ALTER TABLE chunks ADD COLUMN cells TEXT;"
+       "ALTER TABLE chunks ADD COLUMN context TEXT;"
+       + "".join(f"UPDATE documents SET doc_type = '{new}' WHERE doc_type = '{old}';"
+                 for old, new in LEGACY_DOC_TYPES.items()),
 }
 SCHEMA_VERSION = max(_MIGRATIONS)
 
@@ -98,6 +114,11 @@ class DocumentRecord:
     needs_ocr: tuple[int, ...]
     n_chunks: int
     indexed_at: str
+    municipality: str | None = None
+    url: str | None = None
+    fetched_at: str | None = None
+    field_sources: dict[str, FieldSource] = field(default_factory=dict)
+    pipeline: str = ""  # the ingestion pipeline's version that read it (ingest.documents.PIPELINE_VERSION)
 
 
 class Catalog:
@@ -148,12 +169,12 @@ class Catalog:
     # --- documents ---------------------------------------------------------------------------------------
     def documents(self) -> dict[str, DocumentRecord]:
         """Every committed document by source."""
-        rows = self._db.execute("SELECT * FROM documents").fetchall()
+        rows = self._db.execute(f"SELECT {_DOCUMENT_COLUMNS} FROM documents").fetchall()
         return {row[0]: _document(row) for row in rows}
 
     def document(self, source: str) -> DocumentRecord | None:
         """One committed document, or None."""
-        row = self._db.execute("SELECT * FROM documents WHERE source = ?", (source,)).fetchone()
+        row = self._db.execute(f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE source = ?", (source,)).fetchone()
         return _document(row) if row else None
 
     def chunk_ids_of(self, source: str) -> list[str]:
@@ -209,12 +230,13 @@ class Catalog:
                 db.executemany("INSERT OR REPLACE INTO vectors VALUES(?, ?)",
                                ((c.chunk_id, _blob(v)) for c, v in zip(chunks, vectors, strict=True)))
             db.execute("DELETE FROM chunks WHERE source=?", (record.source,))
-            db.execute("INSERT OR REPLACE INTO documents VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", _document_row(record))
+            db.execute(f"INSERT OR REPLACE INTO documents({_DOCUMENT_COLUMNS}) VALUES({_marks(_DOCUMENT_COLUMNS)})",
+                       _document_row(record))
             db.executemany(
-                "INSERT INTO chunks VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO chunks({_CHUNK_COLUMNS}) VALUES({_marks(_CHUNK_COLUMNS)})",
                 (
                     (c.chunk_id, c.source, c.ordinal, c.start, c.end, c.text, h, c.page, c.speaker,
-                     c.speaker_role, c.speaker_title, c.turn, " ".join(t))
+                     c.speaker_role, c.speaker_title, c.turn, " ".join(t), c.article, c.sheet, c.cells, c.context)
                     for c, t, h in zip(chunks, tokens, text_hashes, strict=True)
                 ),
             )
@@ -303,11 +325,12 @@ class Catalog:
         """Every committed chunk's retrieval fields, in document order."""
         rows = self._db.execute(
             "SELECT c.chunk_id, c.source, c.turn, c.speaker_role, c.speaker, c.speaker_title, d.doc_type, d.date,"
-            " c.text_hash, d.access_groups FROM chunks c JOIN documents d ON c.source = d.source"
-            " ORDER BY c.source, c.ordinal"
+            " c.text_hash, d.access_groups, d.municipality, c.article FROM chunks c JOIN documents d"
+            " ON c.source = d.source ORDER BY c.source, c.ordinal"
         )
         return [ChunkFacts(chunk_id=r[0], source=r[1], turn=r[2], speaker_role=r[3], speaker=r[4], speaker_title=r[5],
-                           doc_type=r[6], date=r[7], text_hash=r[8], access_groups=tuple(json.loads(r[9])))
+                           doc_type=r[6], date=r[7], text_hash=r[8], access_groups=tuple(json.loads(r[9])),
+                           municipality=r[10], article=r[11])
                 for r in rows]
 
     def tokens_of(self, source: str) -> list[list[str]]:
@@ -329,16 +352,18 @@ class Catalog:
             marks = ",".join("?" * len(part))
             rows = self._db.execute(
                 "SELECT c.chunk_id, c.source, c.start, c.end, c.text, c.ordinal, d.doc_type, d.title, d.date,"
-                " c.page, c.speaker, c.speaker_role, c.speaker_title, c.turn, d.access_groups"
+                " c.page, c.speaker, c.speaker_role, c.speaker_title, c.turn, d.access_groups, c.article, c.sheet,"
+                " c.cells, c.context, d.municipality, d.url"
                 f" FROM chunks c JOIN documents d ON c.source = d.source WHERE c.chunk_id IN ({marks})",
                 part,
             )
             for (cid, source, start, end, text, ordinal, doc_type, title, date, page, speaker, role,
-                 speaker_title, turn, groups) in rows:
+                 speaker_title, turn, groups, article, sheet, cells, context, municipality, url) in rows:
                 found[cid] = Chunk(
                     chunk_id=cid, source=source, start=start, end=end, text=text, ordinal=ordinal,
                     doc_type=doc_type, title=title, date=date, page=page, speaker=speaker, speaker_role=role,
                     speaker_title=speaker_title, turn=turn, access_groups=tuple(json.loads(groups)),
+                    article=article, sheet=sheet, cells=cells, context=context, municipality=municipality, url=url,
                 )
         return found
 
@@ -390,19 +415,33 @@ def _bump_generation(db: sqlite3.Connection) -> None:
     )
 
 
+_DOCUMENT_COLUMNS = ("source, root, content_hash, version, doc_type, title, date, access_groups, pages, needs_ocr,"
+                     " n_chunks, indexed_at, municipality, url, fetched_at, field_sources, pipeline")
+_CHUNK_COLUMNS = ("chunk_id, source, ordinal, start, end, text, text_hash, page, speaker, speaker_role, speaker_title,"
+                  " turn, tokens, article, sheet, cells, context")
+
+
+def _marks(columns: str) -> str:
+    return ",".join("?" * len(columns.split(",")))
+
+
 def _document(row: tuple[object, ...]) -> DocumentRecord:
-    (source, root, content_hash, version, doc_type, title, date, groups, pages, needs_ocr, n_chunks, at) = row
+    (source, root, content_hash, version, doc_type, title, date, groups, pages, needs_ocr, n_chunks, at,
+     municipality, url, fetched_at, field_sources, pipeline) = row
     return DocumentRecord(
         str(source), str(root), str(content_hash), str(version), str(doc_type), str(title),
         None if date is None else str(date), tuple(json.loads(str(groups))), int(str(pages)),
         tuple(json.loads(str(needs_ocr))), int(str(n_chunks)), str(at),
+        None if municipality is None else str(municipality), None if url is None else str(url),
+        None if fetched_at is None else str(fetched_at), json.loads(str(field_sources)), str(pipeline),
     )
 
 
 def _document_row(r: DocumentRecord) -> tuple[object, ...]:
     return (r.source, r.root, r.content_hash, r.version, r.doc_type, r.title, r.date,
             json.dumps(list(r.access_groups), ensure_ascii=False), r.pages, json.dumps(list(r.needs_ocr)),
-            r.n_chunks, r.indexed_at or _now())
+            r.n_chunks, r.indexed_at or _now(), r.municipality, r.url, r.fetched_at,
+            json.dumps(r.field_sources, ensure_ascii=False), r.pipeline)
 
 
 @dataclass(frozen=True)
@@ -419,6 +458,8 @@ class ChunkFacts:
     date: str | None
     text_hash: str
     access_groups: tuple[str, ...] = ("everyone",)
+    municipality: str | None = None
+    article: str | None = None
 
 
 

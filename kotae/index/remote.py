@@ -30,16 +30,16 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from kotae.embedders import Vectors
 from kotae.errors import StoreError
-from kotae.index.catalog import ChunkFacts, DocumentRecord
+from kotae.index.catalog import PIPELINE_BEFORE_SCHEMA_2, ChunkFacts, DocumentRecord
 from kotae.index.vectors import VectorStore, chunk_collection
-from kotae.types import Chunk
+from kotae.types import Chunk, doc_type_of
 
 CATALOG_COLLECTION = "kotae_catalog"
 REREAD_SECONDS = 0.1  # a generation read this recently is not read again by the same process
@@ -354,7 +354,9 @@ class RemoteCatalog:
                 text=text or "", ordinal=int(meta["ordinal"]), doc_type=record.doc_type, title=record.title,
                 date=record.date, page=meta.get("page"), speaker=meta.get("speaker"),
                 speaker_role=meta.get("speaker_role"), speaker_title=meta.get("speaker_title"),
-                turn=meta.get("turn"), access_groups=record.access_groups,
+                turn=meta.get("turn"), access_groups=record.access_groups, article=meta.get("article"),
+                sheet=meta.get("sheet"), cells=meta.get("cells"), context=meta.get("context"),
+                municipality=record.municipality, url=record.url,
             )
         return found
 
@@ -415,12 +417,18 @@ def _facts(chunk_id: str, source: str, meta: dict[str, Any], text_hash: str, rec
     return ChunkFacts(chunk_id=chunk_id, source=source, turn=None if turn is None else int(turn),
                       speaker_role=meta.get("speaker_role"), speaker=meta.get("speaker"),
                       speaker_title=meta.get("speaker_title"), doc_type=record.doc_type, date=record.date,
-                      text_hash=text_hash, access_groups=record.access_groups)
+                      text_hash=text_hash, access_groups=record.access_groups, municipality=record.municipality,
+                      article=meta.get("article"))
 
 
 def _record(data: dict[str, Any]) -> DocumentRecord:
-    return DocumentRecord(**{**data, "access_groups": tuple(data["access_groups"]),
-                             "needs_ocr": tuple(data["needs_ocr"])})
+    """A `doc:` record's document; one written before issue 15 has no municipality, URL or field sources (their
+    defaults) and may carry a legacy kind (read as today's, see `LEGACY_DOC_TYPES`)."""
+    known = {f.name for f in fields(DocumentRecord)}
+    return DocumentRecord(**{**{k: v for k, v in data.items() if k in known},
+                             "access_groups": tuple(data["access_groups"]), "needs_ocr": tuple(data["needs_ocr"]),
+                             "doc_type": doc_type_of(str(data["doc_type"])) or "other",
+                             "pipeline": str(data.get("pipeline") or PIPELINE_BEFORE_SCHEMA_2)})
 
 
 def _now() -> str:

@@ -250,6 +250,11 @@ def chunk_metadata(chunk: Chunk) -> dict[str, Any]:
         "speaker_role": chunk.speaker_role,
         "speaker_title": chunk.speaker_title,
         "turn": chunk.turn,
+        "article": chunk.article,
+        "sheet": chunk.sheet,
+        "cells": chunk.cells,
+        "context": chunk.context,
+        "municipality": chunk.municipality,
     }
     meta.update({k: v for k, v in optional.items() if v is not None})
     return meta

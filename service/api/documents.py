@@ -16,6 +16,7 @@ from service.api.access import can_see
 from service.api.auth import UserDep
 from service.api.deps import SearcherDep
 from service.api.schemas import DocumentOut, DocumentsResponse, PassageOut
+from service.failure_reasons import japanese_reason
 
 router = APIRouter(prefix="/api", tags=["documents"])
 
@@ -32,14 +33,16 @@ def documents(user: UserDep, searcher: SearcherDep) -> DocumentsResponse:
     for source, r in sorted(records.items()):
         status: Literal["indexed", "failed", "needs_ocr"] = (
             "failed" if source in failures else "needs_ocr" if r.needs_ocr else "indexed")
+        reason = failures.get(source)
         listed.append(DocumentOut(source=source, title=r.title, doc_type=r.doc_type, date=r.date, chunks=r.n_chunks,
-                                  status=status, reason=failures.get(source), needs_ocr_pages=list(r.needs_ocr),
-                                  root=r.root if user.is_admin else None, indexed_at=r.indexed_at))
+                                  status=status, reason=reason, reason_ja=_japanese(reason),
+                                  needs_ocr_pages=list(r.needs_ocr), root=r.root if user.is_admin else None,
+                                  indexed_at=r.indexed_at, municipality=getattr(r, "municipality", None)))
     for source, reason in sorted(failures.items()):
         if source not in records:
             listed.append(DocumentOut(source=source, title=Path(source).name, doc_type=None, date=None, chunks=0,
-                                      status="failed", reason=reason, needs_ocr_pages=[], root=None,
-                                      indexed_at=None))
+                                      status="failed", reason=reason, reason_ja=_japanese(reason),
+                                      needs_ocr_pages=[], root=None, indexed_at=None))
     return DocumentsResponse(documents=listed, doc_types=sorted({r.doc_type for r in records.values()}))
 
 
@@ -76,6 +79,11 @@ def original_file(source: str, user: UserDep, searcher: SearcherDep) -> FileResp
     headers = {"Content-Security-Policy": "sandbox", "X-Content-Type-Options": "nosniff"}
     return FileResponse(path, media_type=media_type, content_disposition_type="inline", filename=path.name,
                         headers=headers)
+
+
+def _japanese(reason: str | None) -> str | None:
+    """A failure reason for the admin page, in Japanese (the English stays in `reason`)."""
+    return None if reason is None else japanese_reason(reason)
 
 
 def _is_utf8(path: Path) -> bool:

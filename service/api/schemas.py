@@ -307,9 +307,11 @@ class DocumentOut(BaseModel):
     chunks: int
     status: Literal["indexed", "failed", "needs_ocr"]
     reason: str | None
+    reason_ja: str | None = Field(description="`reason` in Japanese, for the admin page (the English stays in reason)")
     needs_ocr_pages: list[int]
     root: str | None = Field(description="the server folder the document was read from; admins only (null for staff)")
     indexed_at: str | None
+    municipality: str | None = Field(default=None, description="the municipality (自治体名) the document is of")
 
 
 class DocumentsResponse(BaseModel):

@@ -219,7 +219,7 @@ def _signature_end(text: str, spans: list[tuple[int, int]], position: int) -> in
     name = text[ns:ne].strip()
     if not _ROLE_LINE.fullmatch(text[s:e].strip()) or text[e:ns].count("\n") != 1 or not 2 <= len(name) <= 12:
         return 0
-    from service.reader.morphology import name_spans
+    from kotae.morphology import name_spans
 
     found = name_spans(name)
     return ne if len(found) == 1 and found[0] == (0, len(name)) else 0

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from kotae.jdates import ERAS, kanji_to_int
+from kotae.morphology import mode_c as _mode_c
+from kotae.places import municipalities_in
 from service.reader.facts import figures_in
-from service.reader.morphology import mode_c as _mode_c
 
 # 「いつ」 as the word when (not inside 「くらいつくる」, not 「いつも」)
 _WHEN = r"(?<!くら)(?<!ぐら)いつ(?!も)"
@@ -186,9 +187,6 @@ _WESTERN_YEAR = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})\s*年(度)?")
 _SHORT_ERAS = {"r": "令和", "h": "平成"}
 _LAW_NUMBER = re.compile(rf"(明治|大正|昭和|平成|令和)\s*({_NUM})\s*年[^、。\n年月日]{{0,8}}?"
                          r"(法律|政令|条例|規則|省令|告示|訓令|規程)第\s*[0-9〇一二三四五六七八九十百千]+\s*号")
-# A municipality named in a question: 東京都, 南国市, 小樽市, かつらぎ町, 世田谷区 … (Sudachi's proper nouns).
-_MUNICIPALITY_END = ("都", "道", "府", "県", "市", "区", "町", "村")
-_PREFECTURES_TO_FU = frozenset(("東京都", "北海道", "京都府", "大阪府"))  # the only 都道府 there are
 _ASKS_FEE = re.compile(r"有料|無料|(お金|費用|料金|使用料|手数料)(が|は|って)?(かか|要る|いる|必要)|タダ")
 _ASKS_SPEAKER = re.compile(r"(答弁|発言|報告|説明|述べ|話し|言っ|演説|質問|挨拶|表明|討論|提案|代表)[^誰だどな]*"
                            r"(誰|だれ|どなた)|"
@@ -214,14 +212,14 @@ def names_relative(text: str, word: str) -> bool:
 _TITLES = frozenset(("市長", "町長", "村長", "区長", "知事", "副市長", "副知事", "教育長", "議長", "委員長", "局長",
                      "部長", "課長", "議員"))
 _HONORIFICS = frozenset(("さん", "様", "さま", "氏", "君", "くん", "殿"))
-_TOKYO_WORDS = frozenset(("都", "都庁", "都議会", "都知事", "都立", "都民", "都税"))
 # Document kinds a question may name, as the store's doc types.
 DOC_KIND_WORDS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
-    (re.compile(r"条例|規則|規程|要綱|例規"), ("ordinance",)),
+    (re.compile(r"条例|規則|規程|要綱|例規"), ("ordinance", "bill")),
+    (re.compile(r"議案"), ("bill",)),
     (re.compile(r"会議録|議事録|議会で|答弁|一般質問|定例会"), ("minutes",)),
     (re.compile(r"施政方針|所信表明|市政報告|市長(の)?(発言|演説)|提案理由"), ("speech",)),
-    (re.compile(r"ガイドライン|指針|基準|(?<!施政)方針"), ("guideline",)),
-    (re.compile(r"計画"), ("plan", "guideline")),
+    (re.compile(r"ガイドライン|基準|手引|要領|マニュアル"), ("manual",)),
+    (re.compile(r"指針|(?<!施政)方針|計画"), ("plan",)),
     (re.compile(r"FAQ|よくある質問"), ("faq",)),
 )
 _INTERROGATIVE = re.compile(_WHEN + r"|いくら|幾ら|誰|だれ|なぜ|何故|どこ|どの|どう|どれ|どんな|いくつ|何(?!か)")
@@ -348,30 +346,6 @@ def years_in(text: str) -> tuple[Year, ...]:
     for m in _WESTERN_YEAR.finditer(folded):
         found.append(Year(int(m.group(1)), bool(m.group(2))))
     return tuple(dict.fromkeys(found))
-
-
-def municipalities_in(text: str) -> tuple[str, ...]:
-    """Municipality names in `text` (東京都, 南国市, かつらぎ町), in order of appearance. A place name followed by
-    a word that starts with the level (東京 + 都議会) counts as the municipality (東京都); a name the dictionary
-    lacks keeps the kana before its last piece (みずほ + 野市)."""
-    morphemes = list(_mode_c(_fold(text)))
-    names: list[str] = []
-    for i, m in enumerate(morphemes):
-        surface, pos = m.surface(), m.part_of_speech()
-        if surface in _TOKYO_WORDS and pos[0] == "名詞" and (not i or morphemes[i - 1].part_of_speech()[2] != "地名"):
-            names.append("東京都")  # 「都の予算」「都が出す協力金」: the one 都 there is
-            continue
-        if pos[1] != "固有名詞":
-            continue
-        if surface.endswith(_MUNICIPALITY_END) and len(surface) >= 2 and (
-                not surface.endswith(("都", "道", "府")) or surface in _PREFECTURES_TO_FU):  # 国府班 is no 府
-            before = morphemes[i - 1].surface() if i else ""
-            if len(surface) <= 2 and re.fullmatch(r"[ぁ-んァ-ヶー]+", before):
-                surface = before + surface
-            names.append(surface)
-        elif pos[2] == "地名" and i + 1 < len(morphemes) and morphemes[i + 1].surface()[:1] in _MUNICIPALITY_END:
-            names.append(surface + morphemes[i + 1].surface()[0])
-    return tuple(dict.fromkeys(names))
 
 
 def analyse(text: str) -> Analysis:

@@ -13,15 +13,14 @@ from itertools import pairwise
 
 from kotae.jdates import to_iso_date
 from kotae.jtext import SudachiTokenizer
-from kotae.types import Chunk, Hit
+from kotae.morphology import name_spans, short_units
+from kotae.types import RULE_DOC_TYPES, Chunk, Hit
 from service.compose.relevance import QueryTerms
 from service.compose.sentences import Candidate, candidates, introduces_list
 from service.reader.analysis import RELATIVE_YEARS, Analysis, Year, alternatives, compact, names_relative, years_in
 from service.reader.facts import EXCEPTION, PROCEDURE, PROHIBITION, fact_spans, figures_in
-from service.reader.morphology import name_spans, short_units
 from service.reader.periods import document_month, relative_years
 
-RULE_DOC_TYPES = ("guideline", "ordinance")  # the documents that state rules
 # a year a sentence compares its figure with: 「令和７年度当初予算と比べて」「前年度比」
 _COMPARED_YEAR = re.compile(
     r"(令和|平成|昭和)\s*[0-9０-９元一二三四五六七八九十]+\s*年度?[^、。]{0,12}?(と比べ|と比較|に比べ|比)")

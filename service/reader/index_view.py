@@ -40,6 +40,7 @@ class IndexView:
     speaker_text: list[str]  # speaker name + title, for the speaker filter
     text_hash: list[str]
     groups_of_source: list[frozenset[str]]  # access groups of each of `sources`
+    municipality_of_source: list[str | None] = field(default_factory=list)  # 自治体名 of each of `sources`
     # Derived from the fields above in __post_init__; at a million chunks each costs milliseconds per query.
     text_hash_id: IntArray = field(init=False, repr=False)  # equal ids = equal texts
     speaker_texts: list[str] = field(init=False, repr=False)  # the distinct values of `speaker_text`
@@ -85,6 +86,9 @@ class IndexView:
         if filters.doc_type:
             wanted = [i for i, t in enumerate(self.doc_type) if t in filters.doc_type]
             keep &= np.isin(self.doc_type_of, wanted)
+        if filters.municipality:
+            wanted = [i for i, m in enumerate(self.municipality_of_source) if m in filters.municipality]
+            keep &= np.isin(self.source_of, wanted)
         if filters.source_prefix:
             wanted = [i for i, s in enumerate(self.sources) if s.startswith(filters.source_prefix)]
             keep &= np.isin(self.source_of, wanted)
@@ -151,7 +155,13 @@ def build_view(chunk_ids: list[str], facts: list[ChunkFacts]) -> IndexView:
         speaker_text=[(f.speaker or "") + (f.speaker_title or "") for f in ordered],
         text_hash=[f.text_hash for f in ordered],
         groups_of_source=_groups_of_sources(sources, ordered),
+        municipality_of_source=_municipality_of_sources(sources, ordered),
     )
+
+
+def _municipality_of_sources(sources: list[str], facts: list[ChunkFacts]) -> list[str | None]:
+    municipality = {f.source: f.municipality for f in facts}
+    return [municipality[s] for s in sources]
 
 
 def _groups_of_sources(sources: list[str], facts: list[ChunkFacts]) -> list[frozenset[str]]:

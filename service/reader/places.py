@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import PurePosixPath
 
-from service.reader.analysis import Analysis, Constraints, municipalities_in
+from kotae.places import municipalities_in
+from service.reader.analysis import Analysis, Constraints
 
 _LEVELS = ("都", "道", "府", "県", "市", "区", "町", "村")
 

@@ -42,7 +42,7 @@ from kotae.index.vectors import VectorStore
 from kotae.jdates import year_variants
 from kotae.jtext import SudachiTokenizer
 from kotae.settings import Settings
-from kotae.types import Hit
+from kotae.types import Hit, legacy_names
 from service.compose.relevance import QueryTerms
 from service.filters import FilterError, Filters, parse_filters
 from service.reader.analysis import alternatives, analyse, compact, years_in
@@ -252,8 +252,10 @@ class Searcher:
     def place_of(self, source: str) -> str | None:
         """The municipality the document `source` is of (`places.municipalities`), None when not known."""
         snap = self._snapshot
-        if snap.places is None:
-            snap.places = municipalities({s: d.title for s, d in self.catalog.documents().items()})
+        if snap.places is None:  # what ingestion read (issue 15), else what the titles say (stores before it)
+            documents = self.catalog.documents()
+            by_title = municipalities({s: d.title for s, d in documents.items()})
+            snap.places = {s: d.municipality or by_title.get(s) for s, d in documents.items()}
         return snap.places.get(source)
 
     def search(self, query: str | Query, k: int = 10, filters: Filters | None = None,
@@ -537,7 +539,10 @@ def _with_access(where: dict[str, Any] | None, groups: tuple[str, ...]) -> dict[
 def _chroma_where(filters: Filters, role: str | None) -> dict[str, Any] | None:
     clauses: list[dict[str, Any]] = []
     if filters.doc_type:
-        clauses.append({"doc_type": {"$in": list(filters.doc_type)}})
+        clauses.append({"doc_type": {"$in": list(legacy_names(filters.doc_type))}})  # chunks stored before
+        # schema 2 carry the old names in Chroma (the catalogue's were renamed)
+    if filters.municipality:
+        clauses.append({"municipality": {"$in": list(filters.municipality)}})
     roles = [role] if role else list(filters.speaker_role)
     if roles:
         clauses.append({"speaker_role": {"$in": roles}})

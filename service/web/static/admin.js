@@ -9,10 +9,15 @@
 
 import { goToLogin, loadMe, showUser } from "./session.js";
 
+// 種類: the document kinds (kotae/types.py DocType) in Japanese, in the order the 種類 filter lists them. The last
+// three are the names stores written before those kinds still carry (LEGACY_DOC_TYPES), labelled as what they
+// became. A kind not listed here is shown as it is.
 const DOC_TYPE_LABELS = {
-  minutes: "会議録", ordinance: "例規・条例", guideline: "指針・計画", speech: "施政方針・演説",
-  report: "報告", faq: "よくある質問", document: "その他文書",
+  minutes: "会議録", ordinance: "例規", bill: "議案", speech: "施政方針・市政報告", plan: "計画・方針",
+  manual: "手引き・要領", faq: "FAQ", notice: "お知らせ", other: "その他",
+  guideline: "手引き・要領", report: "その他", document: "その他",
 };
+const docTypeLabel = (type) => DOC_TYPE_LABELS[type] || type || "";
 const POLL_MS = 500;
 const ACTION_LABELS = { ask: "質問", draft: "答弁案", draft_docx: "答弁案Word", search: "検索" };
 const ADMIN_ACTION_LABELS = {
@@ -112,7 +117,7 @@ function stateCell(doc) {
   const td = el("td", { role: "cell" });
   if (doc.status === "failed") {
     td.append(el("span", { class: "state state-failed" }, "✕ 失敗"));
-    if (doc.reason) td.append(el("span", { class: "state-reason" }, `理由：${doc.reason}`));
+    if (doc.reason) td.append(...reasonNodes(doc.reason_ja, doc.reason));
     if (doc.chunks > 0) td.append(el("span", { class: "state-reason" }, "（前の版は登録されたままです）"));
   } else if (doc.status === "needs_ocr") {
     td.append(el("span", { class: "state state-needs_ocr" }, "！ 要OCR"));
@@ -121,6 +126,15 @@ function stateCell(doc) {
     td.append(el("span", { class: "state state-indexed" }, "✓ 登録済み"));
   }
   return td;
+}
+
+/** A failure reason in Japanese, with the English one ingestion recorded in the tooltip and under 「原文（英語）」
+ *  (what to quote to the system staff, and what the server log says). */
+function reasonNodes(japanese, english) {
+  if (!japanese || japanese === english) return [el("span", { class: "state-reason" }, `理由：${english}`)];
+  return [el("span", { class: "state-reason", title: english }, `理由：${japanese}`),
+    el("details", { class: "cell-more reason-original" }, el("summary", {}, "原文（英語）"),
+      el("p", { class: "full-text", lang: "en" }, english))];
 }
 
 function documentRow(doc) {
@@ -140,11 +154,81 @@ function documentRow(doc) {
     el("th", { scope: "row", role: "rowheader" }, el("span", { class: "doc-title" }, title),
       el("span", { class: "source-path" }, doc.source),
       doc.root ? el("span", { class: "state-reason" }, `フォルダ：${doc.root}`) : ""),
-    el("td", { role: "cell", "data-label": "種類" }, DOC_TYPE_LABELS[doc.doc_type] || doc.doc_type || "—"),
+    el("td", { role: "cell", "data-label": "種類" }, docTypeLabel(doc.doc_type) || "—"),
     el("td", { role: "cell", "data-label": "日付" }, formatDate(doc.date)),
     el("td", { role: "cell", class: "num", "data-label": "チャンク数" }, String(doc.chunks ?? 0)),
     state,
     action);
+}
+
+// ---------- finding documents in the list: 探す / 種類 / 自治体 / 状態 ----------
+// Client-side over the loaded list. The filters live in their controls, so they stay as they are when the list
+// reloads (after a job ends: the page polls only the job while it runs, then reloads the documents once).
+
+const docsView = { docs: [], rows: [] }; // the loaded documents and their rows, in the same order
+
+/** Text as the find box compares it: NFKC folds full-width letters and digits (ＰＤＦ, １２) and half-width kana
+ *  (ｶﾞｲﾄﾞ) to the usual forms, then case is ignored. */
+const fold = (text) => String(text || "").normalize("NFKC").toLowerCase();
+
+function docFilters() {
+  return { text: fold($("docs-find").value).trim(), type: $("docs-type").value,
+    municipality: $("docs-municipality").value, status: $("docs-status").value };
+}
+
+function docMatches(doc, f) {
+  if (f.status && doc.status !== f.status) return false;
+  if (f.type && docTypeLabel(doc.doc_type) !== f.type) return false;
+  if (f.municipality && (doc.municipality || "") !== f.municipality) return false;
+  return !f.text || fold(doc.title).includes(f.text) || fold(doc.source).includes(f.text);
+}
+
+/** Fill a filter's options (after its first, 「すべて」), keeping what is chosen even when the new list lacks
+ *  it; untouched when nothing changed (an open list is not rebuilt under the user). */
+function setOptions(select, values, label = (v) => v) {
+  const chosen = select.value;
+  const wanted = chosen && !values.includes(chosen) ? [...values, chosen] : values;
+  const have = [...select.options].slice(1).map((o) => o.value);
+  if (have.length === wanted.length && have.every((v, i) => v === wanted[i])) return;
+  select.replaceChildren(select.options[0], ...wanted.map((v) => el("option", { value: v }, label(v))));
+  select.value = chosen;
+}
+
+/** 種類's options: one per label (a legacy kind and the kind it became are one choice), in DOC_TYPE_LABELS order,
+ *  then kinds it does not know. The value is the label, which is what a row is matched on. */
+function typeOptions(types) {
+  const known = Object.keys(DOC_TYPE_LABELS);
+  const order = (t) => (known.includes(t) ? known.indexOf(t) : known.length);
+  const labels = [];
+  for (const t of [...types].filter(Boolean).sort((a, b) => order(a) - order(b) || a.localeCompare(b))) {
+    if (!labels.includes(docTypeLabel(t))) labels.push(docTypeLabel(t));
+  }
+  return labels;
+}
+
+function refreshDocFilters(data) {
+  const docs = docsView.docs;
+  setOptions($("docs-type"), typeOptions([...(data.doc_types || []), ...docs.map((d) => d.doc_type)]));
+  const places = [...new Set(docs.map((d) => d.municipality).filter(Boolean))].sort((a, b) => a.localeCompare(b, "ja"));
+  setOptions($("docs-municipality"), places);
+  $("docs-municipality-field").hidden = !places.length && !$("docs-municipality").value;
+}
+
+/** Show the rows that match, and 「N件中 M件を表示」. */
+function applyDocFilters() {
+  const f = docFilters();
+  let shown = 0;
+  docsView.docs.forEach((doc, i) => {
+    const match = docMatches(doc, f);
+    docsView.rows[i].hidden = !match;
+    shown += match;
+  });
+  const total = docsView.docs.length;
+  const filtering = Boolean(f.text || f.type || f.municipality || f.status);
+  const none = $("docs-none"); // absent when the list could not be loaded
+  if (none) none.hidden = !(total && !shown);
+  $("docs-count").textContent = total ? `${total}件中 ${shown}件を表示` : "";
+  $("docs-clear").disabled = !filtering;
 }
 
 async function loadDocuments() {
@@ -153,14 +237,40 @@ async function loadDocuments() {
     const data = await api("/api/documents");
     const docs = data.documents || [];
     $("docs-caption").textContent = `資料の一覧（${docs.length}件）`;
+    docsView.docs = docs;
+    docsView.rows = docs.map(documentRow);
+    refreshDocFilters(data);
+    const none = el("tr", { id: "docs-none", hidden: "" }, el("td", { colspan: "6" },
+      "条件に当てはまる資料はありません。条件を変えるか、「条件を消す」を押してください。"));
     if (!docs.length) {
-      body.replaceChildren(el("tr", {}, el("td", { colspan: "6" }, "まだ資料がありません。上の「資料を追加する」から追加してください。")));
-      return;
+      body.replaceChildren(el("tr", {}, el("td", { colspan: "6" }, "まだ資料がありません。上の「資料を追加する」から追加してください。")), none);
+    } else {
+      body.replaceChildren(...docsView.rows, none);
     }
-    body.replaceChildren(...docs.map(documentRow));
+    applyDocFilters();
   } catch (err) {
+    docsView.docs = [];
+    docsView.rows = [];
+    $("docs-count").textContent = "";
     body.replaceChildren(el("tr", {}, el("td", { colspan: "6" }, describeError(err, "資料の一覧を読み込めませんでした。"))));
   }
+}
+
+$("docs-filter").addEventListener("submit", (e) => e.preventDefault()); // Enter in the box: nothing to send
+$("docs-find").addEventListener("input", applyDocFilters);
+for (const id of ["docs-type", "docs-municipality", "docs-status"]) $(id).addEventListener("change", applyDocFilters);
+$("docs-clear").addEventListener("click", () => {
+  $("docs-find").value = "";
+  for (const id of ["docs-type", "docs-municipality", "docs-status"]) $(id).value = "";
+  $("docs-municipality-field").hidden = $("docs-municipality").options.length <= 1;
+  applyDocFilters();
+  $("docs-find").focus();
+});
+
+/** A failed file's reason in Japanese, when the list has it for the same file and the same English reason. */
+function japaneseReasonOf(source, reason) {
+  const doc = docsView.docs.find((d) => d.source === source && d.reason === reason);
+  return doc?.reason_ja || null;
 }
 
 function askConfirm(text) {
@@ -305,7 +415,8 @@ function showSummary(job, { previous = false } = {}) {
   box.append(el("dl", { class: "summary-counts" },
     ...counts.map(([name, n]) => el("div", {}, el("dt", {}, name), el("dd", {}, `${n ?? 0}件`)))));
   if (failed.length) {
-    box.append(el("h4", {}, "✕ 取り込めなかったファイル"), listOf(failed, (f) => [el("span", { class: "source-path" }, f.source), `　理由：${f.reason}`]));
+    box.append(el("h4", {}, "✕ 取り込めなかったファイル"), listOf(failed, (f) => [el("span", { class: "source-path" }, f.source),
+      ...reasonNodes(japaneseReasonOf(f.source, f.reason), f.reason)]));
   }
   if (s.needs_ocr?.length) {
     box.append(el("h4", {}, "！ 文字を読み取れないページがあるファイル（要OCR）"),
@@ -349,9 +460,9 @@ async function finish(job) {
   if (job.files_total > 0) { $("job-bar").max = job.files_total; $("job-bar").value = job.files_done; }
   $("job-text").textContent = job.status === "done" ? "終わりました。結果を下に表示しています。" : "途中で止まりました。";
   $("job-current").textContent = "";
-  showSummary(job);
-  if (document.activeElement === document.body) $("job-summary").focus();
+  // The documents first: the summary gives each failed file's reason in Japanese from the reloaded list.
   await Promise.all([loadDocuments(), loadFolders()]);
+  showSummary(job);
   if (document.activeElement === document.body) $("job-summary").focus(); // a removed row took the focus with it
   refreshAudit(); // the upload, run or removal is now in the log
   if (runAfterJob) { runAfterJob = false; clearError(); startJob(); } // uploads that arrived during the last run
@@ -603,14 +714,14 @@ async function init() {
     showUser(me);
     if (me.role !== "admin") { showAdminOnly(); return; }
   }
-  loadDocuments();
+  const documentsLoaded = loadDocuments();
   loadFolders();
   loadAudit();
   loadUsage();
   try {
     const job = await api("/api/admin/jobs/current");
     if (job.status === "running") watch(job);
-    else showSummary(job, { previous: true });
+    else { await documentsLoaded; showSummary(job, { previous: true }); }
   } catch { /* 404: no job since start-up */ }
 }
 init();
