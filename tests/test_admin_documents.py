@@ -128,7 +128,6 @@ def test_unsupported_file_type(tmp_path: Path) -> None:
     ("", ("_meta.json", "空か")),
     ("[\"title\"]", ("_meta.json", "JSON のオブジェクト")),
     ("{\"kind\": \"minutes\", \"tags\": []}", ("_meta.json", "使えない項目", "kind, tags")),
-    ("{\"doc_type\": \"会議録\"}", ("項目「doc_type」", "'会議録'", "minutes")),
     ("{\"title\": \"  \"}", ("項目「title」", "空でない文字列")),
     ("{\"date\": \"そのうち\"}", ("項目「date」", "'そのうち'", "令和6年4月1日")),
     ("{\"access_groups\": []}", ("項目「access_groups」", "リスト")),

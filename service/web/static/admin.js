@@ -7,17 +7,12 @@
 // and set text with textContent or append(string); never innerHTML, outerHTML, insertAdjacentHTML or
 // document.write. Attribute values only through setAttribute, and no href/src from server data.
 
+import { DOC_TYPE_LABELS, docTypeLabel } from "./kinds.js";
 import { goToLogin, loadMe, showUser } from "./session.js";
 
 // 種類: the document kinds (kotae/types.py DocType) in Japanese, in the order the 種類 filter lists them. The last
 // three are the names stores written before those kinds still carry (LEGACY_DOC_TYPES), labelled as what they
 // became. A kind not listed here is shown as it is.
-const DOC_TYPE_LABELS = {
-  minutes: "会議録", ordinance: "例規", bill: "議案", speech: "施政方針・市政報告", plan: "計画・方針",
-  manual: "手引き・要領", faq: "FAQ", notice: "お知らせ", other: "その他",
-  guideline: "手引き・要領", report: "その他", document: "その他",
-};
-const docTypeLabel = (type) => DOC_TYPE_LABELS[type] || type || "";
 const POLL_MS = 500;
 const ACTION_LABELS = { ask: "質問", draft: "答弁案", draft_docx: "答弁案Word", search: "検索" };
 const ADMIN_ACTION_LABELS = {

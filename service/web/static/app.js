@@ -6,12 +6,9 @@
 // set text with textContent or append(string); never innerHTML, outerHTML, insertAdjacentHTML or document.write.
 // Links built from server data go through safeHref() (same-origin paths only, never javascript:).
 
+import { docTypeLabel } from "./kinds.js";
 import { goToLogin, loadMe, showUser } from "./session.js";
 
-const DOC_TYPE_LABELS = {
-  minutes: "会議録", ordinance: "例規・条例", guideline: "指針・計画", speech: "施政方針・演説",
-  report: "報告", faq: "よくある質問", document: "その他文書",
-};
 const MODE_TEXT = {
   ask: { label: "質問を入力してください", submit: "調べる", result: "回答",
          hint: "質問：資料から答えと出典を探します。", placeholder: "例：生成AIに個人情報を入力してよいですか" },
@@ -140,7 +137,6 @@ function safeHref(url) {
 }
 
 const speakerText = (c) => [c.speaker_title, c.speaker].filter(Boolean).join(" ");
-const docTypeLabel = (t) => DOC_TYPE_LABELS[t] || t || "";
 
 /** One line of facts about a source, as text: 「p.3 ／ 令和6年9月10日 ／ 総務部長 小野寺直樹」. */
 function sourceFacts(c) {
