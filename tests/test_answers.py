@@ -222,7 +222,7 @@ def test_the_corpus_refuses_some_of_what_it_cannot_answer(answers: dict[str, Ans
 
 def test_filters_restrict_citations(answerer: Answerer) -> None:
     cases: list[tuple[dict[str, Any], Callable[[Citation], bool]]] = [
-        ({"doc_type": ["guideline"]}, lambda c: c.doc_type == "guideline"),
+        ({"doc_type": ["manual"]}, lambda c: c.doc_type == "manual"),
         ({"speaker_role": ["executive"]}, lambda c: c.speaker_role == "executive"),
         ({"source_prefix": "plans/"}, lambda c: c.source.startswith("plans/")),
     ]
@@ -233,7 +233,7 @@ def test_filters_restrict_citations(answerer: Answerer) -> None:
             quoted = answer.citations + answer.closest
             assert quoted, (raw, question)
             assert all(passes(c) for c in quoted), (raw, question, [(c.source, c.speaker_role) for c in quoted])
-    guideline = answerer.ask("生成AIに個人情報を入力してよいか", parse_filters({"doc_type": ["guideline"]}))
+    guideline = answerer.ask("生成AIに個人情報を入力してよいか", parse_filters({"doc_type": ["manual"]}))
     assert guideline.grounded
 
 
@@ -679,12 +679,12 @@ def test_api_ask_extractive(client: TestClient, answerer: Answerer) -> None:
 
 
 def test_api_ask_refusal_and_filters(client: TestClient, answerer: Answerer) -> None:
-    response = client.post("/api/ask", json={"question": "ドッグランの整備", "filters": {"doc_type": ["guideline"]}})
+    response = client.post("/api/ask", json={"question": "ドッグランの整備", "filters": {"doc_type": ["manual"]}})
     assert response.status_code == 200, response.text
     payload = response.json()
     assert payload["grounded"] is False and payload["answer"].startswith(REFUSAL)
     assert payload["citations"] == [] and payload["sentences"] == []
-    assert payload["closest"] and {c["doc_type"] for c in payload["closest"]} == {"guideline"}
+    assert payload["closest"] and {c["doc_type"] for c in payload["closest"]} == {"manual"}
     for c in payload["closest"]:
         assert set(c) >= CONTRACT_FIELDS
         assert_valid_quote(Citation(**c), answerer)

@@ -25,7 +25,7 @@ def searcher(corpus_store: Path) -> Iterator[Searcher]:
 
 
 @pytest.mark.parametrize("filters", [Filters(source_prefix="faq/"), Filters(speaker=("教育長",)),
-                                     Filters(doc_type=("guideline",))])
+                                     Filters(doc_type=("manual",))])
 def test_a_small_group_gets_its_exact_nearest_chunks(searcher: Searcher, filters: Filters) -> None:
     snap = searcher._snapshot
     view = snap.view

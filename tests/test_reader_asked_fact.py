@@ -248,9 +248,9 @@ def test_a_law_number_s_year_is_no_year_the_text_is_about() -> None:
 
 def test_a_how_to_question_is_answered_by_the_procedure(answerer: Answerer) -> None:
     hits = [one_hit("庁内生成ＡＩは、次の要件を満たすことを確認したサービスである。"
-                    "入力した情報が学習に利用されないこと。", doc_type="guideline"),
+                    "入力した情報が学習に利用されないこと。", doc_type="manual"),
             one_hit("２　庁内生成ＡＩを利用しようとする職員は、所属長の承認を得た上で、"
-                    "ＤＸ推進課に利用申請を行わなければならない。", ordinal=1, doc_type="guideline")]
+                    "ＤＸ推進課に利用申請を行わなければならない。", ordinal=1, doc_type="manual")]
     extraction = extract_for("庁内の生成AIを使いたいときはどうすればいい？", hits, answerer)
     assert "所属長の承認" in extraction.answers[0].candidate.display
 

@@ -192,11 +192,11 @@ def test_a_list_cut_by_a_chunk_edge_comes_with_its_sentence(answerer: Answerer) 
 
     first = one_hit("## 第５　入力してはならない情報\n\n"
                  "１　職員は、庁内生成ＡＩであっても、次に掲げる情報を入力してはならない。",
-                 source="guide.md", title="生成ＡＩ利用ガイドライン", doc_type="guideline")
+                 source="guide.md", title="生成ＡＩ利用ガイドライン", doc_type="manual")
     items = ("（１）個人情報（氏名、住所その他の情報をいう。）\n（２）個人番号（マイナンバー）及び特定個人情報\n\n"
              "２　要約させる場合は置き換える。")
     second = Hit(Chunk(chunk_id="guide.md#1", source="guide.md", start=first.chunk.end + 2,
-                       end=first.chunk.end + 2 + len(items), text=items, ordinal=1, doc_type="guideline",
+                       end=first.chunk.end + 2 + len(items), text=items, ordinal=1, doc_type="manual",
                        title="生成ＡＩ利用ガイドライン", date="2024-01-01"), 2, 0.9)
     question = "生成AIに個人情報を入力してよいか"
     answer = compose_facts([(analyse(question), extract_for(question, [first, second], answerer))])

@@ -318,7 +318,7 @@ def test_unknown_method_is_refused(store: Store) -> None:
 
 FILTER_CASES: list[tuple[dict[str, object], Callable[[Chunk], bool]]] = [
     ({"doc_type": "minutes"}, lambda c: c.doc_type == "minutes"),
-    ({"doc_type": ["guideline", "document"]}, lambda c: c.doc_type in ("guideline", "document")),
+    ({"doc_type": ["manual", "other"]}, lambda c: c.doc_type in ("manual", "other")),
     ({"date_from": "2024-10-01"}, lambda c: c.date is not None and c.date >= "2024-10-01"),
     ({"date_to": "令和6年9月30日"}, lambda c: c.date is not None and c.date <= "2024-09-30"),
     ({"date_from": "令和6年9月1日", "date_to": "2024-09-30"},
