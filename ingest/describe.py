@@ -78,6 +78,7 @@ def _close_gaps(line: str) -> str:
 
 _N = "[0-9０-９元〇一二三四五六七八九十]+"  # a number in a date
 _DATE_WORDS = r"(提出|策定|議決|公布|作成|改定|制定|施行|発行|現在|告示)"
+_BIRTH_LABEL = re.compile(r"(生年月日|誕生日|生まれ)[：:\s]*$")
 _SUBMITTED = re.compile(r"^[ \u3000]*(令和|平成|昭和)[^\n]{3,20}日[ \u3000]*(提出|策定|議決|公布)[ \u3000]*$",
                         re.MULTILINE)
 _WORKING_NAME = re.compile(r"コピペ|_|^[0-9A-Za-z\-]+$|冒頭$|^[A-Za-z]?[0-9]{2}-[0-9]{2}")
@@ -94,7 +95,7 @@ def _is_dateline(line: str) -> bool:
     「平成２８年４月」."""
     if len(line) > 40:
         return False
-    if find_date(line, birth_dates=True) or _month_of(line):
+    if find_date(line) or _month_of(line):  # a birth date (生年月日：…) dates a person, not the document
         rest = re.sub(rf"(令和|平成|昭和|大正|明治)?{_N}年({_N}月)?({_N}日)?", "", line)
         return len(rest) <= 20 or re.search(_DATE_WORDS, line) is not None
     return False
@@ -134,9 +135,10 @@ def _title(extracted: Extracted, lines: list[str], file_name: str) -> tuple[str,
         if 4 <= len(line) <= 60 and _KIND_NOUN.search(line) and not _is_dateline(line):
             return line, "text"
     for i, line in enumerate(lines):
-        if len(line) < 4 or line.startswith(("※", "-", "－")):
+        if len(line) < 2 or line.startswith(("※", "-", "－")):
             continue  # a note mark, a page number
-        if _is_dateline(line) or _SOURCE_LINE.match(line) or _TABLE_OF_CONTENTS.search(line):
+        if _is_dateline(line) or _SOURCE_LINE.match(line) or _TABLE_OF_CONTENTS.search(line) or \
+                (len(line) < 40 and find_date(line, birth_dates=True)):  # a birth-date line is no title either
             continue
         if _WORKING_NAME.search(line) or _GREETING.match(line) or _TURN_LINE.match(line):
             break  # what follows is the body: no title line
@@ -218,7 +220,9 @@ def file_title(file_name: str) -> str:
 # --- date ------------------------------------------------------------------------------------------------------
 
 def _date(text: str, lines: list[str], file_name: str) -> tuple[str | None, FieldSource]:
-    for line in lines:
+    for before, line in zip(["", *lines], lines, strict=False):
+        if _BIRTH_LABEL.search(before):
+            continue  # a form's value under its 生年月日 label
         if _is_dateline(line) or (len(line) <= 40 and re.search(_DATE_WORDS, line)):
             found = find_date(line) or _month_of(line)
             if found:
