@@ -3,10 +3,19 @@ nothing that reaches the network on its own (the `browser` fixture in conftest.p
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from eval.processes import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -22,3 +31,29 @@ def require_chromium() -> None:
 def launch(playwright: Any) -> Any:
     """Headless Chromium from Debian's package."""
     return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+
+
+@contextmanager
+def serving(store: Path, log_file: Path) -> Iterator[str]:
+    """`kotae serve` on a free loopback port over `store` (no KOTAE_ settings of the caller's), its output in
+    `log_file`; yields its base URL once /healthz answers and stops it afterwards."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KOTAE_")}
+    with open(log_file, "w", encoding="utf-8") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--store", str(store),
+                                 "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(log_file.read_text(encoding="utf-8")) from None
+                time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

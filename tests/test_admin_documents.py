@@ -8,9 +8,7 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
-import time
 import urllib.request
 import zipfile
 from collections.abc import Iterator
@@ -19,13 +17,12 @@ from typing import Any
 
 import docx
 import pytest
-from browser import require_chromium
+from browser import require_chromium, serving
 from fastapi.testclient import TestClient
 from kotae_env import clear_kotae_env
 from pdf_fixtures import make_pdf
 from pypdf import PdfWriter
 
-from eval.processes import free_port
 from ingest.discover import scan
 from ingest.loaders import load_file, ocr
 from ingest.loaders.budget import Budget
@@ -362,26 +359,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as mp:
         clear_kotae_env(mp)
         run_ingest([root / "docs"], load_settings(root / "store"))
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KOTAE_")}
-    with open(root / "serve.log", "w", encoding="utf-8") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--store", str(root / "store"),
-                                 "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError((root / "serve.log").read_text(encoding="utf-8")) from None
-                time.sleep(0.3)
+    with serving(root / "store", root / "serve.log") as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @pytest.fixture
