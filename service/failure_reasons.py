@@ -202,6 +202,17 @@ _RULES: tuple[Rule, ...] = (
     (re.compile(r"XML part (?P<part>.+) declares a DTD .*"),
      _t("ファイル内部（{part}）に Office ファイルにはない定義（DTD）があるため読み込みません。"
         "不正なファイルの可能性があります")),
+    # --- Excel and CSV (ingest/loaders/xlsx_file.py, csv_file.py) ---
+    (re.compile(r"not a readable Excel workbook: not a zip package"),
+     _t("Excel（.xlsx）の形式ではありません（古い .xls 形式のファイルの名前だけを変えたものなど）")),
+    (re.compile(r"not a readable Excel workbook: password-protected \(encrypted\), or an old \.xls file renamed"),
+     _t("パスワードで保護されたExcelファイルか、古い .xls 形式のファイルのため読めません"
+        "（パスワードを外すか、.xlsx 形式で保存し直してください）")),
+    (re.compile(r"not a readable Excel workbook: .*"), _t("Excelファイルが壊れていて読めません")),
+    (re.compile(r"empty workbook \(no cell values\)"), _t("Excelファイルに値の入ったセルがありません")),
+    (re.compile(r"not a readable CSV file: .* \(record (?P<n>\d+)\)"),
+     _t("CSVファイルの{n}行目を読めません（引用符の閉じ忘れなど）")),
+    (re.compile(r"empty file \(no values\)"), _t("ファイルに値がありません（空のファイルです）")),
     # --- text and HTML (ingest/loaders/text_file.py, html_file.py) ---
     (re.compile(r"empty (?:file|document) \(no text\)"), _t("文書に文字が入っていません")),
     (re.compile(r"binary content \(NUL bytes\), not a text file"),

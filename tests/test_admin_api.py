@@ -98,14 +98,14 @@ def test_upload_ingest_and_remove(client: TestClient, docs: Path) -> None:
     index and of later runs."""
     response = client.post("/api/admin/upload", files=[
         ("files", ("粗大ごみ案内.txt", NOTICE.encode("utf-8"), "text/plain")),
-        ("files", ("table.xlsx", b"x", "application/octet-stream")),
+        ("files", ("slides.pptx", b"x", "application/octet-stream")),
         ("files", ("empty.txt", b"", "text/plain")),
     ])
     assert response.status_code == 200
     body = response.json()
     assert body["saved"] == ["粗大ごみ案内.txt"]
     refused = {r["name"]: r["reason"] for r in body["refused"]}
-    assert "unsupported file type '.xlsx'" in refused["table.xlsx"] and "empty" in refused["empty.txt"]
+    assert "unsupported file type '.pptx'" in refused["slides.pptx"] and "empty" in refused["empty.txt"]
 
     started = client.post("/api/admin/jobs")
     assert started.status_code == 202 and started.json()["kind"] == "ingest"

@@ -106,18 +106,18 @@ def test_discovery_refusals(tmp_path: Path) -> None:
 
 def test_unsupported_file_type(tmp_path: Path) -> None:
     """A kind Kotae does not read: the loaders' reason, and discovery's while it still refuses such files."""
-    sheet = tmp_path / "docs" / "予算.xlsx"
-    sheet.parent.mkdir()
-    sheet.write_bytes(b"PK\x03\x04")
+    slides = tmp_path / "docs" / "説明資料.pptx"
+    slides.parent.mkdir()
+    slides.write_bytes(b"PK\x03\x04")
     (tmp_path / "docs" / "README").write_text(NOTICE, encoding="utf-8")
-    assert assert_japanese(load_error(load_file, sheet)) == "この形式（.xlsx）は読み込めません"
+    assert assert_japanese(load_error(load_file, slides)) == "この形式（.pptx）は読み込めません"
     no_suffix = load_error(load_file, tmp_path / "docs" / "README")
     assert assert_japanese(no_suffix) == "拡張子のないファイルは読み込めません"
     found = scan(tmp_path / "docs", max_bytes=10**9)
     # Discovery refused such files, and now skips them (not a failure): either reason has a rule.
-    passed = next(f.reason for f in [*found.refused, *getattr(found, "skipped", [])] if f.source == "予算.xlsx")
+    passed = next(f.reason for f in [*found.refused, *getattr(found, "skipped", [])] if f.source == "説明資料.pptx")
     ja = assert_japanese(passed, "読み込める形式：.txt")
-    assert re.match(r"この形式（\.xlsx）(は読み込めません|のファイルは読み込みの対象外)", ja), ja
+    assert re.match(r"この形式（\.pptx）(は読み込めません|のファイルは読み込みの対象外)", ja), ja
 
 
 @pytest.mark.parametrize(("content", "kept"), [
@@ -240,6 +240,24 @@ def test_word_and_zip_package_reasons(tmp_path: Path) -> None:
     assert_japanese(load_error(load_docx, tmp_path / "dtd.docx"), "word/document.xml", "DTD")
     _word_file(tmp_path / "blank.docx", "")
     assert_japanese(load_error(load_docx, tmp_path / "blank.docx"), "文字が入っていません")
+
+
+def test_excel_and_csv_reasons(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    (tmp_path / "old.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 an old binary .xls")
+    (tmp_path / "text.xlsx").write_bytes("一覧表".encode())
+    with zipfile.ZipFile(tmp_path / "broken.xlsx", "w") as package:
+        package.writestr("xl/workbook.xml", "<workbook>")
+    Workbook().save(tmp_path / "empty.xlsx")
+    (tmp_path / "huge.csv").write_text("施設名,使用料\n市民会館," + "8" * 200_000 + "\n", encoding="utf-8")
+    (tmp_path / "blank.csv").write_text(",,\n,,\n", encoding="utf-8")
+    assert_japanese(load_error(load_file, tmp_path / "old.xlsx"), "パスワード", ".xls")
+    assert_japanese(load_error(load_file, tmp_path / "text.xlsx"), "Excel（.xlsx）の形式ではありません")
+    assert_japanese(load_error(load_file, tmp_path / "broken.xlsx"), "Excelファイルが壊れて")
+    assert_japanese(load_error(load_file, tmp_path / "empty.xlsx"), "値の入ったセルがありません")
+    assert_japanese(load_error(load_file, tmp_path / "blank.csv"), "値がありません")
+    assert_japanese(load_error(load_file, tmp_path / "huge.csv"), "CSVファイルの2行目")  # a field over csv's limit
 
 
 def test_text_file_reasons(tmp_path: Path) -> None:

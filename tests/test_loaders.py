@@ -510,3 +510,8 @@ def test_every_document_suffix_has_a_loader() -> None:
     from kotae.formats import DOCUMENT_SUFFIXES
 
     assert set(LOADERS) == set(DOCUMENT_SUFFIXES)
+    page = (Path(__file__).resolve().parents[1] / "service" / "web" / "static" / "admin.html").read_text("utf-8")
+    accepted = re.search(r'id="upload-input"[^>]*accept="([^"]+)"', page)
+    assert accepted is not None and set(accepted.group(1).split(",")) == set(DOCUMENT_SUFFIXES)
+    hint = re.search(r'id="upload-hint">([^<]+)<', page)
+    assert hint is not None and all(suffix in hint.group(1) for suffix in DOCUMENT_SUFFIXES)

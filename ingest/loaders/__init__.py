@@ -11,7 +11,7 @@ from pathlib import Path
 from kotae.errors import LoadError
 from kotae.types import Extracted
 
-from . import docx_file, html_file, pdf_file, text_file
+from . import csv_file, docx_file, html_file, pdf_file, text_file, xlsx_file
 
 Loader = Callable[[Path], Extracted]
 
@@ -23,6 +23,9 @@ LOADERS: dict[str, Loader] = {
     ".htm": html_file.load_html,
     ".pdf": pdf_file.load_pdf,
     ".docx": docx_file.load_docx,
+    ".xlsx": xlsx_file.load_xlsx,
+    ".xlsm": xlsx_file.load_xlsx,
+    ".csv": csv_file.load_csv,
 }
 
 

@@ -1,4 +1,4 @@
-"""Zip packages (Word .docx, and later Excel .xlsx) checked against a budget before a parser sees them.
+"""Zip packages (Word .docx, Excel .xlsx/.xlsm) checked against a budget before a parser sees them.
 
 A few hundred kilobytes of zip can unpack to gigabytes (a "zip bomb"), and python-docx holds every part in
 memory and builds a tree of ~10x the XML's size, so the package is measured first, cheaply and in order:
