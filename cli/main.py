@@ -1,4 +1,5 @@
-"""The `kotae` command: `ingest`, `remove`, `repair`, `search`, `ask`, `draft`, `serve`, `eval`, `user` and `audit`.
+"""The `kotae` command: `ingest`, `remove`, `repair`, `documents`, `search`, `ask`, `draft`, `serve`, `eval`, `user` and
+`audit`.
 
 Exit status: 0 success, 1 when an ingestion had failed files, 2 for bad arguments, settings, policy or store
 errors, 3 when the language model endpoint failed or timed out.
@@ -18,6 +19,7 @@ from typing import Any
 
 from kotae.errors import GeneratorError, KotaeError
 from kotae.settings import load_settings
+from kotae.types import COMPOSERS
 from service.drafting.consistency import describe_difference
 from service.drafting.stance import STANCE_NAMES
 
@@ -64,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("sources", nargs="+", metavar="SOURCE", help="as listed by the admin page / the catalogue")
     _store_and_json(remove)
     remove.set_defaults(run=_remove)
+
+    documents = sub.add_parser("documents", help="list the documents of the store: title, date, kind, "
+                                                     "municipality, status, where each field came from")
+    _store_and_json(documents)
+    documents.set_defaults(run=_documents)
 
     search = sub.add_parser("search", help="find passages for a query")
     search.add_argument("query")
@@ -179,7 +186,7 @@ def _filter_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _composer_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--composer", choices=["extractive", "llm"], default="extractive",
+    parser.add_argument("--composer", choices=COMPOSERS, default="extractive",
                         help="extractive: the sources' own sentences, offline (default); llm: a configured model")
     parser.add_argument("--model", default=None, help="with --composer llm: a configured model name")
 
@@ -347,7 +354,52 @@ def _remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def _documents(args: argparse.Namespace) -> int:
+    """`kotae documents`: what GET /api/documents lists an admin (only the catalogue is read: it works while
+    `kotae serve` holds the store)."""
+    from contextlib import closing
+
+    from kotae.auth import LOCAL_USER
+    from kotae.index.store import StorePaths, open_catalog
+    from service.api.documents import document_list
+
+    settings = load_settings(args.store)
+    with closing(open_catalog(StorePaths(settings.store.dir), create=False,
+                              chroma_url=settings.store.chroma_url)) as catalog:
+        listed = [d.model_dump() for d in document_list(catalog, LOCAL_USER).documents]
+    if args.json:
+        print(json.dumps(listed, ensure_ascii=False))
+        return 0
+    if not listed:
+        print("no documents")
+        return 0
+    rows = [["SOURCE", "TITLE", "DATE", "KIND", "MUNICIPALITY", "STATUS", "CHUNKS"]]
+    for d in listed:
+        rows.append([d["source"], *(_field_cell(d, name) for name in ("title", "date", "doc_type", "municipality")),
+                     d["status"], str(d["chunks"])])
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(r, widths, strict=True)).rstrip())
+    if any(d["corrections"] for d in listed):
+        print("* corrected by an admin")
+    return 0
+
+
+def _field_cell(document: dict[str, Any], name: str) -> str:
+    """A field of a listed document as the table shows it: '-' when unknown, '*' after an admin's correction."""
+    value = document[name]
+    return f"{'-' if value is None else value}{'*' if name in (document['corrections'] or {}) else ''}"
+
+
+def _width(text: str) -> int:
+    """Columns `text` takes on a terminal: wide (全角) characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def _search(args: argparse.Namespace) -> int:
+    from kotae.locations import location
     from service.reader.search import Searcher
 
     settings = load_settings(args.store)
@@ -366,7 +418,7 @@ def _search(args: argparse.Namespace) -> int:
     for h in hits:
         c = h.chunk
         where = " ".join(
-            x for x in (c.source, f"p.{c.page}" if c.page else "", c.date or "",
+            x for x in (c.source, location(c), c.date or "",
                         f"{c.speaker_title or ''}（{c.speaker}）" if c.speaker else "") if x
         )
         print(f"{h.rank:>2}. [{h.score:.4f}] {where}\n    {c.text[:160].replace(chr(10), ' ')}")
@@ -468,9 +520,11 @@ def _print_draft(result: Any) -> None:
 
 
 def _where(c: Any) -> str:
-    """「title, p.N, date, 役職（氏名）, source」 for a hit's chunk or a citation."""
+    """「title 第N条 (or p.N, sheet cells), date, 役職（氏名）, source」 for a hit's chunk or a citation."""
+    from kotae.locations import cited_as
+
     speaker = f"{c.speaker_title or ''}（{c.speaker}）" if c.speaker else ""
-    parts = (c.title, f"p.{c.page}" if c.page else "", c.date or "", speaker, c.source)
+    parts = (cited_as(c), c.date or "", speaker, c.source)
     return "、".join(p for p in parts if p)
 
 

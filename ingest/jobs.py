@@ -1,4 +1,4 @@
-"""Ingestion, removal and repair jobs run inside the serving process, one at a time, each in a thread.
+"""Ingestion, removal, repair and correction jobs run inside the serving process, one at a time, each in a thread.
 
 Why inside: embedded Chroma is one process's store. When the service read it while an ingestion child process
 wrote it, re-ingestions failed with `Error getting embedding` and broke the store for good; a thread of the
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ingest.pipeline import Cancelled, remove_documents, run_ingest, run_repair, store_folders
+from ingest.pipeline import Cancelled, correct_document, remove_documents, run_ingest, run_repair, store_folders
 from ingest.prepare import one_line
 from kotae.errors import KotaeError
 from kotae.jobs import Job, JobBusy, JobKind, now
@@ -99,6 +99,11 @@ class JobRunner:
     def repair(self, force: bool) -> Job:
         """Check the store and rebuild what is damaged from the catalogue."""
         return self._start("repair", lambda job: run_repair(self.settings, force).as_dict())
+
+    def correct(self, source: str, changes: dict[str, str | None], by: str) -> Job:
+        """Save an admin's corrections of a document's fields and read the document again with them."""
+        return self._start("correct", lambda job: correct_document(
+            source, dict(changes), by, self.settings, _JobProgress(job), self._cancel).as_dict())
 
     def cancel(self) -> Job | None:
         """Ask the running job to stop at the next document (None when none runs)."""

@@ -8,13 +8,18 @@ and a folder reached through a link gets the metadata of where it really lies. A
 Allowed keys: `title`, `date` (ISO, 西暦 or 和暦), `doc_type` (one of `kotae.types.DOC_TYPES` or a city's own
 kind; the names used before them, guideline / report / document, are read as manual / other / other),
 `municipality`, `access_groups` (list of group names).
+
+An admin's corrections (kept in the catalogue, `kotae.index.catalog.Correction`) win over both
+(`with_corrections`): they are the newest decision a person made about the document. Access groups cannot be
+corrected that way; they stay with the files.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kotae.errors import LoadError
@@ -36,6 +41,7 @@ class Overrides:
     access_groups: tuple[str, ...] | None = None
     municipality: str | None = None
     doc_type_written: str | None = None  # `doc_type` as the file spells it (a legacy name), for the version hash
+    corrected: tuple[str, ...] = ()  # the fields whose value is an admin's correction, not a metadata file's
 
 
 def is_meta_file(path: Path) -> bool:
@@ -63,6 +69,18 @@ def overrides_for(file: Path, root: Path) -> Overrides:
         municipality=merged.get("municipality"),  # type: ignore[arg-type]
         doc_type_written=merged.get("doc_type_written"),  # type: ignore[arg-type]
     )
+
+
+def with_corrections(overrides: Overrides, corrections: Mapping[str, str]) -> Overrides:
+    """`overrides` with an admin's corrected fields (field -> value: title, date, doc_type, municipality) put over
+    what the metadata files set."""
+    known = {k: v for k, v in corrections.items() if k in ("title", "date", "doc_type", "municipality") and v}
+    if not known:
+        return overrides
+    merged = replace(overrides, **known, corrected=tuple(sorted(known)))  # type: ignore[arg-type]
+    if "doc_type" in known:
+        merged = replace(merged, doc_type_written=known["doc_type"])
+    return merged
 
 
 def _read(path: Path, root: Path) -> dict[str, object]:

@@ -16,6 +16,10 @@ for what it will write.
 
 A store error (Chroma down or failing, a full disk) ends the run with a one-line reason: it is not the file's
 fault, and what was committed stays. A run can be cancelled between documents (`cancel`).
+
+An admin's corrections of a document's fields (kept in the catalogue) are applied like metadata files, over them
+(`ingest.meta.with_corrections`); they are part of the document's version, so `correct_document` saves them and
+reads that one document again (its unchanged text is not embedded again), and later runs keep them.
 """
 
 from __future__ import annotations
@@ -34,14 +38,14 @@ import numpy as np
 
 from ingest.discover import Candidate, scan
 from ingest.documents import PIPELINE_VERSION, content_hash, document_version
-from ingest.meta import Overrides, overrides_for
+from ingest.meta import Overrides, overrides_for, with_corrections
 from ingest.prepare import Failed, Job, Preparation, Prepared, one_line
 from ingest.progress import Progress, SilentProgress
 from ingest.repair import backfill_vectors, mend_vectors, rebuild_vectors
 from kotae.embedders import Embedder, Vectors, embedder_key, load_embedder
 from kotae.errors import KotaeError, LoadError, StoreError
 from kotae.index import lexical
-from kotae.index.catalog import Catalog, CatalogStore, DocumentRecord
+from kotae.index.catalog import Catalog, CatalogStore, Correction, DocumentRecord
 from kotae.index.probe import probe
 from kotae.index.space import disk_full, estimate_growth, require_free
 from kotae.index.store import (
@@ -345,6 +349,50 @@ def remove_documents(sources: list[str], settings: Settings) -> Summary:
     return summary
 
 
+def correct_document(source: str, changes: dict[str, str | None], by: str, settings: Settings,
+                     progress: Progress | None = None, cancel: threading.Event | None = None) -> Summary:
+    """Save an admin's corrections of an indexed document's fields (`changes`: title, date, doc_type,
+    municipality; None or empty drops a field's correction, so the metadata files or the document say it again)
+    and read the document again with them, in one writing run. Raises `StoreError` when the source is not indexed
+    or its file is no longer there (nothing is saved then), `ValueError` naming a bad field."""
+    started = time.monotonic()
+    progress = progress or SilentProgress()
+    summary = Summary()
+    try:
+        with _writing(settings, create=False) as writer:
+            catalog = writer.catalog
+            record = catalog.document(source)
+            if record is None:
+                raise StoreError(f"not indexed: {source}")
+            root = Path(record.root)
+            if not (root / source).is_file():
+                raise StoreError(f"{source}: the file is no longer at {record.root}; the correction needs it to "
+                                 "read the document again")
+            catalog.set_corrections(source, changes, by)
+            writer.recover()
+            found = scan(root / source, int(settings.ingest.max_file_mb * 1_000_000), [root])
+            if not found.candidates:  # too large now, or no longer a regular file: it fails as a run would say
+                reasons = [r.reason for r in (*found.refused, *found.skipped)] or ["not a document Kotae reads"]
+                _fail(summary, catalog, source, str(root), reasons[0])
+            else:
+                candidate = Candidate(found.candidates[0].path, root, source)
+                try:
+                    planned = [_plan(candidate, _chunking(settings), catalog.corrections().get(source, {}))]
+                except (OSError, LoadError) as exc:
+                    _fail(summary, catalog, source, str(root), one_line(exc))
+                else:
+                    _redo(planned, settings, writer, summary, progress, cancel)
+            writer.refresh_lexical()
+            summary.documents = len(catalog.documents())
+            summary.chunks = catalog.chunk_count()
+            summary.embed_seconds = round(writer.embed_seconds, 3)
+            summary.repaired = writer.repaired
+    finally:
+        progress.close()
+    summary.seconds = round(time.monotonic() - started, 3)
+    return summary
+
+
 @dataclass
 class RepairSummary:
     """What `kotae repair` found and did; `--json` prints exactly this."""
@@ -394,13 +442,19 @@ def run_repair(settings: Settings, force: bool = False) -> RepairSummary:
     return summary
 
 
+def _chunking(settings: Settings) -> dict[str, object]:
+    """The settings that decide how documents are chunked and tokenized (part of every document's version)."""
+    return {"target": settings.ingest.chunk_chars, "max": settings.ingest.max_chunk_chars,
+            "sudachi": settings.lexical.sudachi_mode}
+
+
 def _ingest(paths: list[Path], settings: Settings, writer: _Writer, summary: Summary,
             progress: Progress, excluded: set[str], cancel: threading.Event | None) -> None:
     catalog = writer.catalog
-    chunking = {"target": settings.ingest.chunk_chars, "max": settings.ingest.max_chunk_chars,
-                "sudachi": settings.lexical.sudachi_mode}
+    chunking = _chunking(settings)
     max_bytes = int(settings.ingest.max_file_mb * 1_000_000)
     stored = catalog.documents()
+    corrections = catalog.corrections()
     planned: list[_Planned] = []
     for path in paths:
         _check_cancel(cancel)
@@ -418,7 +472,7 @@ def _ingest(paths: list[Path], settings: Settings, writer: _Writer, summary: Sum
                 continue  # removed by an admin: not seen, so a stored copy goes too
             seen_sources.add(candidate.source)
             try:
-                planned.append(_plan(candidate, chunking))
+                planned.append(_plan(candidate, chunking, corrections.get(candidate.source, {})))
             except (OSError, LoadError) as exc:
                 _fail(summary, catalog, candidate.source, root, one_line(exc))
         if path.is_dir():  # deletion is scoped to the folders given
@@ -427,7 +481,13 @@ def _ingest(paths: list[Path], settings: Settings, writer: _Writer, summary: Sum
                     writer.remove(source)
                     summary.removed += 1
             catalog.forget_failures(s for s in catalog.failure_sources_under(root) if s not in seen_sources)
+    _redo(planned, settings, writer, summary, progress, cancel)
 
+
+def _redo(planned: list[_Planned], settings: Settings, writer: _Writer, summary: Summary, progress: Progress,
+          cancel: threading.Event | None) -> None:
+    """Store the planned files whose version differs from the stored one; count the others unchanged."""
+    catalog = writer.catalog
     stored = catalog.documents()
     changed: list[_Planned] = []
     for plan in planned:
@@ -517,9 +577,10 @@ def _only_upgraded(plan: _Planned, previous: DocumentRecord) -> bool:
     return previous.version == document_version(plan.content, plan.overrides, plan.chunking, previous.pipeline)
 
 
-def _plan(candidate: Candidate, chunking: dict[str, object]) -> _Planned:
+def _plan(candidate: Candidate, chunking: dict[str, object], corrections: dict[str, Correction]) -> _Planned:
     content = content_hash(candidate.path.read_bytes())
-    overrides = overrides_for(candidate.path, candidate.root)
+    overrides = with_corrections(overrides_for(candidate.path, candidate.root),
+                                 {name: c.value for name, c in corrections.items()})
     return _Planned(candidate, content, document_version(content, overrides, chunking), overrides, chunking)
 
 

@@ -1,5 +1,5 @@
-"""Jobs that write the index while the service serves it: ingestion, removal and repair runs started from the admin
-page or handed over by `kotae ingest` on the same machine.
+"""Jobs that write the index while the service serves it: ingestion, removal, repair and correction runs started
+from the admin page or handed over by `kotae ingest` on the same machine.
 
 They run inside the serving process (`ingest/jobs.py`): embedded Chroma is one process's store, so the process
 that reads it is the only one that may write it (`kotae/index/owner.py`). This module holds what both sides
@@ -16,7 +16,7 @@ from typing import Any, Literal, Protocol
 
 from kotae.errors import KotaeError
 
-JobKind = Literal["ingest", "remove", "repair"]
+JobKind = Literal["ingest", "remove", "repair", "correct"]
 JobStatus = Literal["running", "done", "failed", "cancelled"]
 
 
@@ -63,6 +63,10 @@ class IngestionJobs(Protocol):
 
     def repair(self, force: bool) -> Job:
         """Check the store and rebuild what is damaged; raises `JobBusy`."""
+
+    def correct(self, source: str, changes: dict[str, str | None], by: str) -> Job:
+        """Save an admin's corrections of a document's fields (None: drop one) and read the document again with
+        them; raises `JobBusy`."""
 
     def cancel(self) -> Job | None:
         """Stop the running job (None when none runs)."""

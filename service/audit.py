@@ -60,7 +60,7 @@ class Event:
     user: str
     groups: tuple[str, ...]
     # search | ask | draft | draft_docx | draft_notice | draft_notice_docx | login | admin.upload | admin.ingest |
-    # admin.remove | ...
+    # admin.remove | admin.correct | ...
     action: str
     status: str  # ok | refused (no answer in the documents) | blocked (guard) | error: reason
     question: str | None = None

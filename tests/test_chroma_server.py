@@ -33,9 +33,9 @@ from fastapi.testclient import TestClient
 from kotae_env import clear_kotae_env
 
 from eval.processes import ChromaServer, ServiceProcess, clean_env
-from ingest.pipeline import run_ingest
+from ingest.pipeline import correct_document, remove_documents, run_ingest
 from kotae.errors import SettingsError, StoreError
-from kotae.index.remote import RemoteCatalog
+from kotae.index.remote import RECORDS_SCHEMA, RemoteCatalog
 from kotae.settings import load_settings
 from service.api.errors import STORE_UNAVAILABLE
 from service.app import create_app
@@ -108,6 +108,53 @@ def test_chunk_records_a_dead_run_left_behind_are_deleted_by_the_next_run(
     assert summary.unchanged == len(catalog.documents())
     assert _state(url)["unlisted"] == []
     assert catalog.get_meta("ingest_lease") is None, "a finished run must release its lease"
+
+
+def test_a_correction_on_the_server_is_applied_without_embedding_and_kept_by_the_next_run(
+        tmp_path: Path, docs: Path, server_env: str) -> None:
+    """An admin's correction is kept on the server (`correction:SOURCE`), read back by every replica's catalogue,
+    applied by re-reading the document (nothing embedded, no chunk record left over) and kept by later runs."""
+    url = server_env
+    settings = load_settings(tmp_path / "writer-local")
+    run_ingest([docs], settings)
+    source = "memos/窓口対応メモ.txt"
+    summary = correct_document(source, {"title": "窓口の対応記録", "doc_type": "notice"}, "admin1", settings)
+    assert (summary.updated, summary.failed, summary.embedded_chunks) == (1, [], 0)
+    catalog = RemoteCatalog(url)
+    record = catalog.documents()[source]
+    assert (record.title, record.doc_type) == ("窓口の対応記録", "notice")
+    assert record.field_sources["title"] == record.field_sources["doc_type"] == "correction"
+    assert {f: (c.value, c.by) for f, c in catalog.corrections()[source].items()} == {
+        "doc_type": ("notice", "admin1"), "title": ("窓口の対応記録", "admin1")}
+    assert {c.title for c in catalog.chunks_of(source)} == {"窓口の対応記録"}
+    assert _state(url)["unlisted"] == []
+    again = run_ingest([docs], settings)
+    assert (again.unchanged, again.embedded_chunks) == (len(catalog.documents()), 0)
+    assert RemoteCatalog(url).documents()[source].title == "窓口の対応記録"
+
+    correct_document(source, {"title": None}, "admin1", settings)
+    assert set(RemoteCatalog(url).corrections()[source]) == {"doc_type"}
+    remove_documents([source], settings)
+    assert source not in RemoteCatalog(url).corrections()
+
+
+def test_the_servers_records_carry_their_schema_and_a_newer_one_is_refused(tmp_path: Path, docs: Path,
+                                                                            server_env: str) -> None:
+    """Records written before versions (no `meta:schema`) open and are stamped with this version's; records of a
+    newer Kotae are refused with what to do, and nothing of them is changed."""
+    url = server_env
+    run_ingest([docs], load_settings(tmp_path / "writer-local"))
+    catalog = RemoteCatalog(url)
+    assert catalog.get_meta("schema") == str(RECORDS_SCHEMA)
+    documents = catalog.documents()
+    catalog._records.delete(ids=["meta:schema"])  # as a server written before versions holds them
+    assert RemoteCatalog(url).get_meta("schema") == str(RECORDS_SCHEMA)
+    assert RemoteCatalog(url).documents() == documents
+    catalog.set_meta("schema", str(RECORDS_SCHEMA + 1))
+    with pytest.raises(StoreError, match=rf"newer Kotae \(records schema {RECORDS_SCHEMA + 1}; this one knows up to "
+                                         rf"{RECORDS_SCHEMA}\): upgrade Kotae"):
+        RemoteCatalog(url)
+    assert catalog.get_meta("schema") == str(RECORDS_SCHEMA + 1)
 
 
 def _hits(url: str, query: str, client: httpx.Client | None = None) -> list[str]:

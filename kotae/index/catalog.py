@@ -12,13 +12,17 @@ full disk or a crash damages it, `kotae repair` builds it again from here withou
 
 The layout has a version (`PRAGMA user_version`); `SCHEMA_VERSION` is the one this code writes, and opening a
 store of an older version migrates it in place (`_MIGRATIONS`), in one transaction per step.
+
+It also keeps what an admin corrected of a document's description (`corrections`: title, date, kind,
+municipality), which ingestion applies over what the document and its metadata files say.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,7 +33,7 @@ import numpy as np
 
 from kotae.embedders import Vectors
 from kotae.errors import StoreError
-from kotae.types import LEGACY_DOC_TYPES, Chunk, FieldSource
+from kotae.types import DOC_TYPES, LEGACY_DOC_TYPES, Chunk, FieldSource
 
 PIPELINE_BEFORE_SCHEMA_2 = "3"  # the pipeline version of every document stored before schema 2
 
@@ -94,6 +98,10 @@ _MIGRATIONS: dict[int, str] = {
        "ALTER TABLE chunks ADD COLUMN context TEXT;"
        + "".join(f"UPDATE documents SET doc_type = '{new}' WHERE doc_type = '{old}';"
                  for old, new in LEGACY_DOC_TYPES.items()),
+    # 3: an admin's corrections of a document's title, date, kind or municipality (issue 15), one row a field;
+    # ingestion applies them over the document's own text and its metadata files.
+    3: "CREATE TABLE IF NOT EXISTS corrections(source TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,"
+       " by TEXT NOT NULL, at TEXT NOT NULL, PRIMARY KEY(source, field));",
 }
 SCHEMA_VERSION = max(_MIGRATIONS)
 
@@ -119,6 +127,45 @@ class DocumentRecord:
     fetched_at: str | None = None
     field_sources: dict[str, FieldSource] = field(default_factory=dict)
     pipeline: str = ""  # the ingestion pipeline's version that read it (ingest.documents.PIPELINE_VERSION)
+
+
+# The fields of a document's description an admin may correct (access groups stay with the metadata files).
+CORRECTABLE_FIELDS = ("title", "date", "doc_type", "municipality")
+_MAX_CHARS = {"title": 200, "municipality": 50}
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True)
+class Correction:
+    """An admin's value for one field of a document, who set it and when (UTC, ISO)."""
+
+    value: str
+    by: str
+    at: str
+
+
+def checked_correction(name: str, value: str | None) -> str | None:
+    """The value to store as the correction of field `name` (None: drop the correction). Raises `ValueError`
+    with the reason when the field cannot be corrected or the value is not one it may take."""
+    if name not in CORRECTABLE_FIELDS:
+        raise ValueError(f"not a field that can be corrected (one of {', '.join(CORRECTABLE_FIELDS)})")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("must be a string or null")
+    value = value.strip()
+    if not value:
+        return None
+    if any(ord(ch) < 32 or ch == "\x7f" for ch in value):
+        raise ValueError("must be one line, without control characters")
+    if name == "date":
+        if not _is_iso_date(value):
+            raise ValueError(f"{value!r} is not a date: give it as yyyy-mm-dd (2024-04-01)")
+    elif name == "doc_type" and value not in DOC_TYPES:
+        raise ValueError(f"{value!r} is not a kind of document (one of {', '.join(DOC_TYPES)})")
+    elif name in _MAX_CHARS and len(value) > _MAX_CHARS[name]:
+        raise ValueError(f"longer than {_MAX_CHARS[name]} characters")
+    return value
 
 
 class Catalog:
@@ -254,9 +301,31 @@ class Catalog:
             db.execute("DELETE FROM chunks WHERE source=?", (source,))
             db.execute("DELETE FROM documents WHERE source=?", (source,))
             db.execute("DELETE FROM failures WHERE source=?", (source,))
+            db.execute("DELETE FROM corrections WHERE source=?", (source,))
             db.executemany("INSERT OR IGNORE INTO pending(chunk_id) VALUES(?)", ((c,) for c in ids))
             _bump_generation(db)
         return ids
+
+    # --- an admin's corrections -------------------------------------------------------------------------------
+    def corrections(self) -> dict[str, dict[str, Correction]]:
+        """Every document's corrected fields: source -> field -> correction."""
+        found: dict[str, dict[str, Correction]] = {}
+        for source, name, value, by, at in self._db.execute(
+                "SELECT source, field, value, by, at FROM corrections ORDER BY source, field"):
+            found.setdefault(str(source), {})[str(name)] = Correction(str(value), str(by), str(at))
+        return found
+
+    def set_corrections(self, source: str, changes: Mapping[str, str | None], by: str) -> None:
+        """Set (a value) or drop (None or empty) the corrections of a document's fields, in one transaction.
+        Raises `ValueError` naming the field when a value is not one it may take, before changing anything."""
+        checked = checked_corrections(changes)
+        with self._transaction() as db:
+            for name, value in checked.items():
+                if value is None:
+                    db.execute("DELETE FROM corrections WHERE source=? AND field=?", (source, name))
+                else:
+                    db.execute("INSERT OR REPLACE INTO corrections VALUES(?, ?, ?, ?, ?)",
+                               (source, name, value, by, _now()))
 
     # --- vectors ----------------------------------------------------------------------------------------------
     def vectors(self, chunk_ids: list[str]) -> dict[str, Vectors]:
@@ -353,23 +422,46 @@ class Catalog:
             rows = self._db.execute(
                 "SELECT c.chunk_id, c.source, c.start, c.end, c.text, c.ordinal, d.doc_type, d.title, d.date,"
                 " c.page, c.speaker, c.speaker_role, c.speaker_title, c.turn, d.access_groups, c.article, c.sheet,"
-                " c.cells, c.context, d.municipality, d.url"
+                " c.cells, c.context, d.municipality, d.url, d.fetched_at"
                 f" FROM chunks c JOIN documents d ON c.source = d.source WHERE c.chunk_id IN ({marks})",
                 part,
             )
             for (cid, source, start, end, text, ordinal, doc_type, title, date, page, speaker, role,
-                 speaker_title, turn, groups, article, sheet, cells, context, municipality, url) in rows:
+                 speaker_title, turn, groups, article, sheet, cells, context, municipality, url, fetched_at) in rows:
                 found[cid] = Chunk(
                     chunk_id=cid, source=source, start=start, end=end, text=text, ordinal=ordinal,
                     doc_type=doc_type, title=title, date=date, page=page, speaker=speaker, speaker_role=role,
                     speaker_title=speaker_title, turn=turn, access_groups=tuple(json.loads(groups)),
                     article=article, sheet=sheet, cells=cells, context=context, municipality=municipality, url=url,
+                    fetched_at=fetched_at,
                 )
         return found
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _is_iso_date(value: str) -> bool:
+    """Whether `value` is a real calendar date written yyyy-mm-dd."""
+    if _ISO_DATE.fullmatch(value) is None:
+        return False
+    try:
+        datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True
+
+
+def checked_corrections(changes: Mapping[str, str | None]) -> dict[str, str | None]:
+    """`checked_correction` of every field; the `ValueError` says which field and why."""
+    checked: dict[str, str | None] = {}
+    for name, value in changes.items():
+        try:
+            checked[name] = checked_correction(name, value)
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
+    return checked
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:
@@ -483,6 +575,8 @@ class CatalogStore(Protocol):
     def commit_document(self, record: DocumentRecord, chunks: list[Chunk], tokens: list[list[str]],
                         text_hashes: list[str], vectors: Vectors | None = None) -> list[str]: ...
     def remove_document(self, source: str) -> list[str]: ...
+    def corrections(self) -> dict[str, dict[str, Correction]]: ...
+    def set_corrections(self, source: str, changes: Mapping[str, str | None], by: str) -> None: ...
     def record_failure(self, source: str, root: str, reason: str) -> None: ...
     def forget_failures(self, sources: Iterable[str]) -> None: ...
     def failures(self) -> dict[str, str]: ...

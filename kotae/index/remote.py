@@ -8,7 +8,13 @@ Two collections on the server:
     kotae_catalog   small records (a 1-dimensional placeholder vector), told apart by `kind`:
                       doc:SOURCE      the document record and its committed chunk ids (JSON), and a commit id
                       failure:SOURCE  why the file failed last
-                      meta:KEY        store facts: `generation`, `embedder`, `ingest_lease`
+                      correction:SOURCE  an admin's corrections of the document's fields (JSON)
+                      meta:KEY        store facts: `generation`, `embedder`, `ingest_lease`, `schema`
+
+The records' layout has a version (`meta:schema`, RECORDS_SCHEMA): 1 is the layout before versions (document
+records without municipality, URL, field sources or pipeline, which `_record` reads with their defaults), 2 adds
+`correction:` records. Opening records of an older layout stamps the current one (nothing needs rewriting: every
+reader of an older record fills what it lacks); records of a newer Kotae are refused.
 
 The commit point is one upsert of `doc:SOURCE` together with `meta:generation`, made after the document's chunk
 records are written and before its old ones are deleted. Readers show only the chunk ids a `doc:` record lists,
@@ -28,7 +34,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
@@ -37,7 +43,13 @@ from urllib.parse import urlsplit
 
 from kotae.embedders import Vectors
 from kotae.errors import StoreError
-from kotae.index.catalog import PIPELINE_BEFORE_SCHEMA_2, ChunkFacts, DocumentRecord
+from kotae.index.catalog import (
+    PIPELINE_BEFORE_SCHEMA_2,
+    ChunkFacts,
+    Correction,
+    DocumentRecord,
+    checked_corrections,
+)
 from kotae.index.vectors import VectorStore, chunk_collection
 from kotae.types import Chunk, doc_type_of
 
@@ -96,6 +108,9 @@ class _Entry:
         self.id_set = set(self.chunk_ids)
 
 
+RECORDS_SCHEMA = 2
+
+
 class RemoteCatalog:
     """The catalogue (same methods as `Catalog`) over the Chroma server at `url`."""
 
@@ -111,6 +126,17 @@ class RemoteCatalog:
         self._unclean = False  # a previous run did not finish: look for records it left behind
         self._generation_read = (float("-inf"), -1)  # (monotonic time, value) of the last read
         self._sync_lock = threading.Lock()  # request threads share the mirror; one of them updates it
+        self._check_schema()
+
+    def _check_schema(self) -> None:
+        """Refuse records of a newer Kotae; stamp older ones (and a new server) with RECORDS_SCHEMA."""
+        stored = self.get_meta("schema")
+        version = int(stored) if stored and stored.isdigit() else 1
+        if version > RECORDS_SCHEMA:
+            raise StoreError(f"Chroma server at {self.url}: written by a newer Kotae (records schema {version}; "
+                             f"this one knows up to {RECORDS_SCHEMA}): upgrade Kotae")
+        if stored != str(RECORDS_SCHEMA):
+            self.set_meta("schema", str(RECORDS_SCHEMA))
 
     def _call(self, what: str, action: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         try:
@@ -273,13 +299,40 @@ class RemoteCatalog:
         """Remove a document from view; returns its chunk ids for the caller to delete."""
         self._sync()
         entry = self._mirror.pop(source, None)
-        self._call("delete", self._records.delete, ids=[f"doc:{source}", f"failure:{source}"])
+        self._call("delete", self._records.delete, ids=[f"doc:{source}", f"failure:{source}", f"correction:{source}"])
         generation = self.generation() + 1
         self._upsert([("meta:generation", str(generation), {"kind": "meta"}), self._lease_record()])
         self._synced = generation
         self._generation_read = (time.monotonic(), generation)
         self._by_text_hash = None
         return list(entry.chunk_ids) if entry else []
+
+    # --- an admin's corrections -------------------------------------------------------------------------------
+    def corrections(self) -> dict[str, dict[str, Correction]]:
+        """Every document's corrected fields: source -> field -> correction."""
+        got = self._call("get", self._records.get, where={"kind": "correction"}, include=["documents", "metadatas"])
+        found: dict[str, dict[str, Correction]] = {}
+        for payload, meta in zip(got["documents"], got["metadatas"], strict=True):
+            fields_of = {str(k): Correction(**v) for k, v in dict(json.loads(payload)).items()}
+            if fields_of:
+                found[str(meta["source"])] = dict(sorted(fields_of.items()))
+        return dict(sorted(found.items()))
+
+    def set_corrections(self, source: str, changes: Mapping[str, str | None], by: str) -> None:
+        """Set (a value) or drop (None or empty) the corrections of a document's fields, in one write. Raises
+        `ValueError` naming the field when a value is not one it may take, before changing anything."""
+        checked = checked_corrections(changes)
+        current = self.corrections().get(source, {})
+        for name, value in checked.items():
+            if value is None:
+                current.pop(name, None)
+            else:
+                current[name] = Correction(value, by, _now())
+        if not current:
+            self._call("delete", self._records.delete, ids=[f"correction:{source}"])
+            return
+        payload = json.dumps({k: asdict(v) for k, v in current.items()}, ensure_ascii=False)
+        self._upsert([(f"correction:{source}", payload, {"kind": "correction", "source": source})])
 
     # --- failures ---------------------------------------------------------------------------------------------
     def record_failure(self, source: str, root: str, reason: str) -> None:
@@ -356,7 +409,7 @@ class RemoteCatalog:
                 speaker_role=meta.get("speaker_role"), speaker_title=meta.get("speaker_title"),
                 turn=meta.get("turn"), access_groups=record.access_groups, article=meta.get("article"),
                 sheet=meta.get("sheet"), cells=meta.get("cells"), context=meta.get("context"),
-                municipality=record.municipality, url=record.url,
+                municipality=record.municipality, url=record.url, fetched_at=record.fetched_at,
             )
         return found
 

@@ -1,5 +1,5 @@
 """The admin API behind /admin (admins only): folders of the store, uploads, ingestion, removal and repair jobs,
-the audit log and the usage report.
+corrections of a document's fields, the audit log and the usage report.
 
 Jobs run inside this process, in a thread (`ingest/jobs.py`, given to the app at start-up); these routes only
 start and report them. `kotae ingest` on the machine of a running server hands its run over through them.
@@ -8,6 +8,7 @@ start and report them. `kotae ingest` on the machine of a running server hands i
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from pathlib import Path
 
@@ -15,12 +16,21 @@ from fastapi import APIRouter, HTTPException, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse
 
 from kotae.formats import DOCUMENT_SUFFIXES
+from kotae.index.catalog import checked_corrections
 from kotae.index.store import StorePaths, include_sources, register_folders, registered_folders
 from kotae.jobs import JobBusy
 from service.api.access import record
 from service.api.auth import AdminDep
 from service.api.deps import JobsDep, SearcherDep
-from service.api.schemas import FolderRequest, FoldersResponse, JobOut, JobRequest, RefusedUpload, UploadResponse
+from service.api.schemas import (
+    FieldsRequest,
+    FolderRequest,
+    FoldersResponse,
+    JobOut,
+    JobRequest,
+    RefusedUpload,
+    UploadResponse,
+)
 from service.audit import AuditLog
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -147,6 +157,31 @@ def remove_document(source: str, request: Request, admin: AdminDep, jobs: JobsDe
         return JobOut(**job.as_dict())
     except JobBusy as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
+
+
+@router.put("/documents/{source:path}/fields", status_code=202)
+def correct_fields(source: str, body: FieldsRequest, request: Request, admin: AdminDep, jobs: JobsDep,
+                   searcher: SearcherDep) -> JobOut:
+    """Correct a document's title, date (yyyy-mm-dd), doc_type or municipality: a job saves the correction in the
+    catalogue and reads the document again with it (its unchanged text is not embedded again); later runs keep
+    it, over what the document and its metadata files say. A field left out stays as it is; null or "" drops its
+    correction. 422 names a bad field and why, 404 an unknown source, 409 while another job runs."""
+    changes = {name: getattr(body, name) for name in sorted(body.model_fields_set)}
+    if not changes:
+        raise HTTPException(status_code=422, detail="give at least one of title, date, doc_type, municipality")
+    try:
+        checked = checked_corrections(changes)
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    if searcher.catalog.document(source) is None:
+        raise HTTPException(status_code=404, detail=f"{source}: not an indexed document")
+    try:
+        job = jobs.correct(source, checked, admin.name)
+    except JobBusy as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    record(request, admin, "admin.correct", "ok", sources=(source,),
+           question=json.dumps(checked, ensure_ascii=False))
+    return JobOut(**job.as_dict())
 
 
 # SQLite's integers stop at 2**63 - 1 (a larger offset was a 500); no audit log comes near a billion rows.

@@ -12,10 +12,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
+from kotae.auth import User
+from kotae.index.catalog import CatalogStore
 from service.api.access import can_see
 from service.api.auth import UserDep
 from service.api.deps import SearcherDep
-from service.api.schemas import DocumentOut, DocumentsResponse, PassageOut
+from service.api.schemas import CorrectionOut, DocumentOut, DocumentsResponse, PassageOut, WhereFields
 from service.failure_reasons import japanese_reason
 
 router = APIRouter(prefix="/api", tags=["documents"])
@@ -27,22 +29,34 @@ def documents(user: UserDep, searcher: SearcherDep) -> DocumentsResponse:
     may still be indexed) or needs_ocr (pages without text that could not be read). Files that failed without
     ever being indexed have no access groups yet, so only admins see them; only admins see the server folder a
     document was read from (`root`): a path on the server tells staff nothing and an attacker something."""
-    records = {s: r for s, r in searcher.catalog.documents().items() if can_see(user, r.access_groups)}
-    failures = {s: reason for s, reason in searcher.catalog.failures().items() if user.is_admin or s in records}
+    return document_list(searcher.catalog, user)
+
+
+def document_list(catalog: CatalogStore, user: User) -> DocumentsResponse:
+    """The documents of `catalog` that `user` may see, as GET /api/documents lists them (also `kotae documents`).
+    Only admins see `root` and who corrected what (`corrections`)."""
+    records = {s: r for s, r in catalog.documents().items() if can_see(user, r.access_groups)}
+    failures = {s: reason for s, reason in catalog.failures().items() if user.is_admin or s in records}
+    corrections = catalog.corrections() if user.is_admin else {}
     listed: list[DocumentOut] = []
     for source, r in sorted(records.items()):
         status: Literal["indexed", "failed", "needs_ocr"] = (
             "failed" if source in failures else "needs_ocr" if r.needs_ocr else "indexed")
         reason = failures.get(source)
+        corrected = {name: CorrectionOut(value=c.value, by=c.by, at=c.at)
+                     for name, c in corrections.get(source, {}).items()}
         listed.append(DocumentOut(source=source, title=r.title, doc_type=r.doc_type, date=r.date, chunks=r.n_chunks,
                                   status=status, reason=reason, reason_ja=_japanese(reason),
                                   needs_ocr_pages=list(r.needs_ocr), root=r.root if user.is_admin else None,
-                                  indexed_at=r.indexed_at, municipality=getattr(r, "municipality", None)))
+                                  indexed_at=r.indexed_at, municipality=r.municipality,
+                                  field_sources=dict(r.field_sources), url=r.url, fetched_at=r.fetched_at,
+                                  corrections=corrected if user.is_admin else None))
     for source, reason in sorted(failures.items()):
         if source not in records:
             listed.append(DocumentOut(source=source, title=Path(source).name, doc_type=None, date=None, chunks=0,
                                       status="failed", reason=reason, reason_ja=_japanese(reason),
-                                      needs_ocr_pages=[], root=None, indexed_at=None))
+                                      needs_ocr_pages=[], root=None, indexed_at=None,
+                                      corrections={} if user.is_admin else None))
     return DocumentsResponse(documents=listed, doc_types=sorted({r.doc_type for r in records.values()}))
 
 
@@ -59,7 +73,7 @@ def passage(chunk_id: str, user: UserDep, searcher: SearcherDep) -> PassageOut:
     return PassageOut(chunk_id=chunk.chunk_id, source=chunk.source, title=chunk.title, doc_type=chunk.doc_type,
                       page=chunk.page, date=chunk.date, speaker=chunk.speaker, speaker_title=chunk.speaker_title,
                       speaker_role=chunk.speaker_role, start=chunk.start, end=chunk.end, text=chunk.text,
-                      file_url=file_url)
+                      file_url=file_url, **WhereFields.of(chunk))
 
 
 @router.get("/files/{source:path}", response_class=FileResponse)

@@ -17,7 +17,19 @@ const POLL_MS = 500;
 const ACTION_LABELS = { ask: "質問", draft: "答弁案", draft_docx: "答弁案Word", search: "検索" };
 const ADMIN_ACTION_LABELS = {
   "admin.upload": "アップロード", "admin.ingest": "取り込み", "admin.remove": "削除", "admin.folder": "フォルダ登録",
+  "admin.correct": "修正",
 };
+// What each kind of job is called in its progress and summary.
+const JOB_LABELS = { ingest: "取り込み", remove: "削除", repair: "修復", correct: "修正の反映" };
+// The kinds an admin may pick when correcting a document (kotae/types.py DOC_TYPES), in DOC_TYPE_LABELS order.
+const CORRECT_KINDS = ["minutes", "ordinance", "bill", "speech", "plan", "manual", "faq", "notice", "other"];
+// The fields 修正 corrects, with their input and how the page names them.
+const CORRECT_FIELDS = [
+  { name: "title", input: "correct-title-input", label: "文書名" },
+  { name: "date", input: "correct-date-input", label: "日付" },
+  { name: "doc_type", input: "correct-type-input", label: "種類" },
+  { name: "municipality", input: "correct-municipality-input", label: "自治体" },
+];
 const TASK_LABELS = { research: "調べもの", writing: "文書の下書き", draft: "答弁案", counter: "窓口対応" };
 const AUDIT_PAGE = 100;   // events per page
 const QUESTION_CUT = 30;  // characters of a question shown before 「…」 (the rest opens below)
@@ -25,6 +37,7 @@ const QUESTION_CUT = 30;  // characters of a question shown before 「…」 (th
 const $ = (id) => document.getElementById(id);
 const errorBox = $("error");
 const confirmDialog = $("confirm-dialog");
+const correctDialog = $("correct-dialog");
 
 let polling = false;     // one poll loop at a time, however many buttons start or attach to jobs
 let runAfterJob = false; // files uploaded while another job ran: start a new run when it ends
@@ -63,7 +76,9 @@ const postJson = (path, body) => api(path, {
 /** An error in words: a Japanese lead, then the server's reason. */
 function describeError(err, lead = "処理できませんでした。") {
   if (err.status === 0) return "サーバーに接続できません。しばらくしてからもう一度お試しください。";
-  const detail = Array.isArray(err.detail) ? err.detail.map((d) => d.msg).join(" ") : err.detail || "";
+  const detail = Array.isArray(err.detail)
+    ? err.detail.map((d) => (d.loc?.length > 1 ? `${d.loc[d.loc.length - 1]}: ${d.msg}` : d.msg)).join(" ")
+    : err.detail || "";
   if (err.status === 422) return `入力を確認してください: ${detail || "入力内容に誤りがあります。"}`;
   if (err.status === 403) return `この操作は許可されていません。${detail ? `（詳細：${detail}）` : ""}`;
   if (err.status === 413) return `入力が大きすぎます。${detail ? `（詳細：${detail}）` : ""}`;
@@ -132,29 +147,125 @@ function reasonNodes(japanese, english) {
       el("p", { class: "full-text", lang: "en" }, english))];
 }
 
+/** 「修正済み」 after a field an admin corrected, with who and when in the tooltip and for screen readers. */
+function correctedMark(doc, name) {
+  const c = doc.corrections?.[name];
+  if (!c) return "";
+  const who = `${c.by || "管理者"}、${formatTime(c.at)}`;
+  return el("span", { class: "corrected-mark", "data-field": name, title: `修正：${who}` }, "修正済み",
+    el("span", { class: "visually-hidden" }, `（${who}）`));
+}
+
 function documentRow(doc) {
   const title = doc.title || doc.source;
   const action = el("td", { role: "cell" });
-  if (doc.status !== "failed" || doc.chunks > 0) { // only what is in the index can be removed from it
+  if (doc.status !== "failed" || doc.chunks > 0) { // only what is in the index can be corrected or removed
+    const fix = el("button", { type: "button", class: "correct-document", "data-source": doc.source },
+      "修正", el("span", { class: "visually-hidden" }, `：${title}`));
+    fix.addEventListener("click", () => openCorrection(doc, fix));
     const button = el("button", { type: "button", class: "remove-document danger", "data-source": doc.source },
       "削除", el("span", { class: "visually-hidden" }, `：${title}`));
     button.addEventListener("click", () => removeDocument(doc, button));
-    action.append(button);
+    action.append(el("span", { class: "row-actions" }, fix, button));
   }
   const state = stateCell(doc);
   state.setAttribute("data-label", "状態");
   action.setAttribute("data-label", "操作");
   // Explicit roles keep it a table for screen readers when phones show each row as a card (display: block).
-  return el("tr", { role: "row" },
-    el("th", { scope: "row", role: "rowheader" }, el("span", { class: "doc-title" }, title),
+  return el("tr", { role: "row", "data-source": doc.source },
+    el("th", { scope: "row", role: "rowheader" }, el("span", { class: "doc-title" }, title, correctedMark(doc, "title")),
       el("span", { class: "source-path" }, doc.source),
+      doc.municipality || doc.corrections?.municipality
+        ? el("span", { class: "state-reason doc-municipality" }, `自治体：${doc.municipality || "—"}`,
+          correctedMark(doc, "municipality")) : "",
       doc.root ? el("span", { class: "state-reason" }, `フォルダ：${doc.root}`) : ""),
-    el("td", { role: "cell", "data-label": "種類" }, docTypeLabel(doc.doc_type) || "—"),
-    el("td", { role: "cell", "data-label": "日付" }, formatDate(doc.date)),
+    el("td", { role: "cell", "data-label": "種類" }, docTypeLabel(doc.doc_type) || "—", correctedMark(doc, "doc_type")),
+    el("td", { role: "cell", "data-label": "日付" }, formatDate(doc.date), correctedMark(doc, "date")),
     el("td", { role: "cell", class: "num", "data-label": "チャンク数" }, String(doc.chunks ?? 0)),
     state,
     action);
 }
+
+// ---------- 修正: correcting a document's title, date, kind and municipality ----------
+
+const correcting = { doc: null, opener: null };
+
+/** Open the form on a document, each field filled with what the list shows now. */
+function openCorrection(doc, opener) {
+  correcting.doc = doc;
+  correcting.opener = opener;
+  $("correct-source").textContent = doc.source;
+  $("correct-error").textContent = "";
+  const kinds = $("correct-type-input");
+  const current = doc.doc_type || "";
+  const values = CORRECT_KINDS.includes(current) || !current ? CORRECT_KINDS : [current, ...CORRECT_KINDS];
+  kinds.replaceChildren(el("option", { value: "" }, "（資料の記載どおり）"),
+    ...values.map((v) => el("option", { value: v }, docTypeLabel(v))));
+  for (const f of CORRECT_FIELDS) {
+    $(f.input).value = doc[f.name] || "";
+    const c = doc.corrections?.[f.name];
+    $(`${f.input.replace("-input", "")}-state`).textContent = c
+      ? `修正済み（${c.by || "管理者"}、${formatTime(c.at)}）。空欄${f.name === "doc_type" ? "（資料の記載どおり）" : ""}にして保存すると取り消せます。`
+      : "";
+  }
+  $("correct-save").disabled = false;
+  correctDialog.showModal();
+  $("correct-title-input").focus();
+}
+
+/** The fields changed in the form: a value, or null for one emptied (its correction is dropped). */
+function correctionChanges() {
+  const changes = {};
+  for (const f of CORRECT_FIELDS) {
+    const value = $(f.input).value.trim();
+    if (value !== (correcting.doc[f.name] || "")) changes[f.name] = value || null;
+  }
+  return changes;
+}
+
+function closeCorrection() {
+  correctDialog.close();
+  const source = correcting.doc?.source;
+  correcting.doc = null;
+  // The row is rebuilt when the list reloads: give the focus back to its 修正 button, or the one pressed.
+  const again = source && [...document.querySelectorAll(".correct-document")].find((b) => b.dataset.source === source);
+  (again || correcting.opener)?.focus();
+}
+
+$("correct-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const doc = correcting.doc;
+  if (!doc) return;
+  const changes = correctionChanges();
+  if (!Object.keys(changes).length) { $("correct-error").textContent = "変更された項目がありません。"; return; }
+  if (changes.date && !/^\d{4}-\d{2}-\d{2}$/.test(changes.date)) {
+    $("correct-error").textContent = "日付は 2024-04-01 のように入力してください。";
+    $("correct-date-input").focus();
+    return;
+  }
+  $("correct-error").textContent = "";
+  $("correct-save").disabled = true;
+  try {
+    const job = await api(`/api/admin/documents/${encodeSource(doc.source)}/fields`, {
+      method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(changes),
+    });
+    closeCorrection();
+    clearError();
+    watch(job);
+  } catch (err) {
+    $("correct-save").disabled = false;
+    if (err.status === 409) {
+      $("correct-error").textContent = "別の処理が実行中のため、保存できませんでした。終わってからもう一度保存してください。";
+      attachToRunning();
+    } else if (err.status === 404) {
+      $("correct-error").textContent = "この資料は登録されていません（削除されたか、名前が変わった可能性があります）。";
+    } else {
+      $("correct-error").textContent = describeError(err, "修正を保存できませんでした。");
+    }
+  }
+});
+$("correct-close").addEventListener("click", closeCorrection);
+correctDialog.addEventListener("cancel", (e) => { e.preventDefault(); closeCorrection(); }); // Esc
 
 // ---------- finding documents in the list: 探す / 種類 / 自治体 / 状態 ----------
 // Client-side over the loaded list. The filters live in their controls, so they stay as they are when the list
@@ -379,11 +490,12 @@ function showProgress(job) {
   box.hidden = false;
   const bar = $("job-bar");
   const removing = job.kind === "remove";
-  $("job-bar-label").textContent = removing ? "削除の進み具合" : "取り込みの進み具合";
+  const fixing = job.kind === "correct";
+  $("job-bar-label").textContent = `${JOB_LABELS[job.kind] || "取り込み"}の進み具合`;
   if (job.files_total > 0) { bar.max = job.files_total; bar.value = job.files_done; } else bar.removeAttribute("value");
   const parts = [`${job.files_done} / ${job.files_total} ファイル`, `チャンク ${job.chunks}`];
   if (job.eta_s != null) parts.push(`残り約 ${Math.max(0, Math.ceil(job.eta_s))} 秒`);
-  $("job-text").textContent = removing ? "削除しています…"
+  $("job-text").textContent = removing ? "削除しています…" : fixing ? "修正を反映しています（資料を読み直しています）…"
     : job.files_total > 0 ? `取り込んでいます：${parts.join("、")}` : "ファイルを確認しています…"; // total is 0 while scanning
   $("job-current").textContent = job.current ? `処理中のファイル：${job.current}` : "";
 }
@@ -391,7 +503,7 @@ function showProgress(job) {
 function showSummary(job, { previous = false } = {}) {
   const box = $("job-summary");
   box.replaceChildren();
-  const what = job.kind === "remove" ? "削除" : "取り込み";
+  const what = JOB_LABELS[job.kind] || "取り込み";
   if (job.status === "failed") {
     box.append(el("h3", {}, `✕ ${what}が途中で止まりました`),
       el("p", { role: "alert" }, `理由：${job.error || "不明"}`),
@@ -406,6 +518,7 @@ function showSummary(job, { previous = false } = {}) {
     + (s.seconds != null ? `所要時間 ${Number(s.seconds).toFixed(1)} 秒。` : "")));
   const failed = s.failed || [];
   const counts = job.kind === "remove" ? [["削除", s.removed], ["失敗", failed.length]]
+    : job.kind === "correct" ? [["更新", (s.updated ?? 0) + (s.upgraded ?? 0)], ["変更なし", s.unchanged], ["失敗", failed.length]]
     : [["追加", s.added], ["更新", s.updated], ["削除", s.removed], ["変更なし", s.unchanged], ["失敗", failed.length]];
   box.append(el("dl", { class: "summary-counts" },
     ...counts.map(([name, n]) => el("div", {}, el("dt", {}, name), el("dd", {}, `${n ?? 0}件`)))));
