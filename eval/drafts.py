@@ -31,8 +31,9 @@ from eval.answers import bigram_recall
 from eval.dataset import Question
 from eval.metrics import percentile
 from service.draft import Draft, Drafter
+from service.drafting.stance import STANCE_NAMES
 
-STANCES = ("推進", "検討", "慎重")
+STANCES = STANCE_NAMES
 DRAFT_COLUMNS = ("drafts", "content recall", "bigram recall", "opener sentences", "drafts with an opener",
                  "other speaker's 私", "empty sections", "same 方針 推進/慎重", "慎重 promising expansion",
                  "sentences", "p50 ms", "p95 ms")

@@ -116,6 +116,10 @@ _KIND_NOUN = re.compile(r"(方針|計画|指針|ビジョン|戦略|プラン|�
 
 
 def _title(extracted: Extracted, lines: list[str], file_name: str) -> tuple[str, FieldSource]:
+    if extracted.tables and not extracted.text[: extracted.tables[0].start].strip():
+        # a workbook or a CSV file (or a form that is all table): its first line is a sheet's name or a header row
+        meta = (extracted.title or "").strip()
+        return (meta[:200], "pdf_metadata") if meta else (file_title(file_name), "file_name")
     bills = len({m.group(0) for ln in extracted.text.splitlines() if (m := _BILL.match(_close_gaps(ln.strip())))})
     for start, end in extracted.headings[:1]:  # a web page's or Word file's first heading, under a site's name
         heading = _close_gaps(extracted.text[start:end].strip().lstrip("#○◯ "))

@@ -12,6 +12,10 @@ from typing import Literal, get_args
 SpeakerRole = Literal["chair", "member", "executive", "other"]
 SPEAKER_ROLES: tuple[SpeakerRole, ...] = get_args(SpeakerRole)
 
+# How an answer or a draft is written: extractive, the sources' own sentences (offline); llm, a configured model.
+Composer = Literal["extractive", "llm"]
+COMPOSERS: tuple[Composer, ...] = get_args(Composer)
+
 # What a document is. minutes 会議録; ordinance 条例・規則 as in force (例規集); bill 議案; speech
 # 施政方針・市政執行方針・市政報告・提案理由; plan 計画・方針・指針; manual 手引き・要領・ガイドライン・基準; faq;
 # notice お知らせ・通知; other.
@@ -34,8 +38,10 @@ def legacy_names(kinds: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(kinds) + tuple(old for old, new in LEGACY_DOC_TYPES.items() if new in kinds)
 
 
-# Where a document's title, date, kind or municipality came from.
-FieldSource = Literal["override", "text", "pdf_metadata", "file_name", "folder", "none"]
+# Where a document's title, date, kind or municipality came from (correction: an admin's, kept in the catalogue;
+# override: a metadata file).
+# pdf_metadata: the file's own title property (a PDF's, a workbook's)
+FieldSource = Literal["correction", "override", "text", "pdf_metadata", "file_name", "folder", "none"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,7 @@ class Segment:
     turn: int | None = None
     speaker_title: str | None = None
     article: str | None = None  # 例規: 「第7条」, 「附則」
+    law: str | None = None  # the title of the 例規 `article` is of, when the document names it (a 手引き may hold two)
     sheet: str | None = None  # a workbook's sheet
     table: Table | None = None  # the table this segment is (its rows are kept whole)
 
@@ -165,7 +172,8 @@ class Chunk:
     cells: str | None = None  # the cells of a table's rows (「A3:D5」)
     context: str | None = None  # a table's header row, for chunks of later rows (not part of `text`)
     municipality: str | None = None
-    url: str | None = None
+    url: str | None = None  # where the document was fetched from (connectors); None for files
+    fetched_at: str | None = None  # when it was fetched (ISO 8601), from the document's record
 
     def indexed_text(self) -> str:
         """What is embedded and tokenized: the text, after the table header it is read under (if any)."""
@@ -208,6 +216,7 @@ class Citation:
     cells: str | None = None
     municipality: str | None = None
     url: str | None = None
+    fetched_at: str | None = None
 
 
 @dataclass(frozen=True)

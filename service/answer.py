@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from kotae.types import Answer, Hit
+from kotae.types import COMPOSERS, Answer, Hit
 from service.compose.extractive import ExtractiveParams, compose_extractive, refusal
 from service.compose.facts import FactParams, compose_facts
 from service.compose.guard import check_question
@@ -36,7 +36,6 @@ from service.reader.query import Query
 from service.reader.rerank import by_focus
 from service.reader.search import Searcher
 
-COMPOSERS = ("extractive", "llm")
 EXTRACTIONS = ("facts", "relevance")
 
 

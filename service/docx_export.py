@@ -23,6 +23,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from kotae.jdates import wareki
+from kotae.locations import cited_as
 from kotae.settings import DOCX_FONT, DocxSettings
 from kotae.types import Citation, Sentence
 from service.compose.extractive import REFUSAL
@@ -155,9 +156,9 @@ def check_docx_path(path: Path) -> None:
 
 
 def describe(c: Citation) -> str:
-    """「[n] 文書名、p.N、日付（和暦）、役職（氏名）、source」."""
+    """「[n] 文書名 第N条（or p.N, シート セル）、日付（和暦）、役職（氏名）、source」."""
     speaker = f"{c.speaker_title or ''}（{c.speaker}）" if c.speaker else ""
-    parts = [c.title, f"p.{c.page}" if c.page else "", wareki(c.date) if c.date else "", speaker, c.source]
+    parts = [cited_as(c), wareki(c.date) if c.date else "", speaker, c.source]
     return f"[{c.n}] " + "、".join(p for p in parts if p)
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from kotae.types import RULE_DOC_TYPES, Citation, Hit, Sentence, Unsupported
-from service.answer import COMPOSERS, Answerer
+from kotae.types import COMPOSERS, RULE_DOC_TYPES, Citation, Hit, Sentence, Unsupported
+from service.answer import Answerer
 from service.compose.extractive import REFUSAL, render, same_statement
 from service.compose.guard import check_question, guard
 from service.compose.llm import Verifier, build_messages

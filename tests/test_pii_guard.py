@@ -270,10 +270,10 @@ def test_every_attribute_is_scanned_and_masked() -> None:
     assert passage.title == MASKED_PROBE_TITLE
     assert passage.date == "［個人情報：生年月日］"
     assert passage.speaker == "連絡先［個人情報：電話番号］ ［個人情報：氏名］様"
-    assert passage.page == "3"
+    assert passage.page == "p.3"
     assert passage.text == "生年月日：［個人情報：生年月日］。書かない窓口で相談。"
     messages = build_messages(guarded.question, guarded.passages)
-    assert leaks(messages) == [] and 'ページ="3"' in messages[1]["content"]
+    assert leaks(messages) == [] and '箇所="p.3"' in messages[1]["content"]
     with pytest.raises(PersonalInfoBlocked) as blocked:
         guard(QUESTION, [Hit(chunk, 1, 1.0)], GuardSettings(question="block", sources="block"))
     assert "in their titles, dates, speakers and text)" in str(blocked.value)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kotae.types import Answer, Citation, Hit
+from kotae.types import Answer, Chunk, Citation, Composer, Hit
 from service.draft import Draft
 from service.drafting.consistency import DifferenceKind, PastStatement, describe_difference
 from service.drafting.notice import Notice
@@ -36,7 +36,25 @@ class SearchRequest(BaseModel):
     )
 
 
-class HitOut(BaseModel):
+class WhereFields(BaseModel):
+    """Where a passage stands and where its document came from, beside `source` and `page` (hits, citations and
+    passages share them)."""
+
+    article: str | None = Field(default=None, description="例規: 「第7条」, 「第3条第2項」, 「附則」")
+    sheet: str | None = Field(default=None, description="a workbook's sheet")
+    cells: str | None = Field(default=None, description="the cells of a table's rows: 「A3:D5」")
+    municipality: str | None = Field(default=None, description="the document's municipality (自治体名)")
+    url: str | None = Field(default=None, description="where the document was fetched from; null for files")
+    fetched_at: str | None = Field(default=None, description="when it was fetched (ISO 8601); null for files")
+
+    @staticmethod
+    def of(c: Chunk | Citation) -> dict[str, str | None]:
+        """These fields of a chunk or a citation."""
+        return {"article": c.article, "sheet": c.sheet, "cells": c.cells, "municipality": c.municipality,
+                "url": c.url, "fetched_at": c.fetched_at}
+
+
+class HitOut(WhereFields):
     """One hit: the chunk contract fields plus chunk_id, rank and score."""
 
     chunk_id: str
@@ -62,7 +80,7 @@ class HitOut(BaseModel):
         return cls(chunk_id=c.chunk_id, rank=hit.rank, score=round(hit.score, 6), source=c.source, start=c.start,
                    end=c.end, text=c.text, page=c.page, doc_type=c.doc_type, title=c.title, date=c.date,
                    speaker=c.speaker, speaker_role=c.speaker_role, speaker_title=c.speaker_title,
-                   access_groups=list(c.access_groups))
+                   access_groups=list(c.access_groups), **WhereFields.of(c))
 
 
 class SearchResponse(BaseModel):
@@ -77,7 +95,7 @@ class ComposeOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     filters: dict[str, Any] = Field(default_factory=dict, description="as for /api/search")
-    composer: Literal["extractive", "llm"] = Field(
+    composer: Composer = Field(
         default="extractive", description="extractive: the sources' own sentences (offline); llm: a configured model")
     model: str | None = Field(default=None, max_length=200,
                               description="for composer=llm: a configured model name (default: the first one)")
@@ -102,7 +120,7 @@ class AskRequest(ComposeRequest):
     """POST /api/ask."""
 
 
-class CitationOut(BaseModel):
+class CitationOut(WhereFields):
     """Where a statement comes from: `quote` is the document text at [start, end)."""
 
     n: int
@@ -124,7 +142,7 @@ class CitationOut(BaseModel):
         """Copy a citation."""
         return cls(n=c.n, chunk_id=c.chunk_id, source=c.source, title=c.title, doc_type=c.doc_type, page=c.page,
                    date=c.date, speaker=c.speaker, speaker_title=c.speaker_title, speaker_role=c.speaker_role,
-                   start=c.start, end=c.end, quote=c.quote)
+                   start=c.start, end=c.end, quote=c.quote, **WhereFields.of(c))
 
 
 class DifferenceOut(BaseModel):
@@ -297,6 +315,14 @@ class NoticeResponse(BaseModel):
                           for i, d in zip(notice.items, out, strict=True)])
 
 
+class CorrectionOut(BaseModel):
+    """An admin's correction of one field of a document."""
+
+    value: str
+    by: str
+    at: str
+
+
 class DocumentOut(BaseModel):
     """A document of the index (or a file that failed) and its status."""
 
@@ -312,6 +338,27 @@ class DocumentOut(BaseModel):
     root: str | None = Field(description="the server folder the document was read from; admins only (null for staff)")
     indexed_at: str | None
     municipality: str | None = Field(default=None, description="the municipality (自治体名) the document is of")
+    field_sources: dict[str, str] = Field(
+        default_factory=dict, description="where title, date, doc_type and municipality came from: correction (an "
+                                          "admin's), override (a metadata file), text, pdf_metadata, file_name, none")
+    url: str | None = Field(default=None, description="where the document was published, when known")
+    fetched_at: str | None = Field(default=None, description="when it was fetched from `url`, when known")
+    corrections: dict[str, CorrectionOut] | None = Field(
+        default=None, description="the fields an admin corrected, with the value, who and when; admins only "
+                                  "(null for staff)")
+
+
+class FieldsRequest(BaseModel):
+    """PUT /api/admin/documents/{source}/fields: the fields to correct. A field left out stays as it is; null or
+    "" drops its correction (the metadata files or the document itself say it again)."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(default=None, max_length=1000, description="the title (at most 200 characters)")
+    date: str | None = Field(default=None, max_length=100, description="the document's date, yyyy-mm-dd")
+    doc_type: str | None = Field(default=None, max_length=100,
+                                 description="minutes, ordinance, bill, speech, plan, manual, faq, notice or other")
+    municipality: str | None = Field(default=None, max_length=1000,
+                                     description="the municipality (自治体名; at most 50 characters)")
 
 
 class DocumentsResponse(BaseModel):
@@ -321,7 +368,7 @@ class DocumentsResponse(BaseModel):
     doc_types: list[str]
 
 
-class PassageOut(BaseModel):
+class PassageOut(WhereFields):
     """A whole passage: a citation's span inside it is text[c.start - start : c.end - start]."""
 
     chunk_id: str
@@ -380,10 +427,10 @@ class JobRequest(BaseModel):
 
 
 class JobOut(BaseModel):
-    """An ingestion, removal or repair job; poll GET /api/admin/jobs/{id} while `status` is running."""
+    """An ingestion, removal, repair or correction job; poll GET /api/admin/jobs/{id} while `status` is running."""
 
     id: str
-    kind: Literal["ingest", "remove", "repair"]
+    kind: Literal["ingest", "remove", "repair", "correct"]
     status: Literal["running", "done", "failed", "cancelled"]
     files_total: int
     files_done: int

@@ -79,8 +79,10 @@ def _choose(analysis: Analysis, extraction: Extraction, p: FactParams) -> list[E
         return []
     chosen = [lead]
     chars = _length(lead.candidate)
+    # what goes on from the lead (a table's next row does not: each row stands for itself)
     following = [e for e in ranked if e.candidate.chunk.chunk_id == lead.candidate.chunk.chunk_id
-                 and e.candidate.position == lead.candidate.position + 1 and e.focus > 0 and not e.violates]
+                 and e.candidate.position == lead.candidate.position + 1 and e.focus > 0 and not e.violates
+                 and lead.candidate.chunk.cells is None]
     if lead.candidate.list_from is None and introduces_list(lead.candidate.display):
         # its list begins the next chunk (a chunk edge fell after 「次に掲げる情報を入力してはならない。」): the
         # items come with it, as they would have in one chunk
@@ -90,7 +92,8 @@ def _choose(analysis: Analysis, extraction: Extraction, p: FactParams) -> list[E
     lead_in = lead.lead_in
     others = [e for e in ranked if e is not lead and e.candidate is not lead_in and not e.violates
               and e.score >= p.keep_ratio * lead.score
-              and e.focus > 0 and e.focus >= p.keep_ratio * lead.focus]
+              and e.focus > 0 and e.focus >= p.keep_ratio * lead.focus
+              and (e.candidate.chunk.cells is None or e.focus >= lead.focus)]  # a row: another row is another item
     for e in [*following, *others]:
         if len(chosen) >= p.max_sentences or e in chosen or _fragment(e):
             continue

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields, replace
 
 from kotae.errors import KotaeError
 from kotae.jdates import find_date
+from kotae.locations import location
 from kotae.pii import Finding, describe, find_personal_info, mask
 from kotae.settings import GuardSettings
 from kotae.types import Hit
@@ -28,7 +29,7 @@ class Passage:
     title: str
     date: str | None
     speaker: str | None  # the speaker's title and name, 「市民部長 浅見典子」
-    page: str | None
+    page: str | None  # where in the document (kotae.locations): 「p.3」, 「第7条」, 「手数料 B3:D3」
     text: str
 
     @classmethod
@@ -36,12 +37,12 @@ class Passage:
         """The passage of `hit` as the prompt shows it."""
         c = hit.chunk
         speaker = " ".join(part for part in (c.speaker_title, c.speaker) if part) if c.speaker else None
-        return cls(c.title, c.date or None, speaker, str(c.page) if c.page else None, c.text)
+        return cls(c.title, c.date or None, speaker, location(c) or None, c.text)
 
 
 # Each field of a `Passage`, in prompt order: how a block message (English) and a note (Japanese) name it.
 FIELD_NAMES = {"title": ("titles", "文書名"), "date": ("dates", "日付"), "speaker": ("speakers", "発言者"),
-               "page": ("page labels", "ページ"), "text": ("text", "本文")}
+               "page": ("places", "箇所"), "text": ("text", "本文")}
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ def build_messages(question: str, passages: Sequence[Passage], instructions: str
     blocks = []
     for n, passage in enumerate(passages, start=1):
         attrs = [f'番号="{n}"', f'文書="{_attr(passage.title)}"']
-        for label, value in (("日付", passage.date), ("発言者", passage.speaker), ("ページ", passage.page)):
+        for label, value in (("日付", passage.date), ("発言者", passage.speaker), ("箇所", passage.page)):
             if value:
                 attrs.append(f'{label}="{_attr(value)}"')
         blocks.append(f"<資料 {' '.join(attrs)}>\n{_data(passage.text)}\n</資料>")

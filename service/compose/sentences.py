@@ -9,6 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from kotae.jtext import prose_sentence_spans
+from kotae.locations import height, rows_of
 from kotae.types import Chunk, Citation, Hit
 
 # Set phrases of 答弁 and speeches that carry no content: they would match a question's words without answering.
@@ -77,7 +78,10 @@ class Candidate:
 
     @property
     def display(self) -> str:
-        """The sentence as shown in an answer: line breaks and indents of the source removed."""
+        """The sentence as shown in an answer: line breaks and indents of the source removed; a table's row read
+        with its header (`row_display`)."""
+        if self.chunk.cells is not None and ROW_JOINER in self.quote:
+            return row_display(self.quote, header_of(self.chunk))
         return display_text(self.quote, self.list_from)
 
 
@@ -139,11 +143,15 @@ def trusted_spans(text: str) -> list[tuple[int, int]]:
 
 def candidates(hits: list[Hit], procedure: bool = False) -> list[Candidate]:
     """The quotable sentences of `hits`, in hit order; chair and clerk turns are procedure and are skipped,
-    unless `procedure` (who was named, reported on or has died is said there: 「交通局長土渕裕氏は、昨日、逝去」)."""
+    unless `procedure` (who was named, reported on or has died is said there: 「交通局長土渕裕氏は、昨日、逝去」).
+    A chunk of a sheet's or CSV file's rows gives each row but the header."""
     out: list[Candidate] = []
     for hit in hits:
         chunk = hit.chunk
         if chunk.speaker_role in ("chair", "other") and not procedure:
+            continue
+        if chunk.cells is not None:
+            out.extend(_rows(hit))
             continue
         spans = trusted_spans(chunk.text)
         for position, (s, e) in enumerate(spans):
@@ -165,6 +173,62 @@ def candidates(hits: list[Hit], procedure: bool = False) -> list[Candidate]:
             list_from = sentence_end - s if e > sentence_end else None
             out.append(Candidate(hit, chunk.start + s, chunk.start + e, quote, position, list_from))
     return out
+
+
+ROW_JOINER = "\t"  # between a row's cells (ingest/loaders/tables.py writes rows so)
+SHEET_MARK = "【シート】"  # the line a sheet's table starts with (ingest/loaders/tables.py)
+
+
+def header_of(chunk: Chunk) -> list[str]:
+    """The header cells a table chunk is read under (its `context`'s last line), [] when it has none."""
+    return chunk.context.split("\n")[-1].split(ROW_JOINER) if chunk.context else []
+
+
+def _row_lines(chunk: Chunk) -> list[tuple[int, int]]:
+    """The spans (offsets in the chunk) of a table chunk's rows, the header's too: its lines but the sheet's name."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for line in chunk.text.split("\n"):
+        start, pos = pos, pos + len(line) + 1
+        if line.strip() and not line.startswith(SHEET_MARK):
+            spans.append((start, start + len(line)))
+    return spans
+
+
+def _rows(hit: Hit) -> list[Candidate]:
+    """Each row of a table chunk but the header row."""
+    chunk = hit.chunk
+    header = ROW_JOINER.join(header_of(chunk))
+    out: list[Candidate] = []
+    for s, e in _row_lines(chunk):
+        if chunk.text[s:e] != header:
+            out.append(Candidate(hit, chunk.start + s, chunk.start + e, chunk.text[s:e], len(out)))
+    return out
+
+
+def cited_cells(chunk: Chunk, start: int, end: int) -> str | None:
+    """The cells of the rows the document span [start, end) of a table chunk covers (「A4:C4」); the chunk's
+    range when its rows are not consecutive (an empty row between them), None outside tables."""
+    if chunk.cells is None:
+        return None
+    spans = _row_lines(chunk)
+    if len(spans) != height(chunk.cells):
+        return chunk.cells
+    s, e = start - chunk.start, end - chunk.start
+    covered = [i for i, (a, b) in enumerate(spans) if a < e and s < b]
+    return rows_of(chunk.cells, covered[0], covered[-1]) if covered else chunk.cells
+
+
+def row_display(row: str, header: list[str]) -> str:
+    """A row as a sentence: its first cell, then the others under their column names —
+    「住民票の写し（コンビニ交付）（手数料：200円、備考：マイナンバーカードが必要）」; cells joined by 「、」 when the
+    header does not fit the row."""
+    cells = row.split(ROW_JOINER)
+    if len(header) == len(cells) >= 2:
+        named = [f"{name}：{value}" if name else value for name, value in zip(header[1:], cells[1:], strict=True)
+                 if value]
+        return f"{cells[0]}（{'、'.join(named)}）" if named else cells[0]
+    return "、".join(c for c in cells if c)
 
 
 # Hiragana that open a sentence (また、この、ただし…); any other hiragana start of a chunk is the rest of a sentence.
@@ -269,4 +333,7 @@ def citation(n: int, chunk: Chunk, start: int, end: int) -> Citation:
     quote = chunk.text[start - chunk.start:end - chunk.start]
     return Citation(n=n, chunk_id=chunk.chunk_id, source=chunk.source, title=chunk.title, doc_type=chunk.doc_type,
                     date=chunk.date, page=chunk.page, speaker=chunk.speaker, speaker_title=chunk.speaker_title,
-                    speaker_role=chunk.speaker_role, start=start, end=end, quote=quote)
+                    speaker_role=chunk.speaker_role, start=start, end=end, quote=quote, article=chunk.article,
+                    sheet=chunk.sheet, cells=cited_cells(chunk, start, end), municipality=chunk.municipality,
+                    url=chunk.url,
+                    fetched_at=chunk.fetched_at)

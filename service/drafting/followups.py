@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import partial
 
 from kotae.index.catalog import CatalogStore
@@ -98,8 +99,7 @@ def followups(past: Sequence[Citation], catalog: CatalogStore, limit: int = 3,
 
 
 def _numbered(c: Citation, n: int) -> Citation:
-    return Citation(n, c.chunk_id, c.source, c.title, c.doc_type, c.date, c.page, c.speaker, c.speaker_title,
-                    c.speaker_role, c.start, c.end, c.quote)
+    return replace(c, n=n)
 
 
 def _is_chair(chunk: Chunk) -> bool:

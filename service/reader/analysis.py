@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from kotae.articles import ARTICLE_NAME, articles_named
 from kotae.jdates import ERAS, kanji_to_int
 from kotae.morphology import mode_c as _mode_c
 from kotae.places import municipalities_in
@@ -256,9 +257,11 @@ class Constraints:
     days: tuple[tuple[int, int], ...] = ()  # (month, day) named (3月27日の本会議): a meeting's or an event's
     figures: frozenset[tuple[float, str]] = frozenset()  # figures the question states (7編成, 910万円)
     order: str = ""  # "latest" (最後に改正, 直近の) or "earliest" (最初に, 初めて): which of several dates is asked
+    articles: tuple[str, ...] = ()  # 例規 articles named (第5条, 第3条第2項), as `kotae.articles` labels them
 
     def __bool__(self) -> bool:
-        return bool(self.years or self.places or self.doc_types or self.levels or self.relative or self.days)
+        return bool(self.years or self.places or self.doc_types or self.levels or self.relative or self.days
+                    or self.articles)
 
 
 @dataclass(frozen=True)
@@ -381,13 +384,15 @@ def _analyse_one(text: str, quotes: tuple[str, ...] = (), original: str = "") ->
                                    for word in group))
     days = tuple((int(m.group(1)), int(m.group(2))) for m in _MONTH_DAY.finditer(folded))
     undated = _PER_UNIT.sub("、", _MONTH_DAY.sub("、", _WESTERN_YEAR.sub("、", _ERA_YEAR.sub("、", folded))))
-    focus = tuple(dict.fromkeys((*quotes, *focus_terms(folded, places))))
+    # an article named (第5条) is a constraint, not words to find: 「第4条第2項」 is in no sentence of it
+    focus = tuple(dict.fromkeys((*quotes, *focus_terms(ARTICLE_NAME.sub("、", folded), places))))
     order = "latest" if _LATEST.search(folded) else "earliest" if _EARLIEST.search(folded) else ""
     answer_type = answer_type_of(folded)
     if answer_type == "content" and focus == (folded.strip("? "),):
         answer_type = "definition"  # 「東京ささエール住宅」 typed alone: what it is (kana inside a name)
     return Analysis(original or text, answer_type, focus,
-                    Constraints(years, places, kinds, levels, relative, days, figures_in(undated), order),
+                    Constraints(years, places, kinds, levels, relative, days, figures_in(undated), order,
+                                articles_named(folded)),
                     expansions(folded), predicate=predicate_of(folded, focus))
 
 

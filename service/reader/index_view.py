@@ -41,6 +41,7 @@ class IndexView:
     text_hash: list[str]
     groups_of_source: list[frozenset[str]]  # access groups of each of `sources`
     municipality_of_source: list[str | None] = field(default_factory=list)  # 自治体名 of each of `sources`
+    article_of: list[str | None] = field(default_factory=list)  # 例規 article label (第7条), None elsewhere
     # Derived from the fields above in __post_init__; at a million chunks each costs milliseconds per query.
     text_hash_id: IntArray = field(init=False, repr=False)  # equal ids = equal texts
     speaker_texts: list[str] = field(init=False, repr=False)  # the distinct values of `speaker_text`
@@ -49,6 +50,7 @@ class IndexView:
     answer_positions: IntArray = field(init=False, repr=False)  # chunks answering a member's turn
     asking_positions: IntArray = field(init=False, repr=False)  # members' chunks inside a turn
     may_stand_alone: BoolArray = field(init=False, repr=False)  # neither answers a question nor asks one
+    article_positions: IntArray = field(init=False, repr=False)  # chunks of documents read by article
     _masks: dict[tuple[Filters, tuple[str, ...] | None], BoolArray] = field(init=False, repr=False)
     _masks_lock: threading.Lock = field(init=False, repr=False)
 
@@ -59,6 +61,9 @@ class IndexView:
         self.answer_positions = np.flatnonzero(self.question_turn_of >= 0)
         self.asking_positions = np.flatnonzero((self.role == ROLE_CODES["member"]) & (self.turn_of >= 0))
         self.may_stand_alone = (self.question_turn_of < 0) & (self.role != ROLE_CODES["member"])
+        articled = {int(self.source_of[i]) for i, a in enumerate(self.article_of) if a is not None}
+        self.article_positions = np.array([i for i, s in enumerate(self.source_of) if int(s) in articled],
+                                          dtype=np.int64)
         self._masks = {}
         self._masks_lock = threading.Lock()
 
@@ -156,6 +161,7 @@ def build_view(chunk_ids: list[str], facts: list[ChunkFacts]) -> IndexView:
         text_hash=[f.text_hash for f in ordered],
         groups_of_source=_groups_of_sources(sources, ordered),
         municipality_of_source=_municipality_of_sources(sources, ordered),
+        article_of=[f.article for f in ordered],
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 
 from kotae.places import municipalities_in
-from service.reader.analysis import Analysis, Constraints
+from service.reader.analysis import Analysis
 
 _LEVELS = ("都", "道", "府", "県", "市", "区", "町", "村")
 
@@ -49,6 +49,5 @@ def with_known_places(analysis: Analysis, known: frozenset[str]) -> Analysis:
         return replace(analysis, parts=parts) if parts != analysis.parts else analysis
     c = analysis.constraints
     return replace(analysis, focus=tuple(t for t in analysis.focus if t not in stems),
-                   constraints=Constraints(c.years, tuple(dict.fromkeys((*c.places, *named))), c.doc_types,
-                                           c.levels),
+                   constraints=replace(c, places=tuple(dict.fromkeys((*c.places, *named)))),
                    parts=parts)

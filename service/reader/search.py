@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from kotae.articles import matches
 from kotae.embedders import Embedder, embedder_key, load_embedder
 from kotae.errors import StoreError
 from kotae.index import lexical
@@ -64,6 +65,7 @@ log = logging.getLogger(__name__)
 SCAN_LIMIT = 20_000
 RELOAD_WHILE_WRITING_S = 5.0
 OTHER_PLACE = 0.3  # a chunk of another municipality than the question names keeps this share of its score
+OTHER_ARTICLE = 0.3  # a chunk of another 例規 article than the question names keeps this share of its score
 OTHER_YEAR = 0.5  # ... a chunk of a document of other years than the question asks about (unless it names one)
 OTHER_DAY = 0.5  # ... a chunk of a document dated another day than the one the question names
 YEAR_CANDIDATES = 300  # the best such chunks whose text is read for the asked year
@@ -434,6 +436,7 @@ class Searcher:
         """The fused scores after the question's own constraints: its municipality (`_constrain_places`), the
         years it asks about (`_constrain_years`) and its compound terms held whole (`_constrain_phrases`)."""
         score = self._constrain_places(snap, query, score)
+        score = self._constrain_articles(snap, query, score)
         score = self._constrain_years(snap, query, score)
         score = self._constrain_days(snap, query, score)
         return self._constrain_phrases(snap, query, score, visible)
@@ -465,6 +468,23 @@ class Searcher:
             other = np.array([p is not None and p not in places for p in snap.place_of_source], dtype=bool)
             if other.any() and not other.all():
                 score = np.where(other[view.source_of], score * OTHER_PLACE, score)
+        return score
+
+    @staticmethod
+    def _constrain_articles(snap: _Snapshot, query: Query, score: FloatArray) -> FloatArray:
+        """A question naming an article (「第5条」) asks for it: chunks of other articles of documents read by
+        article (and their preambles) keep OTHER_ARTICLE of their score, when some chunk is of an asked article;
+        other documents keep theirs."""
+        asked = query.analysis.constraints.articles
+        if not asked or not len(score):
+            return score
+        view = snap.view
+        of_other = [int(i) for i in view.article_positions
+                    if not (label := view.article_of[int(i)]) or not any(matches(label, a) for a in asked)]
+        if len(of_other) == len(view.article_positions):
+            return score
+        score = score.copy()
+        score[np.asarray(of_other, dtype=np.int64)] *= OTHER_ARTICLE
         return score
 
     def _constrain_years(self, snap: _Snapshot, query: Query, score: FloatArray) -> FloatArray:
@@ -517,7 +537,8 @@ class Searcher:
                 rows = rows[np.argsort(-score[rows], kind="stable")[:PHRASE_CANDIDATES]]
             texts = self.catalog.chunks([view.chunk_ids[int(r)] for r in rows])
             wanted = compact(phrase)
-            whole = [int(r) for r in rows if (c := texts.get(view.chunk_ids[int(r)])) and wanted in compact(c.text)]
+            whole = [int(r) for r in rows
+                     if (c := texts.get(view.chunk_ids[int(r)])) and wanted in compact(c.indexed_text())]
             held[whole] += 1.0 / len(phrases)
         if held.any():
             score = score + PHRASE_WEIGHT * float(score.max()) * held

@@ -138,9 +138,26 @@ function safeHref(url) {
 
 const speakerText = (c) => [c.speaker_title, c.speaker].filter(Boolean).join(" ");
 
-/** One line of facts about a source, as text: 「p.3 ／ 令和6年9月10日 ／ 総務部長 小野寺直樹」. */
+/** Where a fetched document is published: an http(s) address only (never javascript: or data:). */
+function publishedHref(url) {
+  if (typeof url !== "string") return null;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Where in its document a passage stands, as kotae/locations.py says it: 「第7条」「手数料 B3:D3」「3ページ」. */
+function locationText(c) {
+  return [c.article || "", [c.sheet, c.cells].filter(Boolean).join(" "), c.page ? `${c.page}ページ` : ""]
+    .filter(Boolean).join("、");
+}
+
+/** One line of facts about a source, as text: 「第7条 ／ 令和6年9月10日 ／ 総務部長 小野寺直樹」. */
 function sourceFacts(c) {
-  return [c.page ? `${c.page}ページ` : "", formatDate(c.date), speakerText(c)].filter(Boolean).join(" ／ ");
+  return [locationText(c), formatDate(c.date), speakerText(c)].filter(Boolean).join(" ／ ");
 }
 
 function el(tag, attrs = {}, ...children) {
@@ -390,12 +407,15 @@ function appendWithFacts(node, text, ranges) {
  *  `past` (earlier answers): who said it and when come first, since every one is from the minutes.
  *  `answerFacts`: the answer's asked facts; those of this citation are highlighted in its quote. */
 function sourceItem(c, { showN = true, past = false, answerFacts = [] } = {}) {
-  const name = past ? [formatDate(c.date), speakerText(c)].filter(Boolean).join("　") || c.title : c.title || c.source;
+  // 「かつらぎ町駐車場等設置条例 第7条」: an article is named with its 例規, the other places go with the facts
+  const name = past ? [formatDate(c.date), speakerText(c)].filter(Boolean).join("　") || c.title
+    : [c.title || c.source, c.article].filter(Boolean).join(" ");
   const open = el("button", { type: "button", class: "source-open" },
     showN ? el("span", { class: "source-n" }, `[${c.n}] `) : "", name,
     el("span", { class: "visually-hidden" }, "（該当箇所を表示）"));
   open.addEventListener("click", () => openPassage(c, open));
-  const facts = past ? c.title : [docTypeLabel(c.doc_type), sourceFacts(c)].filter(Boolean).join(" ／ ");
+  const facts = past ? c.title : [docTypeLabel(c.doc_type), sourceFacts({ ...c, article: null })].filter(Boolean)
+    .join(" ／ ");
   return el("li", { "data-n": String(c.n) },
     open,
     el("p", { class: "source-facts" }, facts),
@@ -557,9 +577,15 @@ async function openPassage(citation, from) {
   try {
     const p = await (await api(`/api/passages/${encodeURIComponent(citation.chunk_id)}`)).json();
     $("passage-status").textContent = "";
-    const facts = [["種類", docTypeLabel(p.doc_type)], ["ページ", p.page ? `${p.page}ページ` : ""],
+    const facts = [["種類", docTypeLabel(p.doc_type)], ["箇所", locationText(p)], ["自治体", p.municipality || ""],
       ["日付", formatDate(p.date)], ["発言者", speakerText(p)], ["ファイル", p.source]];
     for (const [name, value] of facts) if (value) $("passage-meta").append(el("dt", {}, name), el("dd", {}, value));
+    const fromUrl = publishedHref(p.url);
+    if (fromUrl) { // fetched by a connector: where it is published, and when it was read
+      const fetched = p.fetched_at ? `（${formatDate(p.fetched_at.slice(0, 10))}取得）` : "";
+      $("passage-meta").append(el("dt", {}, "取得元"),
+        el("dd", {}, el("a", { href: fromUrl, target: "_blank", rel: "noopener" }, p.url), fetched));
+    }
     let [before, quote, after] = splitAt(p.text, citation.start - p.start, citation.end - p.start);
     if (citation.quote && quote !== citation.quote) { // offsets disagree (re-ingested?): find the words instead
       const at = p.text.indexOf(citation.quote);
@@ -589,8 +615,8 @@ dialog.addEventListener("click", (e) => { if (e.target === dialog) dialog.close(
 
 function plainSources(citations) {
   return citations.map((c) => {
-    const facts = [c.page ? `${c.page}ページ` : "", c.date || "", speakerText(c)].filter(Boolean).join("、");
-    return `[${c.n}] ${c.title}${facts ? `（${facts}）` : ""} ${c.source}\n　「${c.quote}」`;
+    const facts = [locationText(c), c.date || "", speakerText(c)].filter(Boolean).join("、");
+    return `[${c.n}] ${c.title}${facts ? `（${facts}）` : ""} ${c.url || c.source}\n　「${c.quote}」`;
   }).join("\n");
 }
 
