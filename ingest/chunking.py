@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 
 from ingest.structure import article_label
+from kotae.articles import SUPPLEMENT
 from kotae.jtext import sentence_spans
-from kotae.locations import cell_range
+from kotae.locations import article_context, cell_range
 from kotae.types import Chunk, Document, Segment, Table, TableRow
 
 
@@ -124,7 +125,10 @@ def _context(doc: Document, segment: Segment, start: int, article: str | None) -
     """What a chunk is read under: a 例規's title and article, or the header row of a table with its sheet's name
     (for a Word table's first chunk, which holds its header, nothing)."""
     if article is not None:
-        return f"{segment.law or doc.title} {article}"
+        about = "（施行期日・改正の附則）" if article.startswith(SUPPLEMENT) else ""
+        return article_context(segment.law or doc.title, article, about)
+    if segment.law is not None:  # a 例規集's trailer
+        return f"{segment.law} 沿革（制定・改正の経過）"
     table = segment.table
     if table is None or table.header is None:
         return None

@@ -25,16 +25,39 @@ class Located(Protocol):
     def cells(self) -> str | None: ...
 
 
+class Cited(Located, Protocol):
+    """A citation's place, with the 例規 its article is of."""
+
+    @property
+    def law(self) -> str | None: ...
+
+
+def article_context(law: str, article: str, about: str = "") -> str:
+    """What an article's chunk is read under: 「かつらぎ町駐車場等設置条例 第7条」 (`law_of` reads it back)."""
+    return f"{law} {article}{about}"
+
+
+def law_of(context: str | None, article: str | None) -> str | None:
+    """The 例規 an article's chunk is of, from its `article_context`; None for other chunks."""
+    if not context or not article or f" {article}" not in context:
+        return None
+    return context[: context.index(f" {article}")] or None
+
+
 def location(c: Located) -> str:
     """「第7条」, 「手数料 B3:D3」, 「p.3」, 「第7条、p.2」 (an article in a PDF), or "" when nothing narrows it."""
     parts = [c.article or "", " ".join(x for x in (c.sheet, c.cells) if x), f"p.{c.page}" if c.page else ""]
     return "、".join(p for p in parts if p)
 
 
-def cited_as(c: Located) -> str:
-    """The title with the place: 「かつらぎ町駐車場等設置条例 第7条」, 「手数料一覧、手数料 B3:D3」,
+def cited_as(c: Cited) -> str:
+    """The title with the place: 「かつらぎ町駐車場等設置条例 第7条」; 「政務活動費の手引き（南国市議会政務活動費の
+    交付に関する規則 第5条）、p.26」 (an article of a 例規 a document holds); 「手数料一覧、手数料 B3:D3」;
     「DX推進計画、p.3」."""
-    title = f"{c.title} {c.article}" if c.article else c.title
+    if c.article and c.law and c.law != c.title:
+        title = f"{c.title}（{c.law} {c.article}）"
+    else:
+        title = f"{c.title} {c.article}" if c.article else c.title
     rest = [" ".join(x for x in (c.sheet, c.cells) if x), f"p.{c.page}" if c.page else ""]
     return "、".join(p for p in [title, *rest] if p)
 

@@ -217,6 +217,7 @@ class Citation:
     municipality: str | None = None
     url: str | None = None
     fetched_at: str | None = None
+    law: str | None = None  # the 例規 `article` is of (「南国市議会政務活動費の交付に関する規則」)
 
 
 @dataclass(frozen=True)

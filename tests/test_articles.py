@@ -18,6 +18,7 @@ from ingest.documents import build_document, content_hash, document_version
 from ingest.meta import Overrides
 from ingest.pipeline import run_ingest
 from kotae.articles import article_of, articles_named, matches, paragraph_at
+from kotae.locations import cited_as, law_of
 from kotae.settings import load_settings
 from kotae.types import Chunk, Document
 from service.answer import Answerer
@@ -185,11 +186,31 @@ def test_a_manual_holding_an_ordinance_and_its_rule_reads_each_by_its_own_articl
     by_law: dict[str, list[str]] = {}
     for c in chunks:
         if c.article:
-            assert c.context is not None and c.context.endswith(" " + c.article)
-            by_law.setdefault(c.context.rsplit(" ", 1)[0], []).append(c.article)
+            law = law_of(c.context, c.article)
+            assert law is not None, c.context
+            by_law.setdefault(law, []).append(c.article)
     assert set(by_law) == {ordinance, rule}
     assert list(dict.fromkeys(by_law[ordinance])) == [f"第{n}条" for n in range(1, 10)] + ["附則"]
     assert list(dict.fromkeys(by_law[rule])) == [f"第{n}条" for n in range(1, 7)] + ["附則"]
     forms = [c for c in chunks if re.match(r"(様式|第.号様式|別表|別記)", c.text)]
     assert forms and all(c.article is None for c in forms)
     assert all(c.article is None for c in chunks if c.page is not None and c.page < 21)  # the 手引き itself
+
+
+def test_a_citation_names_the_paragraph_or_item_it_quotes_and_the_law_of_its_article(reiki_store: Path,
+                                                                                       shared_data: Path) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        clear_kotae_env(mp)
+        store = reiki_store.parent / "with-guide"
+        summary = run_ingest([shared_data / "reiki", shared_data / "pdf" / "nankoku"], load_settings(store))
+    assert summary.failed == []
+    answerer = Answerer(Searcher(load_settings(store)))
+    try:
+        second = answerer.ask("駐車場等設置条例第4条第2項")
+        rule = answerer.ask("政務活動費の規則第2条には何が書いてある？")
+    finally:
+        answerer.searcher.close()
+    assert second.citations[0].article == "第4条第2項"  # the chunk is the whole 第4条; the quote is its 2項
+    first = rule.citations[0]
+    assert (first.article, first.law) == ("第2条", "南国市議会政務活動費の交付に関する規則")
+    assert cited_as(first).startswith("政務活動費の手引き（南国市議会政務活動費の交付に関する規則 第2条）、p.")

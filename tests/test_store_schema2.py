@@ -70,6 +70,22 @@ def test_it_opens_migrated_with_no_corrections_and_answers_from_its_own_chunks(p
     assert {d["field_sources"]["doc_type"] for d in documents} <= {"text", "override"}
 
 
+def test_re_ingesting_it_embeds_only_what_this_version_cuts_differently_then_nothing(previous: Path) -> None:
+    """Pipeline 5 reads rules by article: the 基準's passages are new and embedded once; every other chunk keeps
+    its vector, and the run after changes nothing."""
+    store, docs = previous / "store", previous / "docs"
+    with closing(sqlite3.connect(store / "catalog.sqlite")) as db:
+        before = dict(db.execute("SELECT text_hash, source FROM chunks").fetchall())
+    first = json.loads(kotae("ingest", str(docs), "--store", str(store), "--json").stdout)
+    assert (first["added"], first["removed"], first["failed"], first["upgraded"]) == (0, 0, [], 6)
+    with closing(sqlite3.connect(store / "catalog.sqlite")) as db:
+        after = dict(db.execute("SELECT text_hash, source FROM chunks").fetchall())
+    new = {h: s for h, s in after.items() if h not in before}
+    assert set(new.values()) == {"guidelines/個人情報の取扱い基準.txt"} and first["embedded_chunks"] == len(new)
+    second = json.loads(kotae("ingest", str(docs), "--store", str(store), "--json").stdout)
+    assert (second["unchanged"], second["upgraded"], second["updated"], second["embedded_chunks"]) == (6, 0, 0, 0)
+
+
 def test_a_correction_on_it_is_applied_and_the_next_run_keeps_it(previous: Path) -> None:
     store, docs = previous / "store", previous / "docs"
     summary = correct_document(MEMO, {"title": "窓口の対応記録", "municipality": "みずほ野市"}, "admin1",

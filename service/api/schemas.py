@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from kotae.locations import law_of
 from kotae.types import Answer, Chunk, Citation, Composer, Hit
 from service.draft import Draft
 from service.drafting.consistency import DifferenceKind, PastStatement, describe_difference
@@ -46,12 +47,15 @@ class WhereFields(BaseModel):
     municipality: str | None = Field(default=None, description="the document's municipality (自治体名)")
     url: str | None = Field(default=None, description="where the document was fetched from; null for files")
     fetched_at: str | None = Field(default=None, description="when it was fetched (ISO 8601); null for files")
+    law: str | None = Field(default=None, description="the 例規 `article` is of, when a document holds several "
+                                                      "(a 手引き with its 条例 and 規則)")
 
     @staticmethod
     def of(c: Chunk | Citation) -> dict[str, str | None]:
         """These fields of a chunk or a citation."""
+        law = c.law if isinstance(c, Citation) else law_of(c.context, c.article)
         return {"article": c.article, "sheet": c.sheet, "cells": c.cells, "municipality": c.municipality,
-                "url": c.url, "fetched_at": c.fetched_at}
+                "url": c.url, "fetched_at": c.fetched_at, "law": law}
 
 
 class HitOut(WhereFields):

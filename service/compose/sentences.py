@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from contextlib import suppress
 from dataclasses import dataclass
 
+from kotae.articles import SUPPLEMENT, number, paragraph_at, paragraph_of
 from kotae.jtext import prose_sentence_spans
-from kotae.locations import height, rows_of
+from kotae.locations import height, law_of, rows_of
 from kotae.types import Chunk, Citation, Hit
 
 # Set phrases of 答弁 and speeches that carry no content: they would match a question's words without answering.
@@ -206,6 +208,31 @@ def _rows(hit: Hit) -> list[Candidate]:
     return out
 
 
+_ITEM_LINE = re.compile(r"^[（(]([0-9０-９一二三四五六七八九十]+)[）)][\u3000 ]")
+_PARAGRAPH_MARK = re.compile(r"^[0-9０-９]+[\u3000 ]", re.MULTILINE)
+
+
+def cited_article(chunk: Chunk, start: int, end: int) -> str | None:
+    """The article label of the document span [start, end) of an article's chunk: the chunk's 「第3条」 narrowed to
+    the 項 the span lies in (「第3条第2項」, when the article has several) and to its 号 when the span is one item
+    line (「第5条第3号」)."""
+    label = chunk.article
+    if not label or paragraph_of(label) is not None or label.startswith(SUPPLEMENT) or "号" in label:
+        return label
+    s, e = start - chunk.start, end - chunk.start
+    first, last = paragraph_at(chunk.text, s), paragraph_at(chunk.text, max(s, e - 1))
+    if first is None or first != last:
+        return label
+    if _PARAGRAPH_MARK.search(chunk.text):
+        label += f"第{first}項"
+    quote = chunk.text[s:e]
+    item = _ITEM_LINE.match(quote)
+    if item and "\n" not in quote.strip():
+        with suppress(ValueError):
+            label += f"第{number(item.group(1))}号"
+    return label
+
+
 def cited_cells(chunk: Chunk, start: int, end: int) -> str | None:
     """The cells of the rows the document span [start, end) of a table chunk covers (「A4:C4」); the chunk's
     range when its rows are not consecutive (an empty row between them), None outside tables."""
@@ -257,6 +284,13 @@ def introduces_list(sentence: str) -> bool:
 _ENACTED_ON = re.compile(r"(明治|大正|昭和|平成|令和)[0-9０-９元一二三四五六七八九十]+年"
                          r"[0-9０-９一二三四五六七八九十]+月[0-9０-９一二三四五六七八九十]+日")
 _ENACTED_AS = re.compile(r"[^\s。]{0,12}(条例|規則|規程|要綱|訓令|告示)第[0-9０-９一二三四五六七八九十百]+号")
+
+
+def is_enactment(quote: str) -> bool:
+    """Whether `quote` is a 例規's enactment lines alone (「昭和43年9月10日／規程第9号」): when it was made and as
+    what, which answers 「いつ」 and 「第何号」, nothing else."""
+    lines = [line.strip() for line in quote.strip().split("\n")]
+    return len(lines) == 2 and bool(_ENACTED_ON.fullmatch(lines[0])) and bool(_ENACTED_AS.fullmatch(lines[1]))
 
 
 def _enactment_end(text: str, spans: list[tuple[int, int]], position: int) -> int:
@@ -333,7 +367,8 @@ def citation(n: int, chunk: Chunk, start: int, end: int) -> Citation:
     quote = chunk.text[start - chunk.start:end - chunk.start]
     return Citation(n=n, chunk_id=chunk.chunk_id, source=chunk.source, title=chunk.title, doc_type=chunk.doc_type,
                     date=chunk.date, page=chunk.page, speaker=chunk.speaker, speaker_title=chunk.speaker_title,
-                    speaker_role=chunk.speaker_role, start=start, end=end, quote=quote, article=chunk.article,
+                    speaker_role=chunk.speaker_role, start=start, end=end, quote=quote,
+                    article=cited_article(chunk, start, end), law=law_of(chunk.context, chunk.article),
                     sheet=chunk.sheet, cells=cited_cells(chunk, start, end), municipality=chunk.municipality,
                     url=chunk.url,
                     fetched_at=chunk.fetched_at)

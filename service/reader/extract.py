@@ -17,7 +17,7 @@ from kotae.jtext import SudachiTokenizer
 from kotae.morphology import name_spans, short_units
 from kotae.types import RULE_DOC_TYPES, Chunk, Hit
 from service.compose.relevance import QueryTerms
-from service.compose.sentences import ROW_JOINER, Candidate, candidates, introduces_list
+from service.compose.sentences import ROW_JOINER, Candidate, candidates, introduces_list, is_enactment
 from service.reader.analysis import RELATIVE_YEARS, Analysis, Year, alternatives, compact, names_relative, years_in
 from service.reader.facts import EXCEPTION, PROCEDURE, PROHIBITION, fact_spans, figures_in
 from service.reader.periods import document_month, relative_years
@@ -133,6 +133,9 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
     # a head as common as 予算 ties only a sentence holding some of the rest of the focus too
     specific_head = max((terms.weights.get(t, 0.0) for t in pieces.get(head, ())), default=0.0) >= _SPECIFIC_IDF
     for cand in cands:
+        if is_enactment(cand.quote) and not (analysis.answer_type == "count" or (
+                analysis.answer_type == "date" and _ASKS_ENACTMENT.search(analysis.text))):
+            continue  # 「昭和43年9月10日／規程第9号」 says when and as what a 例規 was made: not when its 表彰 is
         lead_in = lead_ins.get(id(cand))
         text = cand.display if lead_in is None else lead_in.display + cand.display
         if cand.list_from is None and introduces_list(cand.display):
@@ -513,6 +516,9 @@ def _asked_before(cand: Candidate) -> str:
     return last if _QUESTION_LINE.search(last) or re.search(r"[かか。]?[？?]$|ですか。$", last) else ""
 
 
+_ASKS_ENACTMENT = re.compile(r"制定|公布|施行|でき(た|る)|作られ|定められ|成立|交付され")
+
+
 def _lead_ins(cands: list[Candidate]) -> dict[int, Candidate]:
     """For a first sentence of a chunk that continues the previous chunk's last, unfinished sentence (both
     found): that unfinished start, keyed by id of the continuing candidate."""
@@ -526,6 +532,8 @@ def _lead_ins(cands: list[Candidate]) -> dict[int, Candidate]:
         if cand.position != 0 or cand.chunk.text[:cand.start - cand.chunk.start].strip() != "":
             continue
         before = last.get((cand.chunk.source, cand.chunk.ordinal - 1))
+        if cand.chunk.article is not None and cand.chunk.article != (before and before.chunk.article):
+            continue  # an article begins on its own line: it goes on from no sentence before it
         if before is not None and not before.display.rstrip().endswith(("。", "」", "）")):
             out[id(cand)] = before
     return out

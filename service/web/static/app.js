@@ -149,9 +149,11 @@ function publishedHref(url) {
   }
 }
 
-/** Where in its document a passage stands, as kotae/locations.py says it: 「第7条」「手数料 B3:D3」「3ページ」. */
+/** Where in its document a passage stands, as kotae/locations.py says it: 「第7条」「手数料 B3:D3」「3ページ」
+ *  (an article of a 例規 the document holds with its name: 「南国市議会…規則 第5条」). */
 function locationText(c) {
-  return [c.article || "", [c.sheet, c.cells].filter(Boolean).join(" "), c.page ? `${c.page}ページ` : ""]
+  const article = c.article && c.law && c.law !== c.title ? `${c.law} ${c.article}` : c.article || "";
+  return [article, [c.sheet, c.cells].filter(Boolean).join(" "), c.page ? `${c.page}ページ` : ""]
     .filter(Boolean).join("、");
 }
 
@@ -409,7 +411,8 @@ function appendWithFacts(node, text, ranges) {
 function sourceItem(c, { showN = true, past = false, answerFacts = [] } = {}) {
   // 「かつらぎ町駐車場等設置条例 第7条」: an article is named with its 例規, the other places go with the facts
   const name = past ? [formatDate(c.date), speakerText(c)].filter(Boolean).join("　") || c.title
-    : [c.title || c.source, c.article].filter(Boolean).join(" ");
+    : c.article && c.law && c.law !== c.title ? `${c.title}（${c.law} ${c.article}）`
+      : [c.title || c.source, c.article].filter(Boolean).join(" ");
   const open = el("button", { type: "button", class: "source-open" },
     showN ? el("span", { class: "source-n" }, `[${c.n}] `) : "", name,
     el("span", { class: "visually-hidden" }, "（該当箇所を表示）"));
