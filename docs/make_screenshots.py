@@ -55,6 +55,11 @@ def main() -> None:
                 page.wait_for_selector("#passage-dialog mark")
                 page.screenshot(path=str(OUT / "staff-citation.png"))
                 page.keyboard.press("Escape")
+                page.goto(base + "/")
+                page.fill("#question", "仮名化した情報なら庁内生成AIに入力してよいか")  # a rule cited by its 条・項
+                page.click("#submit")
+                page.wait_for_selector("#answer .cite")
+                page.locator("#answer").screenshot(path=str(OUT / "staff-article.png"))
                 page.check("#mode-draft")
                 page.fill("#question", "書かない窓口の拡大について")
                 page.fill("#questioner", "早瀬亮介")

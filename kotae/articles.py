@@ -60,6 +60,15 @@ def articles_named(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+_LAW_KIND = re.compile(rf"(?P<kind>条例|規則|規程|要綱|要領|基準|細則)(?:の)?第{_NUMBER}条")
+
+
+def law_kinds_named(text: str) -> tuple[str, ...]:
+    """The kinds of 例規 `text` names right before an article: 「規則第6条」 -> ("規則",), 「条例の第5条」 -> ("条例",);
+    () when an article is named alone (「第5条」)."""
+    return tuple(dict.fromkeys(m.group("kind") for m in _LAW_KIND.finditer(text)))
+
+
 def article_of(label: str) -> str:
     """The 条 of a label: 「第3条第2項」 -> 「第3条」, 「第12条の2第1号」 -> 「第12条の2」, 「附則」 -> 「附則」."""
     m = re.match(r"第[0-9]+条(?:の[0-9]+)?", label)

@@ -208,9 +208,17 @@ def test_a_citation_names_the_paragraph_or_item_it_quotes_and_the_law_of_its_art
     try:
         second = answerer.ask("駐車場等設置条例第4条第2項")
         rule = answerer.ask("政務活動費の規則第2条には何が書いてある？")
+        rule_5 = answerer.ask("政務活動費の規則第5条")
+        ordinance_5_2 = answerer.ask("政務活動費の条例第5条第2項")
     finally:
         answerer.searcher.close()
     assert second.citations[0].article == "第4条第2項"  # the chunk is the whole 第4条; the quote is its 2項
     first = rule.citations[0]
     assert (first.article, first.law) == ("第2条", "南国市議会政務活動費の交付に関する規則")
     assert cited_as(first).startswith("政務活動費の手引き（南国市議会政務活動費の交付に関する規則 第2条）、p.")
+    # 規則第5条 and 条例第5条第2項 are told apart: the kind of 例規 named, and the 項 across a page break
+    assert {(c.law, c.article) for c in rule_5.citations} == {("南国市議会政務活動費の交付に関する規則", "第5条")}
+    assert "写しを市長に送付" in rule_5.text
+    assert {(c.law, c.article) for c in ordinance_5_2.citations} == {
+        ("南国市議会政務活動費の交付に関する条例", "第5条第2項")}
+    assert "４月３０日" in ordinance_5_2.text

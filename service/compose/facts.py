@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from kotae.articles import paragraph_at
 from kotae.types import Answer, Chunk, Citation, Fact, Sentence
 from service.compose.extractive import REFUSAL, REFUSAL_HINT, render, same_statement
 from service.compose.sentences import Candidate, citation, introduces_list, items_end, starts_mid_sentence
@@ -79,10 +80,11 @@ def _choose(analysis: Analysis, extraction: Extraction, p: FactParams) -> list[E
         return []
     chosen = [lead]
     chars = _length(lead.candidate)
-    # what goes on from the lead (a table's next row does not: each row stands for itself)
+    # what goes on from the lead (a table's next row does not: each row stands for itself; nor does an article's
+    # next 項, another rule)
     following = [e for e in ranked if e.candidate.chunk.chunk_id == lead.candidate.chunk.chunk_id
                  and e.candidate.position == lead.candidate.position + 1 and e.focus > 0 and not e.violates
-                 and lead.candidate.chunk.cells is None]
+                 and lead.candidate.chunk.cells is None and _same_paragraph(lead.candidate, e.candidate)]
     if lead.candidate.list_from is None and introduces_list(lead.candidate.display):
         # its list begins the next chunk (a chunk edge fell after 「次に掲げる情報を入力してはならない。」): the
         # items come with it, as they would have in one chunk
@@ -106,6 +108,14 @@ def _choose(analysis: Analysis, extraction: Extraction, p: FactParams) -> list[E
     return chosen
 
 
+
+
+def _same_paragraph(a: Candidate, b: Candidate) -> bool:
+    """Whether two sentences of one chunk stand in the same 項 (always outside 例規 articles)."""
+    chunk = a.chunk
+    if chunk.article is None:
+        return True
+    return paragraph_at(chunk.text, a.start - chunk.start) == paragraph_at(chunk.text, b.start - chunk.start)
 
 
 def _fragment(evidence: Evidence) -> bool:

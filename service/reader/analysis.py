@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from kotae.articles import ARTICLE_NAME, articles_named
+from kotae.articles import ARTICLE_NAME, articles_named, law_kinds_named
 from kotae.jdates import ERAS, kanji_to_int
 from kotae.morphology import mode_c as _mode_c
 from kotae.places import municipalities_in
@@ -259,6 +259,7 @@ class Constraints:
     figures: frozenset[tuple[float, str]] = frozenset()  # figures the question states (7編成, 910万円)
     order: str = ""  # "latest" (最後に改正, 直近の) or "earliest" (最初に, 初めて): which of several dates is asked
     articles: tuple[str, ...] = ()  # 例規 articles named (第5条, 第3条第2項), as `kotae.articles` labels them
+    article_laws: tuple[str, ...] = ()  # the kind of 例規 named with them (規則第6条: 規則)
 
     def __bool__(self) -> bool:
         return bool(self.years or self.places or self.doc_types or self.levels or self.relative or self.days
@@ -393,7 +394,7 @@ def _analyse_one(text: str, quotes: tuple[str, ...] = (), original: str = "") ->
         answer_type = "definition"  # 「東京ささエール住宅」 typed alone: what it is (kana inside a name)
     return Analysis(original or text, answer_type, focus,
                     Constraints(years, places, kinds, levels, relative, days, figures_in(undated), order,
-                                articles_named(folded)),
+                                articles_named(folded), law_kinds_named(folded)),
                     expansions(folded), predicate=predicate_of(folded, focus))
 
 

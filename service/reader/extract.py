@@ -14,6 +14,7 @@ from itertools import pairwise
 from kotae.articles import matches, paragraph_at, paragraph_of
 from kotae.jdates import to_iso_date
 from kotae.jtext import SudachiTokenizer
+from kotae.locations import law_of
 from kotae.morphology import name_spans, short_units
 from kotae.types import RULE_DOC_TYPES, Chunk, Hit
 from service.compose.relevance import QueryTerms
@@ -116,6 +117,7 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         set(words(h.chunk.text) | words(h.chunk.title)), terms) for h in hits}
     doc_focus = _document_focus(analysis, hits, pieces, words, terms)
     lead_ins = _lead_ins(cands)
+    articled = frozenset(h.chunk.source for h in hits if h.chunk.article is not None)  # documents read by article
     by_place = {(h.chunk.source, h.chunk.ordinal): h.chunk for h in hits}
     # what the passages hold, compacted once (a speaker's name too: 迫 in 「迫市長」)
     texts = compact("".join(h.chunk.title + "\n" + _speaker(h.chunk) + h.chunk.text for h in hits))
@@ -180,7 +182,7 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
             spans = [sp for sp in sorted({*spans, *name_spans(cand.quote)})
                      if not any(_holds(t, cand.quote[sp[0]:sp[1]]) for t in analysis.focus)]
         facts = _on_focus_clauses(cand.quote, _on_focus_lines(cand.quote, spans, analysis), analysis)
-        violates = _violation(analysis, cand, before, place_of)
+        violates = _violation(analysis, cand, before, place_of, articled)
         score = (p.focus * focus + p.focus_passage * focus_passage + p.coverage * terms.coverage(tokens)
                  + prior * max(0.0, cand.hit.score / best_hit))
         if facts:  # for reason and person questions an expression helps but is not required
@@ -207,8 +209,8 @@ def extract(analysis: Analysis, hits: list[Hit], terms: QueryTerms, tokenizer: S
         score += _stated_alike(analysis, cand, before + text, p)
         if violates:
             score *= p.violated
-        if EXCEPTION.match(cand.display):
-            score -= p.exception
+        if EXCEPTION.match(cand.display) and focus < 1.0:
+            score -= p.exception  # (an exception holding all the question names is the case asked: 仮名化した情報なら)
         if cand.chunk.speaker_role == "member":
             score *= p.member
         scored.append(Evidence(cand, score, focus, focus_passage, facts, violates, lead_in, tied))
@@ -556,7 +558,8 @@ def _names_year(text: str, cand: Candidate, years: tuple[Year, ...]) -> bool:
     return bool({y.year for y in years} & _named_years(text, cand))
 
 
-def _violation(analysis: Analysis, cand: Candidate, before: str, place_of: PlaceOf) -> str:
+def _violation(analysis: Analysis, cand: Candidate, before: str, place_of: PlaceOf,
+               articled: frozenset[str] = frozenset()) -> str:
     """Why the sentence answers another question: it names only other years than the one asked about (or, when
     it names none, the heading or sentence before it does, else its document's title), its document is of
     another municipality, or it is of another article of a 例規 than the one named."""
@@ -580,9 +583,13 @@ def _violation(analysis: Analysis, cand: Candidate, before: str, place_of: Place
         place = place_of(cand.chunk.source)
         if place is not None and place not in constraints.places:
             return "place"
-    if constraints.articles and cand.chunk.doc_type == "ordinance" and not any(
+    if constraints.articles and (cand.chunk.doc_type == "ordinance" or cand.chunk.source in articled) and not any(
             _in_article(cand, a) for a in constraints.articles):
         return "article"  # 「第5条は」 read in 第1条 or in the 例規's preamble
+    if constraints.article_laws and cand.chunk.article is not None:
+        law = law_of(cand.chunk.context, cand.chunk.article) or cand.chunk.title
+        if not law.endswith(constraints.article_laws):
+            return "article"  # 「規則第2条」 read in the 条例's 第2条
     return ""
 
 
@@ -595,4 +602,4 @@ def _in_article(cand: Candidate, asked: str) -> bool:
     if paragraph is None or paragraph_of(label) is not None:
         return True
     at = paragraph_at(cand.chunk.text, cand.start - cand.chunk.start)
-    return at is None or at == paragraph
+    return at == paragraph  # (None: a chunk going on from a page break, whose 項 cannot be told)
