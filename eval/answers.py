@@ -116,7 +116,7 @@ def evaluate_answers(questions: Sequence[Question], answerer: Answerer, drafter:
             cited_gold += sum(gold_flags)
             hits_gold += any(gold_flags)
             valid = _valid_sentences(answer, answerer, texts)
-            sentences += len(answer.sentences)
+            sentences += sum(1 for s in answer.sentences if s.citations)  # a 「…は見当たりません」 part cites nothing
             valid_sentences += valid
             if q.summary:
                 answer_f1.append(bigram_f1(_plain(answer), q.summary))
