@@ -399,7 +399,7 @@ def _width(text: str) -> int:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from kotae.locations import location
+    from kotae.locations import law_of, location
     from service.reader.search import Searcher
 
     settings = load_settings(args.store)
@@ -418,7 +418,7 @@ def _search(args: argparse.Namespace) -> int:
     for h in hits:
         c = h.chunk
         where = " ".join(
-            x for x in (c.source, location(c), c.date or "",
+            x for x in (c.source, location(c, law_of(c.context, c.article)), c.date or "",
                         f"{c.speaker_title or ''}（{c.speaker}）" if c.speaker else "") if x
         )
         print(f"{h.rank:>2}. [{h.score:.4f}] {where}\n    {c.text[:160].replace(chr(10), ' ')}")

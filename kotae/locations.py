@@ -44,9 +44,11 @@ def law_of(context: str | None, article: str | None) -> str | None:
     return context[: context.index(f" {article}")] or None
 
 
-def location(c: Located) -> str:
-    """「第7条」, 「手数料 B3:D3」, 「p.3」, 「第7条、p.2」 (an article in a PDF), or "" when nothing narrows it."""
-    parts = [c.article or "", " ".join(x for x in (c.sheet, c.cells) if x), f"p.{c.page}" if c.page else ""]
+def location(c: Located, law: str | None = None) -> str:
+    """「第7条」, 「手数料 B3:D3」, 「p.3」, 「第7条、p.2」 (an article in a PDF), or "" when nothing narrows it;
+    with the `law` of an article a document holds among others, 「南国市議会…規則 第5条、p.26」."""
+    article = f"{law} {c.article}" if c.article and law and law != c.title else c.article or ""
+    parts = [article, " ".join(x for x in (c.sheet, c.cells) if x), f"p.{c.page}" if c.page else ""]
     return "、".join(p for p in parts if p)
 
 

@@ -34,3 +34,19 @@ def test_the_api_and_the_command_line_take_the_same_composers() -> None:
     assert COMPOSERS == typing.get_args(Composer) == ("extractive", "llm")
     field = ComposeOptions.model_fields["composer"]
     assert typing.get_args(field.annotation) == COMPOSERS
+
+
+def test_a_place_names_the_law_of_an_article_only_when_the_document_holds_another() -> None:
+    from kotae.locations import cited_as, location
+    from kotae.types import Citation
+
+    guide = Citation(1, "c", "guide.pdf", "政務活動費の手引き", "manual", None, 26, None, None, None, 0, 1, "x",
+                     article="第5条", law="南国市議会政務活動費の交付に関する規則")
+    own = Citation(2, "d", "k.html", "かつらぎ町駐車場等設置条例", "ordinance", None, None, None, None, None, 0, 1, "y",
+                   article="第7条", law="かつらぎ町駐車場等設置条例")
+    sheet = Citation(3, "e", "fees.xlsx", "手数料一覧", "other", None, None, None, None, None, 0, 1, "z",
+                     sheet="手数料", cells="A4:C4")
+    assert cited_as(guide) == "政務活動費の手引き（南国市議会政務活動費の交付に関する規則 第5条）、p.26"
+    assert location(guide, guide.law) == "南国市議会政務活動費の交付に関する規則 第5条、p.26"
+    assert cited_as(own) == "かつらぎ町駐車場等設置条例 第7条" and location(own, own.law) == "第7条"
+    assert cited_as(sheet) == "手数料一覧、手数料 A4:C4" and location(sheet) == "手数料 A4:C4"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields, replace
 
 from kotae.errors import KotaeError
 from kotae.jdates import find_date
-from kotae.locations import location
+from kotae.locations import law_of, location
 from kotae.pii import Finding, describe, find_personal_info, mask
 from kotae.settings import GuardSettings
 from kotae.types import Hit
@@ -37,7 +37,7 @@ class Passage:
         """The passage of `hit` as the prompt shows it."""
         c = hit.chunk
         speaker = " ".join(part for part in (c.speaker_title, c.speaker) if part) if c.speaker else None
-        return cls(c.title, c.date or None, speaker, location(c) or None, c.text)
+        return cls(c.title, c.date or None, speaker, location(c, law_of(c.context, c.article)) or None, c.text)
 
 
 # Each field of a `Passage`, in prompt order: how a block message (English) and a note (Japanese) name it.
