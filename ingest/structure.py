@@ -198,9 +198,9 @@ def find_articles(text: str) -> tuple[Segment, ...]:
     if not units:
         return ()
     # the 例規集's trailer (施行日, 沿革情報: when it was made and each 改正) is read under the 例規's title
-    trailer_law = (_law_title(text[:len(text) - len(text.lstrip()) + 200]) or None) if pos == trailer < len(text) \
-        else None
-    units.append(Segment(pos, _trim_end(text, pos, len(text)), law=trailer_law))
+    is_trailer = pos == trailer < len(text)
+    units.append(Segment(pos, _trim_end(text, pos, len(text)), law=_law_title(text.lstrip()[:200]) if is_trailer
+                         else None))
     return tuple(u for u in units if u.end > u.start and text[u.start:u.end].strip())
 
 
