@@ -15,14 +15,15 @@ import pytest
 from ingest.loaders import load_file
 from ingest.loaders.csv_file import load_csv, sniff_delimiter
 from ingest.loaders.docx_file import load_docx
-from ingest.loaders.tables import JOINER, SHEET_MARK, cell_text
+from ingest.loaders.tables import cell_text
 from ingest.loaders.xlsx_file import load_xlsx
 from ingest.loaders.zipcheck import ZipLimits
 from ingest.structure import segments_for
 from kotae.errors import LoadError
+from kotae.formats import ROW_JOINER, SHEET_MARK
 from kotae.types import Extracted, Table
 
-T = JOINER
+T = ROW_JOINER
 
 
 def _workbook(path: Path, *, title: str | None = None) -> Path:

@@ -1,10 +1,11 @@
 """The text of a table, defined once for workbook sheets and CSV files.
 
-A table reads as one line per non-empty row, its cells joined by a tab (`JOINER`), from the row's first
-non-empty cell to its last: leading and trailing empty cells are dropped, empty cells between values stay
-(as empty strings between tabs) so that the values keep their columns. A cell's own line breaks (Alt+Enter in
-Excel, quoted newlines in a CSV) and tabs read as one space, so a row is always one line. A sheet's table
-starts with a line naming it (`SHEET_MARK` + the sheet's name); tables are separated by a blank line::
+A table reads as one line per non-empty row, its cells joined by a tab (`kotae.formats.ROW_JOINER`), from the
+row's first non-empty cell to its last: leading and trailing empty cells are dropped, empty cells between values
+stay (as empty strings between tabs) so that the values keep their columns. A cell's own line breaks (Alt+Enter
+in Excel, quoted newlines in a CSV) and tabs read as one space, so a row is always one line. A sheet's table
+starts with a line naming it (`kotae.formats.SHEET_MARK` + the sheet's name); tables are separated by a blank
+line::
 
     【シート】手数料
     区分<TAB>手数料<TAB>備考
@@ -23,10 +24,9 @@ from dataclasses import dataclass
 
 from openpyxl.utils import get_column_letter
 
+from kotae.formats import ROW_JOINER, SHEET_MARK
 from kotae.types import Table, TableRow
 
-JOINER = "\t"  # between the cells of a row: full-width spaces are common inside Japanese cells (「伊東　克朗」)
-SHEET_MARK = "【シート】"  # before a sheet's name, on the line a sheet's table starts with
 _BREAKS = re.compile(r"\r\n|[\r\n\t\v\f\x1c-\x1e\x85\u2028\u2029]")  # whatever str.splitlines breaks at, and tabs
 
 
@@ -55,13 +55,13 @@ def row_line(row: int, cells: Sequence[str]) -> RowLine | None:
     if not filled:
         return None
     first, last = filled[0], filled[-1]
-    return RowLine(JOINER.join(cells[first : last + 1]), cell_range(row, first + 1, last + 1))
+    return RowLine(ROW_JOINER.join(cells[first : last + 1]), cell_range(row, first + 1, last + 1))
 
 
 def _header_row(lines: Sequence[RowLine]) -> int:
     """Which row is the header: the first as wide as two cells when any row is (a title 「…手数料一覧」 in A1
     above the column names is no header), else the first."""
-    widths = [line.line.count(JOINER) + 1 for line in lines]
+    widths = [line.line.count(ROW_JOINER) + 1 for line in lines]
     if max(widths) < 2:
         return 0
     return next(i for i, width in enumerate(widths) if width >= 2)

@@ -10,6 +10,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 
 from kotae.articles import SUPPLEMENT, number, paragraph_at, paragraph_of
+from kotae.formats import ROW_JOINER, SHEET_MARK
 from kotae.jtext import prose_sentence_spans
 from kotae.locations import height, law_of, rows_of
 from kotae.types import Chunk, Citation, Hit
@@ -175,10 +176,6 @@ def candidates(hits: list[Hit], procedure: bool = False) -> list[Candidate]:
             list_from = sentence_end - s if e > sentence_end else None
             out.append(Candidate(hit, chunk.start + s, chunk.start + e, quote, position, list_from))
     return out
-
-
-ROW_JOINER = "\t"  # between a row's cells (ingest/loaders/tables.py writes rows so)
-SHEET_MARK = "【シート】"  # the line a sheet's table starts with (ingest/loaders/tables.py)
 
 
 def header_of(chunk: Chunk) -> list[str]:

@@ -12,13 +12,14 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from kotae.articles import matches, paragraph_at, paragraph_of
+from kotae.formats import ROW_JOINER
 from kotae.jdates import to_iso_date
 from kotae.jtext import SudachiTokenizer
 from kotae.locations import law_of
 from kotae.morphology import name_spans, short_units
 from kotae.types import RULE_DOC_TYPES, Chunk, Hit
 from service.compose.relevance import QueryTerms
-from service.compose.sentences import ROW_JOINER, Candidate, candidates, introduces_list, is_enactment
+from service.compose.sentences import Candidate, candidates, introduces_list, is_enactment
 from service.reader.analysis import RELATIVE_YEARS, Analysis, Year, alternatives, compact, names_relative, years_in
 from service.reader.facts import EXCEPTION, PROCEDURE, PROHIBITION, fact_spans, figures_in
 from service.reader.periods import document_month, relative_years
