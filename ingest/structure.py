@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from kotae.articles import SUPPLEMENT, number
+from kotae.articles import ITEM_LINE, NUMBER, PARAGRAPH_LINE, SUPPLEMENT, number
 from kotae.articles import article_label as canonical_label
 from kotae.types import Extracted, Page, Segment, SpeakerRole, Table
 
@@ -154,14 +154,11 @@ def _with_tables(text: str, base: tuple[Segment, ...], tables: tuple[Table, ...]
 
 # ---------------------------------------------------------------- 例規: 条・項・号, 附則
 
-_N = "[0-9０-９〇一二三四五六七八九十百千]+"
-_ARTICLE_LINE = re.compile(rf"^第(?P<article>{_N})条(?:の(?P<branch>{_N}))?[\u3000 ]", re.MULTILINE)
+_ARTICLE_LINE = re.compile(rf"^第(?P<article>{NUMBER})条(?:の(?P<branch>{NUMBER}))?[\u3000 ]", re.MULTILINE)
 # A caption 「(目的)」 or a heading 「第2章　総則」 just before an article line belongs to the article.
-_LEAD_LINE = re.compile(rf"^(?:[（(][^）)\n]{{1,30}}[）)]|第{_N}[編章節款目](?:[\u3000 ][^\n]*)?)[ \u3000]*$")
+_LEAD_LINE = re.compile(rf"^(?:[（(][^）)\n]{{1,30}}[）)]|第{NUMBER}[編章節款目](?:[\u3000 ][^\n]*)?)[ \u3000]*$")
 _SUPPLEMENT_LINE = re.compile(r"^附[ \u3000]*則(?:[ \u3000]*[（(][^）)\n]*[）)])?[ \u3000]*(?:抄)?[ \u3000]*$",
                               re.MULTILINE)
-_PARAGRAPH_LINE = re.compile(r"^(?P<n>[0-9０-９]+)[\u3000 ]", re.MULTILINE)
-_ITEM_LINE = re.compile(rf"^[（(](?P<n>{_N})[）)][\u3000 ]", re.MULTILINE)
 MIN_ARTICLES = 2
 # 例規 and the rules written like them (基準, 要綱, 要領 are typed `manual`): read by article when they have some
 ARTICLED_DOC_TYPES = ("ordinance", "manual")
@@ -225,7 +222,7 @@ def _label(m: re.Match[str]) -> str | None:
 
 
 # What ends a 附則: an 別表 or a form (様式) after it, or the 第1条 of a further 例規 the text holds.
-_AFTER_SUPPLEMENT = re.compile(rf"^(?:別表|別記|附表|様式|第{_N}号様式|第[1１一]条[\u3000 ])", re.MULTILINE)
+_AFTER_SUPPLEMENT = re.compile(rf"^(?:別表|別記|附表|様式|第{NUMBER}号様式|第[1１一]条[\u3000 ])", re.MULTILINE)
 
 
 def _supplement_end(text: str, after: int, trailer: int) -> int:
@@ -282,8 +279,8 @@ def article_label(text: str, segment: Segment, start: int, end: int) -> str | No
     or its 項 (「第4条第2項」) or 号 (「第2条第5号」, 「第4条第2項第1号」) when the passage lies inside one."""
     if segment.article is None:
         return None
-    paragraphs = [(m.start(), number(m.group("n"))) for m in _PARAGRAPH_LINE.finditer(text, segment.start, segment.end)]
-    items = [(m.start(), _number_or_none(m.group("n"))) for m in _ITEM_LINE.finditer(text, segment.start, segment.end)]
+    paragraphs = [(m.start(), number(m.group("n"))) for m in PARAGRAPH_LINE.finditer(text, segment.start, segment.end)]
+    items = [(m.start(), _number_or_none(m.group("n"))) for m in ITEM_LINE.finditer(text, segment.start, segment.end)]
     paragraph, p_start, p_end = _unit_holding(paragraphs, segment, start, end, first=1)
     if segment.article == SUPPLEMENT:
         return f"{SUPPLEMENT}第{paragraph}項" if paragraph and paragraphs else SUPPLEMENT

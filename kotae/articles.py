@@ -15,11 +15,14 @@ from kotae.jdates import kanji_to_int
 
 SUPPLEMENT = "附則"
 
-_NUMBER = r"[0-9０-９〇一二三四五六七八九十百千]+"
+NUMBER = r"[0-9０-９〇一二三四五六七八九十百千]+"  # an article's, 項's or 号's number as 例規 write it
+# Inside an article, a line 「2　…」 begins its 項 and a line 「(1)　…」 its 号.
+PARAGRAPH_LINE = re.compile(r"^(?P<n>[0-9０-９]+)[\u3000 ]", re.MULTILINE)
+ITEM_LINE = re.compile(rf"^[（(](?P<n>{NUMBER})[）)][\u3000 ]", re.MULTILINE)
 # 第5条, 第12条の2, 第3条第2項, 第2条第1項第3号 (a question or a cross-reference writes them this way).
 ARTICLE_NAME = re.compile(
-    rf"第(?P<article>{_NUMBER})条(?:の(?P<branch>{_NUMBER}))?"
-    rf"(?:第(?P<paragraph>{_NUMBER})項)?(?:第(?P<item>{_NUMBER})号)?"
+    rf"第(?P<article>{NUMBER})条(?:の(?P<branch>{NUMBER}))?"
+    rf"(?:第(?P<paragraph>{NUMBER})項)?(?:第(?P<item>{NUMBER})号)?"
 )
 
 
@@ -60,7 +63,7 @@ def articles_named(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-_LAW_KIND = re.compile(rf"(?P<kind>条例|規則|規程|要綱|要領|基準|細則)(?:の)?第{_NUMBER}条")
+_LAW_KIND = re.compile(rf"(?P<kind>条例|規則|規程|要綱|要領|基準|細則)(?:の)?第{NUMBER}条")
 
 
 def law_kinds_named(text: str) -> tuple[str, ...]:
@@ -75,18 +78,17 @@ def article_of(label: str) -> str:
     return m.group(0) if m else label
 
 
-_PARAGRAPH_LINE = re.compile(r"^([0-9０-９]+)[\u3000 ]", re.MULTILINE)
-_ARTICLE_LINE = re.compile(r"^(?:[（(][^）)\n]*[）)]\s*)?第[0-9０-９〇一二三四五六七八九十百千]+条")
+_ARTICLE_LINE = re.compile(rf"^(?:[（(][^）)\n]*[）)]\s*)?第{NUMBER}条")
 
 
 def paragraph_at(passage: str, offset: int) -> int | None:
     """The 項 of an article's passage text that `offset` lies in: the number of the last 「2　…」 line at or before
     it, 1 before any when the passage begins with its article line, None when that cannot be told."""
     number_found: int | None = None
-    for m in _PARAGRAPH_LINE.finditer(passage):
+    for m in PARAGRAPH_LINE.finditer(passage):
         if m.start() > offset:
             break
-        number_found = int(unicodedata.normalize("NFKC", m.group(1)))
+        number_found = number(m.group("n"))
     if number_found is not None:
         return number_found
     return 1 if _ARTICLE_LINE.match(passage.lstrip()) else None

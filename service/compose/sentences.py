@@ -9,7 +9,7 @@ import unicodedata
 from contextlib import suppress
 from dataclasses import dataclass
 
-from kotae.articles import SUPPLEMENT, number, paragraph_at, paragraph_of
+from kotae.articles import ITEM_LINE, PARAGRAPH_LINE, SUPPLEMENT, number, paragraph_at, paragraph_of
 from kotae.formats import ROW_JOINER, SHEET_MARK
 from kotae.jtext import prose_sentence_spans
 from kotae.locations import height, law_of, rows_of
@@ -205,10 +205,6 @@ def _rows(hit: Hit) -> list[Candidate]:
     return out
 
 
-_ITEM_LINE = re.compile(r"^[（(]([0-9０-９一二三四五六七八九十]+)[）)][\u3000 ]")
-_PARAGRAPH_MARK = re.compile(r"^[0-9０-９]+[\u3000 ]", re.MULTILINE)
-
-
 def cited_article(chunk: Chunk, start: int, end: int) -> str | None:
     """The article label of the document span [start, end) of an article's chunk: the chunk's 「第3条」 narrowed to
     the 項 the span lies in (「第3条第2項」, when the article has several) and to its 号 when the span is one item
@@ -220,13 +216,13 @@ def cited_article(chunk: Chunk, start: int, end: int) -> str | None:
     first, last = paragraph_at(chunk.text, s), paragraph_at(chunk.text, max(s, e - 1))
     if first is None or first != last:
         return label
-    if _PARAGRAPH_MARK.search(chunk.text):
+    if PARAGRAPH_LINE.search(chunk.text):
         label += f"第{first}項"
     quote = chunk.text[s:e]
-    item = _ITEM_LINE.match(quote)
+    item = ITEM_LINE.match(quote)
     if item and "\n" not in quote.strip():
         with suppress(ValueError):
-            label += f"第{number(item.group(1))}号"
+            label += f"第{number(item.group('n'))}号"
     return label
 
 
