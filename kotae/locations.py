@@ -5,9 +5,10 @@ functions (the web pages with `locationText` in static/app.js, which follows the
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Protocol
+
+from openpyxl.utils.cell import get_column_letter, range_boundaries
 
 
 class Located(Protocol):
@@ -47,24 +48,32 @@ def law_of(context: str | None, article: str | None) -> str | None:
 def location(c: Located, law: str | None = None) -> str:
     """「第7条」, 「手数料 B3:D3」, 「p.3」, 「第7条、p.2」 (an article in a PDF), or "" when nothing narrows it;
     with the `law` of an article a document holds among others, 「南国市議会…規則 第5条、p.26」."""
-    article = f"{law} {c.article}" if c.article and law and law != c.title else c.article or ""
-    parts = [article, " ".join(x for x in (c.sheet, c.cells) if x), f"p.{c.page}" if c.page else ""]
-    return "、".join(p for p in parts if p)
+    other_law = _other_law(c, law)
+    article = f"{other_law} {c.article}" if other_law else c.article or ""
+    return "、".join(p for p in (article, *_sheet_and_page(c)) if p)
 
 
 def cited_as(c: Cited) -> str:
     """The title with the place: 「かつらぎ町駐車場等設置条例 第7条」; 「政務活動費の手引き（南国市議会政務活動費の
     交付に関する規則 第5条）、p.26」 (an article of a 例規 a document holds); 「手数料一覧、手数料 B3:D3」;
     「DX推進計画、p.3」."""
-    if c.article and c.law and c.law != c.title:
-        title = f"{c.title}（{c.law} {c.article}）"
+    other_law = _other_law(c, c.law)
+    if other_law:
+        title = f"{c.title}（{other_law} {c.article}）"
+    elif c.article:
+        title = f"{c.title} {c.article}"
     else:
-        title = f"{c.title} {c.article}" if c.article else c.title
-    rest = [" ".join(x for x in (c.sheet, c.cells) if x), f"p.{c.page}" if c.page else ""]
-    return "、".join(p for p in [title, *rest] if p)
+        title = c.title
+    return "、".join(p for p in (title, *_sheet_and_page(c)) if p)
 
 
-_CELL = re.compile(r"^([A-Z]+)([0-9]+)$")
+def _other_law(c: Located, law: str | None) -> str | None:
+    """`law` when it names the 例規 of `c`'s article and is not the document itself (a 手引き's 規則)."""
+    return law if c.article and law and law != c.title else None
+
+
+def _sheet_and_page(c: Located) -> tuple[str, str]:
+    return " ".join(x for x in (c.sheet, c.cells) if x), f"p.{c.page}" if c.page else ""
 
 
 def cell_range(ranges: Iterable[str | None]) -> str | None:
@@ -72,10 +81,10 @@ def cell_range(ranges: Iterable[str | None]) -> str | None:
     corners = [c for r in ranges if r and (c := _corners(r)) is not None]
     if not corners:
         return None
-    left = min((c[0] for c in corners), key=_column_number)
-    right = max((c[2] for c in corners), key=_column_number)
-    top, bottom = min(c[1] for c in corners), max(c[3] for c in corners)
-    return f"{left}{top}" if (left, top) == (right, bottom) else f"{left}{top}:{right}{bottom}"
+    left, top = min(c[0] for c in corners), min(c[1] for c in corners)
+    right, bottom = max(c[2] for c in corners), max(c[3] for c in corners)
+    first = f"{get_column_letter(left)}{top}"
+    return first if (left, top) == (right, bottom) else f"{first}:{get_column_letter(right)}{bottom}"
 
 
 def rows_of(cells: str, first: int, last: int) -> str | None:
@@ -84,7 +93,7 @@ def rows_of(cells: str, first: int, last: int) -> str | None:
     c = _corners(cells)
     if c is None or not 0 <= first <= last <= c[3] - c[1]:
         return None
-    left, top, right = c[0], c[1], c[2]
+    left, top, right = get_column_letter(c[0]), c[1], get_column_letter(c[2])
     return cell_range([f"{left}{top + first}", f"{right}{top + last}"])
 
 
@@ -94,16 +103,12 @@ def height(cells: str) -> int | None:
     return None if c is None else c[3] - c[1] + 1
 
 
-def _corners(cells: str) -> tuple[str, int, str, int] | None:
-    first, _, last = cells.partition(":")
-    a, b = _CELL.match(first), _CELL.match(last or first)
-    if a is None or b is None:
+def _corners(cells: str) -> tuple[int, int, int, int] | None:
+    """(left column, top row, right column, bottom row) of an A1 range, None when it is none (openpyxl reads it)."""
+    try:
+        left, top, right, bottom = range_boundaries(cells)
+    except ValueError:
         return None
-    return a.group(1), int(a.group(2)), b.group(1), int(b.group(2))
-
-
-def _column_number(letters: str) -> int:
-    value = 0
-    for ch in letters:
-        value = value * 26 + ord(ch) - ord("A") + 1
-    return value
+    if None in (left, top, right, bottom):
+        return None
+    return left, top, right, bottom
