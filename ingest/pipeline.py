@@ -311,15 +311,20 @@ def run_ingest(paths: list[Path], settings: Settings, progress: Progress | None 
             register_folders(writer.paths, [p for p in paths if p.is_dir()])
             writer.recover()
             _ingest(paths, settings, writer, summary, progress, excluded_sources(writer.paths), cancel)
-            writer.refresh_lexical()
-            summary.documents = len(writer.catalog.documents())
-            summary.chunks = writer.catalog.chunk_count()
-            summary.embed_seconds = round(writer.embed_seconds, 3)
-            summary.repaired = writer.repaired
+            _finish(writer, summary)
     finally:
         progress.close()
     summary.seconds = round(time.monotonic() - started, 3)
     return summary
+
+
+def _finish(writer: _Writer, summary: Summary) -> None:
+    """End a writing run: the lexical index made current, and the store's totals in the summary."""
+    writer.refresh_lexical()
+    summary.documents = len(writer.catalog.documents())
+    summary.chunks = writer.catalog.chunk_count()
+    summary.embed_seconds = round(writer.embed_seconds, 3)
+    summary.repaired = writer.repaired
 
 
 def remove_documents(sources: list[str], settings: Settings) -> Summary:
@@ -341,10 +346,7 @@ def remove_documents(sources: list[str], settings: Settings) -> Summary:
             summary.removed += 1
             if stored[source].root == uploads:
                 (store_paths.uploads / source).unlink(missing_ok=True)
-        writer.refresh_lexical()
-        summary.documents = len(catalog.documents())
-        summary.chunks = catalog.chunk_count()
-        summary.repaired = writer.repaired
+        _finish(writer, summary)
     summary.seconds = round(time.monotonic() - started, 3)
     return summary
 
@@ -382,11 +384,7 @@ def correct_document(source: str, changes: dict[str, str | None], by: str, setti
                     _fail(summary, catalog, source, str(root), one_line(exc))
                 else:
                     _redo(planned, settings, writer, summary, progress, cancel)
-            writer.refresh_lexical()
-            summary.documents = len(catalog.documents())
-            summary.chunks = catalog.chunk_count()
-            summary.embed_seconds = round(writer.embed_seconds, 3)
-            summary.repaired = writer.repaired
+            _finish(writer, summary)
     finally:
         progress.close()
     summary.seconds = round(time.monotonic() - started, 3)
