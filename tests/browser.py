@@ -4,18 +4,24 @@ nothing that reaches the network on its own (the `browser` fixture in conftest.p
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kotae_env import clear_kotae_env
 
 from eval.processes import free_port
+from ingest.pipeline import run_ingest
+from kotae.settings import load_settings
+
+REPO = Path(__file__).resolve().parents[1]
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -57,3 +63,17 @@ def serving(store: Path, log_file: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@contextmanager
+def serving_corpus(root: Path, add: Callable[[Path], None] | None = None) -> Iterator[str]:
+    """`kotae serve` over a fresh copy of corpus/ in `root` (with what `add` writes into the copy), indexed on
+    default settings into `root/store`; yields its base URL."""
+    shutil.copytree(REPO / "corpus", root / "docs")
+    if add is not None:
+        add(root / "docs")
+    with pytest.MonkeyPatch.context() as mp:
+        clear_kotae_env(mp)
+        run_ingest([root / "docs"], load_settings(root / "store"))
+    with serving(root / "store", root / "serve.log") as base:
+        yield base

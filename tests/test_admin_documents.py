@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sys
 import urllib.request
 import zipfile
@@ -17,7 +16,7 @@ from typing import Any
 
 import docx
 import pytest
-from browser import require_chromium, serving
+from browser import require_chromium, serving_corpus
 from fastapi.testclient import TestClient
 from kotae_env import clear_kotae_env
 from pdf_fixtures import make_pdf
@@ -367,17 +366,14 @@ def test_documents_api_gives_the_reason_in_japanese_beside_the_english(tmp_path:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`kotae serve` over a copy of the corpus plus two files that fail; yields its base URL."""
     require_chromium()
-    root = tmp_path_factory.mktemp("admin-docs")
-    shutil.copytree(REPO / "corpus", root / "docs")
-    (root / "docs" / "壊れた資料.pdf").write_bytes(b"%PDF-1.4 not really")
-    (root / "docs" / "福祉").mkdir()
-    (root / "docs" / "福祉" / "_meta.json").write_text("{\"kind\": \"manual\"}", encoding="utf-8")
-    (root / "docs" / "福祉" / "保育のしおり.txt").write_text("保育所の入所申込みは毎月十日までです。\n",
-                                                            encoding="utf-8")
-    with pytest.MonkeyPatch.context() as mp:
-        clear_kotae_env(mp)
-        run_ingest([root / "docs"], load_settings(root / "store"))
-    with serving(root / "store", root / "serve.log") as base:
+
+    def two_that_fail(docs: Path) -> None:
+        (docs / "壊れた資料.pdf").write_bytes(b"%PDF-1.4 not really")
+        (docs / "福祉").mkdir()
+        (docs / "福祉" / "_meta.json").write_text("{\"kind\": \"manual\"}", encoding="utf-8")
+        (docs / "福祉" / "保育のしおり.txt").write_text("保育所の入所申込みは毎月十日までです。\n", encoding="utf-8")
+
+    with serving_corpus(tmp_path_factory.mktemp("admin-docs"), two_that_fail) as base:
         yield base
 
 

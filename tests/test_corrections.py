@@ -336,17 +336,10 @@ def test_kotae_documents_lists_what_the_api_lists(served: tuple[TestClient, Path
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`kotae serve` over a copy of the corpus; yields its base URL."""
-    import shutil
-
-    from browser import require_chromium, serving
+    from browser import require_chromium, serving_corpus
 
     require_chromium()
-    root = tmp_path_factory.mktemp("corrections-web")
-    shutil.copytree(REPO / "corpus", root / "docs")
-    with pytest.MonkeyPatch.context() as mp:
-        clear_kotae_env(mp)
-        run_ingest([root / "docs"], load_settings(root / "store"))
-    with serving(root / "store", root / "serve.log") as base:
+    with serving_corpus(tmp_path_factory.mktemp("corrections-web")) as base:
         yield base
 
 

@@ -5,18 +5,13 @@ setup installs it)."""
 from __future__ import annotations
 
 import io
-import shutil
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import require_chromium, serving
-from kotae_env import clear_kotae_env
-
-from ingest.pipeline import run_ingest
-from kotae.settings import load_settings
+from browser import require_chromium, serving_corpus
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
@@ -26,12 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`kotae serve` over a fresh copy of the corpus; yields its base URL."""
     require_chromium()
-    root = tmp_path_factory.mktemp("web")
-    shutil.copytree(REPO / "corpus", root / "docs")
-    with pytest.MonkeyPatch.context() as mp:
-        clear_kotae_env(mp)
-        run_ingest([root / "docs"], load_settings(root / "store"))
-    with serving(root / "store", root / "serve.log") as base:
+    with serving_corpus(tmp_path_factory.mktemp("web")) as base:
         yield base
 
 
