@@ -4,8 +4,10 @@ hits it gives, so a repaired or interrupted store can be held against one a clea
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
+import tarfile
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,3 +78,20 @@ def kotae(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 def clean_env(**env: str) -> dict[str, Any]:
     """The environment for a `kotae` process: the caller's, without KOTAE_* settings, plus `env`."""
     return {k: v for k, v in os.environ.items() if not k.startswith("KOTAE_")} | env
+
+
+def unpack_previous(archive: Path, into: Path, schema: int) -> None:
+    """A store fixture written by an earlier release (`archive`: docs/ and store/) unpacked into `into`, its
+    catalogue checked to be at `schema` and its documents' folder pointed at where they now are."""
+    with tarfile.open(archive) as packed:
+        packed.extractall(into, filter="data")
+    with closing(sqlite3.connect(into / "store" / "catalog.sqlite")) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == schema  # what that release wrote
+        db.execute("UPDATE documents SET root = ?", (str(into / "docs"),))
+        db.commit()
+
+
+def text_hashes(store: Path) -> dict[str, str]:
+    """text_hash -> source of every stored chunk (what is embedded once per distinct text)."""
+    with closing(sqlite3.connect(StorePaths(store).catalog)) as db:
+        return dict(db.execute("SELECT text_hash, source FROM chunks"))

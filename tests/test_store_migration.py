@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import tarfile
 from contextlib import closing
 from pathlib import Path
 
 import numpy as np
 import pytest
 from kotae_env import clear_kotae_env
-from store_checks import hits, kotae, state
+from store_checks import hits, kotae, state, unpack_previous
 
 from ingest.pipeline import run_ingest
 from kotae.errors import StoreError
@@ -38,12 +37,7 @@ def _no_kotae_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def legacy(tmp_path: Path) -> Path:
     """The fixture unpacked, its documents' folder pointed at where they now are; returns the folder."""
-    with tarfile.open(FIXTURE) as archive:
-        archive.extractall(tmp_path, filter="data")
-    with closing(sqlite3.connect(tmp_path / "store" / "catalog.sqlite")) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 0  # written before versions
-        db.execute("UPDATE documents SET root = ?", (str(tmp_path / "docs"),))
-        db.commit()
+    unpack_previous(FIXTURE, tmp_path, schema=0)  # written before versions
     return tmp_path
 
 

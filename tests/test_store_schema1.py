@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import tarfile
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 from kotae_env import clear_kotae_env
-from store_checks import hits, kotae
+from store_checks import hits, kotae, text_hashes, unpack_previous
 
 from kotae.auth import UserStore
 from kotae.index.catalog import SCHEMA_VERSION, Catalog
@@ -33,13 +32,9 @@ def _no_kotae_env(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def previous(tmp_path: Path) -> Path:
     """The fixture unpacked, its documents' folder pointed at where they now are; returns the folder."""
-    with tarfile.open(FIXTURE) as archive:
-        archive.extractall(tmp_path, filter="data")
+    unpack_previous(FIXTURE, tmp_path, schema=1)
     with closing(sqlite3.connect(tmp_path / "store" / "catalog.sqlite")) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 1  # what the previous release wrote
         assert {r[0] for r in db.execute("SELECT doc_type FROM documents")} >= {"guideline", "document"}
-        db.execute("UPDATE documents SET root = ?", (str(tmp_path / "docs"),))
-        db.commit()
     return tmp_path
 
 
@@ -65,15 +60,9 @@ def test_it_opens_migrated_and_answers_from_its_own_chunks(previous: Path) -> No
     assert [e["question"] for e in audit.events()] == ["生成AIに個人情報を入力してよいか"]
 
 
-def _text_hashes(store: Path) -> dict[str, str]:
-    """text_hash -> source of every stored chunk."""
-    with closing(sqlite3.connect(StorePaths(store).catalog)) as db:
-        return dict(db.execute("SELECT text_hash, source FROM chunks"))
-
-
 def test_re_ingesting_it_re_reads_once_and_embeds_only_new_passages(previous: Path) -> None:
     store, docs = previous / "store", previous / "docs"
-    before = _text_hashes(store)
+    before = text_hashes(store)
     first = kotae("ingest", str(docs), "--store", str(store), "--json")
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout)
@@ -81,7 +70,7 @@ def test_re_ingesting_it_re_reads_once_and_embeds_only_new_passages(previous: Pa
     assert summary["upgraded"] == summary["documents"] == 6
     # Only passages this version cuts differently are embedded: the 基準, now read by article (pipeline 5);
     # every other chunk keeps its vector.
-    new = {h: s for h, s in _text_hashes(store).items() if h not in before}
+    new = {h: s for h, s in text_hashes(store).items() if h not in before}
     assert set(new.values()) == {"guidelines/個人情報の取扱い基準.txt"}
     assert summary["embedded_chunks"] == len(new)
     second = json.loads(kotae("ingest", str(docs), "--store", str(store), "--json").stdout)

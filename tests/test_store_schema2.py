@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import tarfile
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 from kotae_env import clear_kotae_env
-from store_checks import hits, kotae
+from store_checks import hits, kotae, text_hashes, unpack_previous
 
 from ingest.pipeline import correct_document
 from kotae.index.catalog import SCHEMA_VERSION, Catalog
@@ -41,13 +40,9 @@ def _document_rows(path: Path) -> list[tuple[object, ...]]:
 @pytest.fixture
 def previous(tmp_path: Path) -> Path:
     """The fixture unpacked, its documents' folder pointed at where they now are; returns the folder."""
-    with tarfile.open(FIXTURE) as archive:
-        archive.extractall(tmp_path, filter="data")
+    unpack_previous(FIXTURE, tmp_path, schema=2)
     with closing(sqlite3.connect(tmp_path / "store" / "catalog.sqlite")) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2  # what the previous release wrote
         assert "corrections" not in _tables(db)
-        db.execute("UPDATE documents SET root = ?", (str(tmp_path / "docs"),))
-        db.commit()
     return tmp_path
 
 
@@ -74,13 +69,10 @@ def test_re_ingesting_it_embeds_only_what_this_version_cuts_differently_then_not
     """Pipeline 5 reads rules by article: the 基準's passages are new and embedded once; every other chunk keeps
     its vector, and the run after changes nothing."""
     store, docs = previous / "store", previous / "docs"
-    with closing(sqlite3.connect(store / "catalog.sqlite")) as db:
-        before = dict(db.execute("SELECT text_hash, source FROM chunks").fetchall())
+    before = text_hashes(store)
     first = json.loads(kotae("ingest", str(docs), "--store", str(store), "--json").stdout)
     assert (first["added"], first["removed"], first["failed"], first["upgraded"]) == (0, 0, [], 6)
-    with closing(sqlite3.connect(store / "catalog.sqlite")) as db:
-        after = dict(db.execute("SELECT text_hash, source FROM chunks").fetchall())
-    new = {h: s for h, s in after.items() if h not in before}
+    new = {h: s for h, s in text_hashes(store).items() if h not in before}
     assert set(new.values()) == {"guidelines/個人情報の取扱い基準.txt"} and first["embedded_chunks"] == len(new)
     second = json.loads(kotae("ingest", str(docs), "--store", str(store), "--json").stdout)
     assert (second["unchanged"], second["upgraded"], second["updated"], second["embedded_chunks"]) == (6, 0, 0, 0)
