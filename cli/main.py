@@ -19,7 +19,7 @@ from typing import Any
 
 from kotae.errors import GeneratorError, KotaeError
 from kotae.settings import load_settings
-from kotae.types import COMPOSERS
+from kotae.types import COMPOSERS, DESCRIBED_FIELDS
 from service.drafting.consistency import describe_difference
 from service.drafting.stance import STANCE_NAMES
 
@@ -375,7 +375,7 @@ def _documents(args: argparse.Namespace) -> int:
         return 0
     rows = [["SOURCE", "TITLE", "DATE", "KIND", "MUNICIPALITY", "STATUS", "CHUNKS"]]
     for d in listed:
-        rows.append([d["source"], *(_field_cell(d, name) for name in ("title", "date", "doc_type", "municipality")),
+        rows.append([d["source"], *(_field_cell(d, name) for name in DESCRIBED_FIELDS),
                      d["status"], str(d["chunks"])])
     widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:

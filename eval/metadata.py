@@ -19,8 +19,9 @@ from pathlib import Path
 from ingest.describe import Description, describe
 from ingest.loaders import load_file
 from ingest.structure import find_turns
+from kotae.types import DESCRIBED_FIELDS
 
-FIELDS = ("title", "date", "doc_type", "municipality")
+FIELDS = DESCRIBED_FIELDS
 DEFAULT_GOLD = Path(__file__).with_name("metadata-gold-shared.jsonl")
 
 

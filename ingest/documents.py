@@ -10,7 +10,7 @@ from ingest.describe import describe
 from ingest.loaders import load_file
 from ingest.meta import Overrides
 from ingest.structure import find_turns, segments_for
-from kotae.types import Document
+from kotae.types import DESCRIBED_FIELDS, Document
 
 # Bump when loading, structure or chunking changes what gets stored, so every document is redone once.
 # 2: PDF page numbers and running headers dropped, spaced lines repaired; sentences whole around brackets.
@@ -50,7 +50,7 @@ def build_document(path: Path, source: str, content: str, version: str, override
     found = describe(extracted, turns, path.name)
     doc_type = overrides.doc_type or found.doc_type
     sources = dict(found.sources)
-    for name in ("title", "date", "doc_type", "municipality"):
+    for name in DESCRIBED_FIELDS:
         if getattr(overrides, name) is not None:
             sources[name] = "correction" if name in overrides.corrected else "override"
     return Document(

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from kotae.errors import LoadError
 from kotae.jdates import to_iso_date
-from kotae.types import doc_type_of
+from kotae.types import DESCRIBED_FIELDS, doc_type_of
 
 FOLDER_META = "_meta.json"
 FILE_META_SUFFIX = ".meta.json"
@@ -74,7 +74,7 @@ def overrides_for(file: Path, root: Path) -> Overrides:
 def with_corrections(overrides: Overrides, corrections: Mapping[str, str]) -> Overrides:
     """`overrides` with an admin's corrected fields (field -> value: title, date, doc_type, municipality) put over
     what the metadata files set."""
-    known = {k: v for k, v in corrections.items() if k in ("title", "date", "doc_type", "municipality") and v}
+    known = {k: v for k, v in corrections.items() if k in DESCRIBED_FIELDS and v}
     if not known:
         return overrides
     merged = replace(overrides, **known, corrected=tuple(sorted(known)))  # type: ignore[arg-type]

@@ -38,6 +38,10 @@ def legacy_names(kinds: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(kinds) + tuple(old for old, new in LEGACY_DOC_TYPES.items() if new in kinds)
 
 
+# The fields that describe a document, read from it (ingest/describe.py), set by metadata files or corrected by an
+# admin; each record's `field_sources` says where each came from.
+DESCRIBED_FIELDS = ("title", "date", "doc_type", "municipality")
+
 # Where a document's title, date, kind or municipality came from (correction: an admin's, kept in the catalogue;
 # override: a metadata file).
 # pdf_metadata: the file's own title property (a PDF's, a workbook's)

@@ -33,7 +33,7 @@ import numpy as np
 
 from kotae.embedders import Vectors
 from kotae.errors import StoreError
-from kotae.types import DOC_TYPES, LEGACY_DOC_TYPES, Chunk, FieldSource
+from kotae.types import DESCRIBED_FIELDS, DOC_TYPES, LEGACY_DOC_TYPES, Chunk, FieldSource
 
 PIPELINE_BEFORE_SCHEMA_2 = "3"  # the pipeline version of every document stored before schema 2
 
@@ -130,7 +130,7 @@ class DocumentRecord:
 
 
 # The fields of a document's description an admin may correct (access groups stay with the metadata files).
-CORRECTABLE_FIELDS = ("title", "date", "doc_type", "municipality")
+CORRECTABLE_FIELDS = DESCRIBED_FIELDS
 _MAX_CHARS = {"title": 200, "municipality": 50}
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
