@@ -313,16 +313,17 @@ class RemoteCatalog:
         got = self._call("get", self._records.get, where={"kind": "correction"}, include=["documents", "metadatas"])
         found: dict[str, dict[str, Correction]] = {}
         for payload, meta in zip(got["documents"], got["metadatas"], strict=True):
-            fields_of = {str(k): Correction(**v) for k, v in dict(json.loads(payload)).items()}
+            fields_of = _corrections(payload)
             if fields_of:
-                found[str(meta["source"])] = dict(sorted(fields_of.items()))
+                found[str(meta["source"])] = fields_of
         return dict(sorted(found.items()))
 
     def set_corrections(self, source: str, changes: Mapping[str, str | None], by: str) -> None:
         """Set (a value) or drop (None or empty) the corrections of a document's fields, in one write. Raises
         `ValueError` naming the field when a value is not one it may take, before changing anything."""
         checked = checked_corrections(changes)
-        current = self.corrections().get(source, {})
+        got = self._call("get", self._records.get, ids=[f"correction:{source}"], include=["documents"])
+        current = _corrections(got["documents"][0]) if got["ids"] else {}  # this document's only
         for name, value in checked.items():
             if value is None:
                 current.pop(name, None)
@@ -458,6 +459,11 @@ class RemoteCatalog:
                  for c in chunk_ids]
         tokens = [str(rows[c][0].get("tokens", "")) for c in chunk_ids]
         return _Entry(record, str(payload["commit"]), chunk_ids, facts, tokens)
+
+
+def _corrections(payload: str) -> dict[str, Correction]:
+    """A `correction:SOURCE` record's fields, by name."""
+    return dict(sorted((str(k), Correction(**v)) for k, v in dict(json.loads(payload)).items()))
 
 
 def _chunk_fields(chunk: Chunk) -> dict[str, Any]:
